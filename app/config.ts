@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { AppError } from '../common/errors';
+
+/**
+ * The one configuration schema. Only this module reads the environment; the result is validated at boot,
+ * deep-frozen and passed down. A bad configuration stops the start and lists every problem, each naming
+ * its environment variable.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(8080),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** When set, the service uses this server and never starts FerretDB. */
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .optional(),
+  DB_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'letters, digits, _ and - only').default('cabinet_fleet'),
+  /** Where the embedded database and generated local keys live; kept across restarts. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Path of a prebuilt FerretDB binary; by default the one tools/setup built into the cache. */
+  FERRETDB_BIN: z.string().min(1).optional(),
+  FERRETDB_PORT: int(0, 65535).default(0),
+  /** 32-byte key (64 hex chars) that encrypts device secrets at rest; generated into DATA_DIR when unset. */
+  SECRETS_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
+  SEED_DEMO: bool.default(true),
+  SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly http: { readonly host: string; readonly port: number };
+  readonly log: { readonly level: z.infer<typeof envSchema>['LOG_LEVEL'] };
+  readonly db: {
+    readonly uri: string | undefined;
+    readonly name: string;
+    readonly ferretdbBin: string | undefined;
+    readonly ferretdbPort: number;
+  };
+  readonly dataDir: string;
+  readonly secretsKey: string | undefined;
+  readonly seedDemo: boolean;
+  readonly shutdownGraceMs: number;
+}
+
+/** Thrown when the environment does not validate; `problems` lists every field at fault. */
+export class ConfigError extends AppError {
+  constructor(readonly problems: string[]) {
+    super('CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = source[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const field = i.path.join('.') || '(root)';
+      const got = typeof i.path[0] === 'string' ? picked[i.path[0]] : undefined;
+      return `${field}: ${i.message}${got !== undefined && !/KEY|SECRET|URI/.test(field) ? ` (got "${got}")` : ''}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT },
+    log: { level: e.LOG_LEVEL },
+    db: { uri: e.MONGODB_URI, name: e.DB_NAME, ferretdbBin: e.FERRETDB_BIN, ferretdbPort: e.FERRETDB_PORT },
+    dataDir: e.DATA_DIR,
+    secretsKey: e.SECRETS_KEY,
+    seedDemo: e.SEED_DEMO,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  });
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

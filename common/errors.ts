@@ -1,0 +1,45 @@
+/**
+ * The one error catalogue. Every exception the service raises carries a stable code from here, its HTTP
+ * status and whether retrying the same request can help. Expected business outcomes (declined, door busy)
+ * are returned as values, not thrown. docs/errors.md lists the same codes; a test keeps the two in step.
+ */
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, retryable: false, message: 'The request does not match the documented shape.' },
+  UNAUTHENTICATED: { status: 401, retryable: false, message: 'Authentication is missing or invalid.' },
+  FORBIDDEN: { status: 403, retryable: false, message: 'Your role does not allow this action here.' },
+  NOT_FOUND: { status: 404, retryable: false, message: 'No such resource.' },
+  CONFLICT: { status: 409, retryable: false, message: 'The resource changed meanwhile; read it again.' },
+  DUPLICATE: { status: 409, retryable: false, message: 'A record with this key already exists.' },
+  RATE_LIMITED: { status: 429, retryable: true, message: 'Too many requests; slow down.' },
+  TOO_LARGE: { status: 413, retryable: false, message: 'The payload is over the configured limit.' },
+  UNAVAILABLE: { status: 503, retryable: true, message: 'A dependency is not available right now.' },
+  TIMEOUT: { status: 504, retryable: true, message: 'A dependency did not answer in time.' },
+  CONFIG_INVALID: { status: 500, retryable: false, message: 'The configuration is invalid.' },
+  INTERNAL: { status: 500, retryable: true, message: 'Unexpected internal error.' },
+} as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly retryable: boolean;
+
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'AppError';
+    this.status = ERRORS[code].status;
+    this.retryable = ERRORS[code].retryable;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
