@@ -1,0 +1,104 @@
+import { Schema, type Connection } from 'mongoose';
+import type { FlowKind, Packaging } from '../../contracts/domain';
+
+export interface ProductDoc {
+  sku: string;
+  name: string;
+  nameEn: string;
+  brand: string;
+  flavour: string;
+  packaging: Packaging;
+  /** Integer fen. */
+  priceFen: number;
+  colour: string;
+  accent: string;
+  active: boolean;
+}
+
+const int = { type: Number, required: true, validate: { validator: Number.isInteger, message: '{PATH} must be an integer' } };
+
+export const productSchema = new Schema<ProductDoc>(
+  {
+    sku: { type: String, required: true },
+    name: { type: String, required: true },
+    nameEn: { type: String, required: true },
+    brand: { type: String, required: true },
+    flavour: { type: String, required: true },
+    packaging: { type: String, enum: ['can', 'bottle', 'bag', 'box'], required: true },
+    priceFen: { ...int, min: 0 },
+    colour: String,
+    accent: String,
+    active: { type: Boolean, default: true },
+  },
+  { collection: 'products', timestamps: true },
+);
+productSchema.index({ sku: 1 }, { unique: true });
+
+export interface LaneDoc {
+  laneId: string;
+  sku: string;
+  capacity: number;
+  count: number;
+}
+
+/** Device secrets are encrypted at rest (AES-256-GCM): HMAC verification needs the secret itself, so a hash would not do. */
+export interface SealedSecret {
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+export interface CabinetDoc {
+  cabinetId: string;
+  name: string;
+  kind: FlowKind;
+  siteId: string;
+  cameras: string[];
+  lanes: LaneDoc[];
+  secret: SealedSecret;
+  disabled: boolean;
+  firmware?: string;
+  lastSeenAt?: Date;
+  /** Bumped on every stock or planogram change; guards compare-and-set writes. */
+  version: number;
+}
+
+const laneSchema = new Schema<LaneDoc>(
+  { laneId: { type: String, required: true }, sku: { type: String, required: true }, capacity: { ...int, min: 1 }, count: { ...int, min: 0 } },
+  { _id: false },
+);
+
+export const cabinetSchema = new Schema<CabinetDoc>(
+  {
+    cabinetId: { type: String, required: true },
+    name: { type: String, required: true },
+    kind: { type: String, enum: ['open', 'semi', 'auto'], required: true },
+    siteId: { type: String, required: true },
+    cameras: { type: [String], default: [] },
+    lanes: { type: [laneSchema], default: [] },
+    secret: { type: new Schema<SealedSecret>({ iv: String, tag: String, data: String }, { _id: false }), required: true },
+    disabled: { type: Boolean, default: false },
+    firmware: String,
+    lastSeenAt: Date,
+    version: { type: Number, default: 0 },
+  },
+  {
+    collection: 'cabinets',
+    timestamps: true,
+    toJSON: {
+      transform: (_doc, ret: Record<string, unknown>) => {
+        delete ret.secret;
+        return ret;
+      },
+    },
+  },
+);
+cabinetSchema.index({ cabinetId: 1 }, { unique: true });
+cabinetSchema.index({ siteId: 1, kind: 1 });
+
+export function catalogueModels(conn: Connection) {
+  return {
+    Product: conn.model<ProductDoc>('Product', productSchema),
+    Cabinet: conn.model<CabinetDoc>('Cabinet', cabinetSchema),
+  };
+}

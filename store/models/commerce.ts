@@ -1,0 +1,214 @@
+import { Schema, type Connection } from 'mongoose';
+import type { FlowKind } from '../../contracts/domain';
+
+const int = { type: Number, required: true, validate: { validator: Number.isInteger, message: '{PATH} must be an integer (fen)' } };
+
+/** Order lifecycle. Moves only by compare-and-set on `status` (see store/cas.ts). */
+export type OrderStatus =
+  | 'draft' // cart being built (open shelf / semi) or recognition result not yet priced
+  | 'held_for_review' // low confidence or discrepancy: never charged meanwhile
+  | 'awaiting_payment' // JSAPI prepay issued, or deduction requested
+  | 'paid'
+  | 'debt' // charge refused or failed: the shopper owes it
+  | 'waived'
+  | 'cancelled'
+  | 'partially_refunded'
+  | 'refunded';
+export type OrderSource = 'cart' | 'recognition' | 'review';
+
+export interface OrderLine {
+  sku: string;
+  name: string;
+  qty: number;
+  unitPriceFen: number;
+  amountFen: number;
+}
+
+export interface OrderDoc {
+  orderId: string;
+  /** Deterministic per order, so a retried charge can never become a second one. Unique. */
+  outTradeNo: string;
+  shopperId: string;
+  cabinetId: string;
+  siteId: string;
+  visitId?: string;
+  flow: FlowKind;
+  source: OrderSource;
+  lines: OrderLine[];
+  totalFen: number;
+  paidFen: number;
+  refundedFen: number;
+  status: OrderStatus;
+  version: number;
+}
+
+const lineSchema = new Schema<OrderLine>(
+  { sku: { type: String, required: true }, name: String, qty: { ...int, min: 1 }, unitPriceFen: { ...int, min: 0 }, amountFen: { ...int, min: 0 } },
+  { _id: false },
+);
+
+export const orderSchema = new Schema<OrderDoc>(
+  {
+    orderId: { type: String, required: true },
+    outTradeNo: { type: String, required: true },
+    shopperId: { type: String, required: true },
+    cabinetId: { type: String, required: true },
+    siteId: { type: String, required: true },
+    visitId: String,
+    flow: { type: String, enum: ['open', 'semi', 'auto'], required: true },
+    source: { type: String, enum: ['cart', 'recognition', 'review'], required: true },
+    lines: { type: [lineSchema], default: [] },
+    totalFen: { ...int, min: 0 },
+    paidFen: { ...int, min: 0, default: 0 },
+    refundedFen: { ...int, min: 0, default: 0 },
+    status: {
+      type: String,
+      enum: ['draft', 'held_for_review', 'awaiting_payment', 'paid', 'debt', 'waived', 'cancelled', 'partially_refunded', 'refunded'],
+      required: true,
+    },
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'orders', timestamps: true },
+);
+orderSchema.index({ orderId: 1 }, { unique: true });
+orderSchema.index({ outTradeNo: 1 }, { unique: true });
+orderSchema.index({ shopperId: 1, createdAt: -1 });
+orderSchema.index({ visitId: 1 });
+orderSchema.index({ siteId: 1, status: 1 });
+
+export type PaymentChannel = 'jsapi' | 'papay';
+/** One attempt to collect an order's money through WeChat; `unknown` is resolved by a query before anything else. */
+export type PaymentStatus = 'created' | 'pending' | 'unknown' | 'succeeded' | 'failed' | 'closed';
+
+export interface PaymentDoc {
+  outTradeNo: string;
+  orderId: string;
+  shopperId: string;
+  channel: PaymentChannel;
+  amountFen: number;
+  status: PaymentStatus;
+  transactionId?: string;
+  failureCode?: string;
+  attempts: number;
+  version: number;
+}
+
+export const paymentSchema = new Schema<PaymentDoc>(
+  {
+    outTradeNo: { type: String, required: true },
+    orderId: { type: String, required: true },
+    shopperId: { type: String, required: true },
+    channel: { type: String, enum: ['jsapi', 'papay'], required: true },
+    amountFen: { ...int, min: 1 },
+    status: { type: String, enum: ['created', 'pending', 'unknown', 'succeeded', 'failed', 'closed'], required: true },
+    transactionId: String,
+    failureCode: String,
+    attempts: { type: Number, default: 0 },
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'payments', timestamps: true },
+);
+paymentSchema.index({ outTradeNo: 1 }, { unique: true });
+paymentSchema.index({ shopperId: 1, createdAt: -1 });
+paymentSchema.index({ orderId: 1 });
+
+export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+export interface RefundDoc {
+  outRefundNo: string;
+  outTradeNo: string;
+  orderId: string;
+  amountFen: number;
+  reason: string;
+  status: RefundStatus;
+  refundId?: string;
+  requestedBy: string;
+}
+export const refundSchema = new Schema<RefundDoc>(
+  {
+    outRefundNo: { type: String, required: true },
+    outTradeNo: { type: String, required: true },
+    orderId: { type: String, required: true },
+    amountFen: { ...int, min: 1 },
+    reason: { type: String, required: true },
+    status: { type: String, enum: ['pending', 'succeeded', 'failed'], required: true },
+    refundId: String,
+    requestedBy: { type: String, required: true },
+  },
+  { collection: 'refunds', timestamps: true },
+);
+refundSchema.index({ outRefundNo: 1 }, { unique: true });
+refundSchema.index({ orderId: 1 });
+
+/** Password-free deduction (papay) contract, as WeChat reports it. */
+export type ContractStatus = 'signing' | 'active' | 'terminated';
+export interface ContractDoc {
+  contractCode: string;
+  shopperId: string;
+  openid: string;
+  planId: string;
+  contractId?: string;
+  status: ContractStatus;
+  signedAt?: Date;
+  terminatedAt?: Date;
+  terminationReason?: string;
+  version: number;
+}
+export const contractSchema = new Schema<ContractDoc>(
+  {
+    contractCode: { type: String, required: true },
+    shopperId: { type: String, required: true },
+    openid: { type: String, required: true },
+    planId: { type: String, required: true },
+    contractId: String,
+    status: { type: String, enum: ['signing', 'active', 'terminated'], required: true },
+    signedAt: Date,
+    terminatedAt: Date,
+    terminationReason: String,
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'contracts', timestamps: true },
+);
+contractSchema.index({ contractCode: 1 }, { unique: true });
+contractSchema.index({ shopperId: 1, status: 1 });
+
+/** Debt lifecycle: created (open) → reminded → paid | waived. An open or reminded debt blocks new visits everywhere. */
+export type DebtStatus = 'open' | 'reminded' | 'paid' | 'waived';
+export interface DebtDoc {
+  debtId: string;
+  shopperId: string;
+  orderId: string;
+  amountFen: number;
+  reason: string;
+  status: DebtStatus;
+  remindedAt: Date[];
+  settledAt?: Date;
+  version: number;
+}
+export const debtSchema = new Schema<DebtDoc>(
+  {
+    debtId: { type: String, required: true },
+    shopperId: { type: String, required: true },
+    orderId: { type: String, required: true },
+    amountFen: { ...int, min: 1 },
+    reason: { type: String, required: true },
+    status: { type: String, enum: ['open', 'reminded', 'paid', 'waived'], required: true },
+    remindedAt: { type: [Date], default: [] },
+    settledAt: Date,
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'debts', timestamps: true },
+);
+debtSchema.index({ debtId: 1 }, { unique: true });
+// At most one debt per order, however often the refusal is reported.
+debtSchema.index({ orderId: 1 }, { unique: true });
+debtSchema.index({ shopperId: 1, status: 1 });
+
+export function commerceModels(conn: Connection) {
+  return {
+    Order: conn.model<OrderDoc>('Order', orderSchema),
+    Payment: conn.model<PaymentDoc>('Payment', paymentSchema),
+    Refund: conn.model<RefundDoc>('Refund', refundSchema),
+    Contract: conn.model<ContractDoc>('Contract', contractSchema),
+    Debt: conn.model<DebtDoc>('Debt', debtSchema),
+  };
+}

@@ -1,0 +1,34 @@
+import type { Connection } from 'mongoose';
+import { catalogueModels } from './catalogue';
+import { commerceModels } from './commerce';
+import { journalModels } from './journal';
+import { oversightModels } from './oversight';
+import { peopleModels } from './people';
+import { visitModels } from './visit';
+
+export type Models = ReturnType<typeof createModels>;
+
+/** Binds every model to one connection. */
+export function createModels(conn: Connection) {
+  return {
+    ...catalogueModels(conn),
+    ...peopleModels(conn),
+    ...visitModels(conn),
+    ...commerceModels(conn),
+    ...oversightModels(conn),
+    ...journalModels(conn),
+  };
+}
+
+/**
+ * Creates every collection and index declared on the schemas. Called at start-up (autoIndex is off) so a
+ * missing unique index can never silently allow duplicates.
+ */
+export async function ensureIndexes(models: Models): Promise<void> {
+  for (const model of Object.values(models)) {
+    await model.createCollection().catch((e: { codeName?: string; code?: number }) => {
+      if (e.codeName !== 'NamespaceExists' && e.code !== 48) throw e;
+    });
+    await model.createIndexes();
+  }
+}

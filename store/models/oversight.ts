@@ -1,0 +1,96 @@
+import { Schema, type Connection, type Query } from 'mongoose';
+
+export type ReviewStatus = 'open' | 'decided';
+export type ReviewDecision = 'confirm' | 'adjust' | 'waive';
+export type ReviewReason = 'low_confidence' | 'discrepancy' | 'unreadable' | 'appeal';
+
+export interface ReviewCaseDoc {
+  caseId: string;
+  visitId: string;
+  orderId?: string;
+  cabinetId: string;
+  siteId: string;
+  shopperId?: string;
+  reason: ReviewReason;
+  status: ReviewStatus;
+  /** Recogniser output and frame references for the console; shape owned by vision/. */
+  evidence: unknown;
+  proposedLines: Array<{ sku: string; qty: number }>;
+  decision?: ReviewDecision;
+  decidedBy?: string;
+  decidedAt?: Date;
+  deadlineAt: Date;
+  version: number;
+}
+
+export const reviewCaseSchema = new Schema<ReviewCaseDoc>(
+  {
+    caseId: { type: String, required: true },
+    visitId: { type: String, required: true },
+    orderId: String,
+    cabinetId: { type: String, required: true },
+    siteId: { type: String, required: true },
+    shopperId: String,
+    reason: { type: String, enum: ['low_confidence', 'discrepancy', 'unreadable', 'appeal'], required: true },
+    status: { type: String, enum: ['open', 'decided'], required: true },
+    evidence: { type: Schema.Types.Mixed },
+    proposedLines: { type: [new Schema({ sku: String, qty: Number }, { _id: false })], default: [] },
+    decision: { type: String, enum: ['confirm', 'adjust', 'waive'] },
+    decidedBy: String,
+    decidedAt: Date,
+    deadlineAt: { type: Date, required: true },
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'review_cases', timestamps: true },
+);
+reviewCaseSchema.index({ caseId: 1 }, { unique: true });
+reviewCaseSchema.index({ siteId: 1, status: 1, deadlineAt: 1 });
+reviewCaseSchema.index({ visitId: 1 });
+
+export interface AuditDoc {
+  at: Date;
+  actorId: string;
+  actorRole: string;
+  action: string;
+  objectType: string;
+  objectId: string;
+  siteId?: string;
+  before: unknown;
+  after: unknown;
+}
+
+export const auditSchema = new Schema<AuditDoc>(
+  {
+    at: { type: Date, required: true },
+    actorId: { type: String, required: true },
+    actorRole: { type: String, required: true },
+    action: { type: String, required: true },
+    objectType: { type: String, required: true },
+    objectId: { type: String, required: true },
+    siteId: String,
+    before: { type: Schema.Types.Mixed },
+    after: { type: Schema.Types.Mixed },
+  },
+  { collection: 'audit_log', minimize: false },
+);
+auditSchema.index({ objectType: 1, objectId: 1, at: -1 });
+auditSchema.index({ actorId: 1, at: -1 });
+auditSchema.index({ siteId: 1, at: -1 });
+
+/** The audit log is append-only: every update or delete through the model is refused. */
+const refuse = function (this: Query<unknown, unknown>) {
+  throw new Error('audit_log is append-only');
+};
+for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete', 'findOneAndReplace'] as const) {
+  auditSchema.pre(op, refuse);
+}
+auditSchema.pre('save', function () {
+  if (!this.isNew) throw new Error('audit_log is append-only');
+});
+
+export function oversightModels(conn: Connection) {
+  return {
+    ReviewCase: conn.model<ReviewCaseDoc>('ReviewCase', reviewCaseSchema),
+    Audit: conn.model<AuditDoc>('Audit', auditSchema),
+  };
+}
