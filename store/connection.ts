@@ -1,5 +1,8 @@
 import mongoose, { type Connection } from 'mongoose';
 
+/** The database handle other folders hold; they never import mongoose themselves. */
+export type DbConnection = Connection;
+
 /** Opens a dedicated mongoose connection (never the global one, so tests and tools can hold several). */
 export async function connectDatabase(uri: string, dbName: string, opts: { serverSelectionTimeoutMs?: number } = {}): Promise<Connection> {
   const conn = mongoose.createConnection(uri, {

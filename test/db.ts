@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Connection } from 'mongoose';
-import { connectDatabase } from '../store/connection';
+import { connectDatabase, type DbConnection } from '../store/connection';
 import { createModels, ensureIndexes, type Models } from '../store/models';
 
 export interface TestDb {
-  conn: Connection;
+  conn: DbConnection;
   models: Models;
   uri: string;
   name: string;

@@ -7,8 +7,6 @@ import { asBuffer, connectDatabase, isDuplicateKey } from '../connection';
 import { startFerretDb } from '../ferretdb';
 import { createModels, ensureIndexes } from '.';
 
-const sealed = { iv: 'aa', tag: 'bb', data: 'cc' };
-
 describe('models on a real FerretDB', () => {
   let db: TestDb;
   beforeAll(async () => {

@@ -1,0 +1,42 @@
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from '../common/log';
+import { startService } from './service';
+
+/** `npm start`: validate configuration, start the service, stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\nThe service did not start.\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger({ level: config.log.level });
+  const service = await startService(config, { log });
+  process.stdout.write(`\nCabinet fleet service is up at ${service.url}  (health: ${service.url}/readyz, metrics: ${service.url}/metrics)\n\n`);
+
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++signals > 1) {
+      log.warn({ sig }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    service.stop(sig).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: String(e) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`Start failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,117 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { systemClock, type Clock } from '../common/clock';
+import type { Logger } from '../common/log';
+import { Metrics } from '../common/metrics';
+import { SecretBox } from '../common/sealing';
+import { buildHttpApp } from '../gateways/http/app';
+import { connectDatabase, pingDatabase, type DbConnection } from '../store/connection';
+import { startFerretDb, type FerretDbHandle } from '../store/ferretdb';
+import { createModels, ensureIndexes, type Models } from '../store/models';
+import { seedDemo } from '../tools/seed/seed';
+import type { Config } from './config';
+
+export interface Service {
+  readonly url: string;
+  readonly config: Config;
+  readonly models: Models;
+  readonly conn: DbConnection;
+  readonly box: SecretBox;
+  /** Set when the service started its own embedded database. */
+  readonly ferretdb: FerretDbHandle | undefined;
+  /** Stops accepting work, drains, closes the database, stops the embedded database. Idempotent. */
+  stop(reason?: string): Promise<void>;
+}
+
+export interface ServiceOptions {
+  log: Logger;
+  clock?: Clock;
+}
+
+/** The master key that seals device secrets: from config, else generated once into DATA_DIR (mode 0600). */
+function loadSecretBox(config: Config, dataDir: string, log: Logger): SecretBox {
+  if (config.secretsKey) return new SecretBox(config.secretsKey);
+  const file = join(dataDir, 'secrets.key');
+  if (!existsSync(file)) {
+    writeFileSync(file, SecretBox.generateKeyHex() + '\n', { mode: 0o600 });
+    log.warn({ file }, 'generated a local secrets key; set SECRETS_KEY in production');
+  }
+  return new SecretBox(readFileSync(file, 'utf8').trim());
+}
+
+/** Composition root: wires configuration, database, actors and gateways into one running service. */
+export async function startService(config: Config, opts: ServiceOptions): Promise<Service> {
+  const log = opts.log;
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const box = loadSecretBox(config, dataDir, log);
+
+  let ferretdb: FerretDbHandle | undefined;
+  let uri = config.db.uri;
+  if (!uri) {
+    ferretdb = await startFerretDb({ dataDir: join(dataDir, 'db'), bin: config.db.ferretdbBin, port: config.db.ferretdbPort, log });
+    uri = ferretdb.uri;
+  } else {
+    log.info('using the MongoDB server from MONGODB_URI; FerretDB is not started');
+  }
+
+  let conn: DbConnection | undefined;
+  try {
+    conn = await connectDatabase(uri, config.db.name);
+    const models = createModels(conn);
+    await ensureIndexes(models);
+
+    if (config.seedDemo && (await models.Cabinet.estimatedDocumentCount()) === 0) {
+      const seeded = await seedDemo(models, box, log);
+      if (Object.keys(seeded.secrets).length) {
+        // Local demo convenience only (the simulator reads it); real cabinets get secrets from provisioning.
+        writeFileSync(join(dataDir, 'demo-cabinets.json'), JSON.stringify(seeded.secrets, null, 2) + '\n', { mode: 0o600 });
+      }
+    }
+
+    const metrics = new Metrics();
+    let accepting = true;
+    const db = conn;
+    const http = buildHttpApp({
+      log,
+      metrics,
+      readiness: [{ name: 'database', check: () => pingDatabase(db) }],
+      accepting: () => accepting,
+    });
+    await http.listen({ host: config.http.host, port: config.http.port });
+    const addr = http.server.address() as AddressInfo;
+    const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${addr.port}`;
+    log.info({ url, database: ferretdb ? 'embedded FerretDB' : 'MONGODB_URI' }, 'service listening');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      config,
+      models,
+      conn,
+      box,
+      ferretdb,
+      stop(reason = 'stop') {
+        stopping ??= (async () => {
+          log.info({ reason }, 'shutting down: no new work accepted');
+          accepting = false;
+          const grace = (opts.clock ?? systemClock).schedule(config.shutdownGraceMs, () => {
+            log.warn('grace period over; closing open connections');
+            http.server.closeAllConnections?.();
+          });
+          await http.close(); // waits for in-flight requests
+          grace();
+          await db.close();
+          await ferretdb?.stop();
+          log.info('shut down');
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await conn?.close().catch(() => undefined);
+    await ferretdb?.stop();
+    throw e;
+  }
+}

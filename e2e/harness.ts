@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const TSX = resolve(ROOT, 'node_modules', '.bin', 'tsx');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** Every JSON log line the service printed so far. */
+  logs: Array<Record<string, unknown>>;
+  output(): string;
+  url: Promise<string>;
+  exited: Promise<number | null>;
+}
+
+/** Runs `app/main.ts` as a real process with the given environment (plus the inherited one). */
+export function runService(env: Record<string, string>): ServiceProcess {
+  const child = spawn(TSX, ['app/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  let text = '';
+  let resolveUrl!: (u: string) => void;
+  let rejectUrl!: (e: Error) => void;
+  const url = new Promise<string>((res, rej) => {
+    resolveUrl = res;
+    rejectUrl = rej;
+  });
+  let partial = '';
+  const onData = (d: Buffer) => {
+    text += d.toString();
+    partial += d.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('{')) {
+        try {
+          const row = JSON.parse(line) as Record<string, unknown>;
+          logs.push(row);
+          if (row.msg === 'service listening' && typeof row.url === 'string') resolveUrl(row.url);
+        } catch {
+          /* not a log line */
+        }
+      }
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  void exited.then((code) => rejectUrl(new Error(`service exited (${code}) before listening:\n${text}`)));
+  url.catch(() => undefined); // a test that expects the exit need not await the url
+  return { child, logs, output: () => text, url, exited };
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

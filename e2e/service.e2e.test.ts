@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processAlive, runService } from './harness';
+
+jest.setTimeout(60_000);
+
+describe('npm start (app/main.ts) as a real process', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cf-e2e-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts on the embedded database with demo data, is ready, and leaves nothing behind on SIGTERM', async () => {
+    const svc = runService({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info' });
+    const url = await svc.url;
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: true } });
+    const started = svc.logs.find((l) => l.msg === 'ferretdb started');
+    const ferretPid = started?.pid as number;
+    expect(processAlive(ferretPid)).toBe(true);
+    expect(svc.logs.find((l) => l.msg === 'demo data seeded')).toMatchObject({ products: expect.any(Number), cabinets: 7 });
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+
+    svc.child.kill('SIGTERM');
+    expect(await svc.exited).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(processAlive(ferretPid)).toBe(false);
+    expect(svc.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: no new work accepted', 'shut down']));
+  });
+
+  it('keeps its data directory across restarts and does not seed twice', async () => {
+    const svc = runService({ DATA_DIR: dir, PORT: '0' });
+    await svc.url;
+    expect(svc.logs.find((l) => l.msg === 'demo data seeded')).toBeUndefined();
+    svc.child.kill('SIGINT');
+    expect(await svc.exited).toBe(0);
+  });
+
+  it('refuses to start on a bad configuration and names every bad field', async () => {
+    const svc = runService({ DATA_DIR: dir, PORT: 'eighty', MONGODB_URI: 'http://nope', LOG_LEVEL: 'chatty' });
+    expect(await svc.exited).toBe(2);
+    const out = svc.output();
+    expect(out).toMatch(/PORT: .*"eighty"/);
+    expect(out).toMatch(/MONGODB_URI: must start with mongodb/);
+    expect(out).toMatch(/LOG_LEVEL: /);
+    expect(out).toMatch(/did not start/);
+  });
+
+  it('uses MONGODB_URI when set and never starts FerretDB', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'cf-e2e-uri-'));
+    try {
+      const svc = runService({ DATA_DIR: other, PORT: '0', MONGODB_URI: process.env.TEST_MONGODB_URI as string, DB_NAME: `e2e_uri_${process.pid}` });
+      const url = await svc.url;
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect(svc.logs.find((l) => l.msg === 'ferretdb started')).toBeUndefined();
+      svc.child.kill('SIGTERM');
+      expect(await svc.exited).toBe(0);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
