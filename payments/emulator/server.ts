@@ -305,16 +305,18 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
   // ---- v2 papay (XML) ---------------------------------------------------------------------------------
 
   const v2 = async (req: FastifyRequest, reply: FastifyReply, route: string, handler: (f: Record<string, string>) => Record<string, string | number | undefined>): Promise<void> => {
+    let signType: V2SignType = 'MD5';
     const xml = (fields: Record<string, string | number | undefined>, signed: boolean): void => {
       const fault = req.fault;
-      let body = signed ? emu.v2Signed(fields) : emu.v2Signed(fields).replace(/<sign>.*<\/sign>/, '');
+      // Answers are signed with the request's sign type.
+      let body = signed ? emu.v2Signed(fields, signType) : emu.v2Signed(fields).replace(/<sign>.*<\/sign>/, '');
       if (fault?.kind === 'response' && fault.response !== 'stale_timestamp') body = body.replace(/<sign><!\[CDATA\[([0-9A-F])/, (_m, c: string) => `<sign><![CDATA[${c === 'A' ? 'B' : 'A'}`);
       void reply.code(200).type('text/xml').send(body);
     };
     const f = parseV2Xml(req.rawBody ?? '');
     if (!f) return void xml({ return_code: 'FAIL', return_msg: 'XML格式错误' }, false);
     if (f.mch_id !== m.mchid) return void xml({ return_code: 'FAIL', return_msg: 'mch_id参数格式错误' }, false);
-    const signType: V2SignType = f.sign_type === 'HMAC-SHA256' ? 'HMAC-SHA256' : 'MD5';
+    signType = f.sign_type === 'HMAC-SHA256' ? 'HMAC-SHA256' : 'MD5';
     if (!v2Verify(f, m.apiV2Key, signType)) return void xml({ return_code: 'FAIL', return_msg: '签名错误' }, false);
     const fault = emu.takeApiFault(route);
     if (fault?.kind === 'status') return void reply.code(fault.status).type('text/plain').send('System Error');
@@ -563,14 +565,16 @@ function registerControl(app: FastifyInstance, emu: WechatEmulator): void {
   app.post('/__control/cancel', (_req, reply) => json(reply, 200, { errMsg: 'requestPayment:fail cancel' }));
   app.post('/__control/papay/sign', (req, reply) => {
     const b = body(req);
-    const x = (b.extraData ?? {}) as Record<string, string>;
+    const given = (b.extraData ?? {}) as Record<string, string>;
+    // The merchant signs the raw notify_url and URL-encodes it afterwards for extraData.
+    const x = { ...given, ...(given.notify_url ? { notify_url: decodeURIComponent(given.notify_url) } : {}) };
     const openid = typeof b.openid === 'string' ? b.openid : '';
     const signType: V2SignType = x.sign_type === 'HMAC-SHA256' ? 'HMAC-SHA256' : 'MD5';
     if (!emu.users.has(openid)) return json(reply, 400, { return_code: 'FAIL', return_msg: 'unknown user' });
     if (x.mch_id !== emu.merchant.mchid || x.appid !== emu.merchant.appid || !v2Verify(x, emu.merchant.apiV2Key, signType)) return json(reply, 400, { return_code: 'FAIL', return_msg: '签名错误' });
     const ts = Number(x.timestamp);
     if (!Number.isFinite(ts) || Math.abs(emu.clock.now() / 1000 - ts) > 600) return json(reply, 400, { return_code: 'FAIL', return_msg: '请求已过期' });
-    const c = emu.createContract(openid, { planId: x.plan_id ?? '', contractCode: x.contract_code ?? '', requestSerial: x.request_serial ?? '', displayAccount: x.contract_display_account ?? '', notifyUrl: decodeURIComponent(x.notify_url ?? '') });
+    const c = emu.createContract(openid, { planId: x.plan_id ?? '', contractCode: x.contract_code ?? '', requestSerial: x.request_serial ?? '', displayAccount: x.contract_display_account ?? '', notifyUrl: x.notify_url ?? '' });
     if ('error' in c) return json(reply, 400, { return_code: 'FAIL', return_msg: c.error });
     json(reply, 200, { referrerInfo: { appId: 'wxbd687630cd02ce1d', extraData: { return_code: 'SUCCESS' } }, contract_id: c.contractId });
   });
