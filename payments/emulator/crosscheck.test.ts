@@ -38,6 +38,9 @@ async function until(pred: () => boolean, ms = 3000): Promise<void> {
 }
 
 type AxiosLike = { status: number; data: Record<string, unknown> };
+type Endpoint = { get(config?: object): Promise<AxiosLike>; post(data?: object, config?: object): Promise<AxiosLike> };
+/** The SDK's chained API (`wxpay.v3.pay.transactions.jsapi`) walked by path, for the type checker. */
+const at = (client: Wechatpay, path: string): Endpoint => path.split('/').reduce<unknown>((node, seg) => (node as Record<string, unknown>)[seg], client) as Endpoint;
 
 describe('cross-check with wechatpay-axios-plugin (an independent SDK)', () => {
   let emu: TestEmulator;
@@ -67,7 +70,7 @@ describe('cross-check with wechatpay-axios-plugin (an independent SDK)', () => {
 
   it('prepays, pays, queries, closes and refunds with answers the SDK verifies', async () => {
     const m = emu.merchant;
-    const prepay = (await wxpay.v3.pay.transactions.jsapi.post({ appid: m.appid, mchid: m.mchid, description: 'Cross', out_trade_no: 'XC-0001-pay', notify_url: rx.url, amount: { total: 520, currency: 'CNY' }, payer: { openid } })) as AxiosLike;
+    const prepay = await at(wxpay, 'v3/pay/transactions/jsapi').post({ appid: m.appid, mchid: m.mchid, description: 'Cross', out_trade_no: 'XC-0001-pay', notify_url: rx.url, amount: { total: 520, currency: 'CNY' }, payer: { openid } });
     expect(prepay.status).toBe(200);
     const prepayId = prepay.data.prepay_id as string;
     const ts = String(Math.floor(Date.now() / 1000));
@@ -76,14 +79,14 @@ describe('cross-check with wechatpay-axios-plugin (an independent SDK)', () => {
     const paySign = Rsa.sign(Formatter.joinedByLineFeed(m.appid, ts, nonce, pkg), m.merchantPrivateKeyPem);
     expect(emu.emulator.pay({ appId: m.appid, timeStamp: ts, nonceStr: nonce, package: pkg, signType: 'RSA', paySign })).toMatchObject({ ok: true });
 
-    const q = (await wxpay.v3.pay.transactions.outTradeNo._out_trade_no_.get({ params: { mchid: m.mchid }, out_trade_no: 'XC-0001-pay' } as never)) as AxiosLike;
+    const q = await at(wxpay, 'v3/pay/transactions/outTradeNo/_out_trade_no_').get({ params: { mchid: m.mchid }, out_trade_no: 'XC-0001-pay' });
     expect(q.data).toMatchObject({ trade_state: 'SUCCESS', out_trade_no: 'XC-0001-pay', amount: { total: 520 } });
 
-    await wxpay.v3.pay.transactions.jsapi.post({ appid: m.appid, mchid: m.mchid, description: 'Cross', out_trade_no: 'XC-0002-close', notify_url: rx.url, amount: { total: 1, currency: 'CNY' }, payer: { openid } });
-    const closed = (await wxpay.v3.pay.transactions.outTradeNo._out_trade_no_.close.post({ mchid: m.mchid }, { out_trade_no: 'XC-0002-close' } as never)) as AxiosLike;
+    await at(wxpay, 'v3/pay/transactions/jsapi').post({ appid: m.appid, mchid: m.mchid, description: 'Cross', out_trade_no: 'XC-0002-close', notify_url: rx.url, amount: { total: 1, currency: 'CNY' }, payer: { openid } });
+    const closed = await at(wxpay, 'v3/pay/transactions/outTradeNo/_out_trade_no_/close').post({ mchid: m.mchid }, { out_trade_no: 'XC-0002-close' });
     expect(closed.status).toBe(204);
 
-    const refund = (await wxpay.v3.refund.domestic.refunds.post({ out_trade_no: 'XC-0001-pay', out_refund_no: 'XR-0001', amount: { refund: 20, total: 520, currency: 'CNY' } })) as AxiosLike;
+    const refund = await at(wxpay, 'v3/refund/domestic/refunds').post({ out_trade_no: 'XC-0001-pay', out_refund_no: 'XR-0001', amount: { refund: 20, total: 520, currency: 'CNY' } });
     expect(refund.data).toMatchObject({ status: 'PROCESSING', amount: { refund: 20 } });
   });
 
@@ -104,21 +107,21 @@ describe('cross-check with wechatpay-axios-plugin (an independent SDK)', () => {
   it('is refused by the emulator when the SDK signs with the wrong key, and the SDK refuses forged answers', async () => {
     const m = emu.merchant;
     const other = new Wechatpay({ mchid: m.mchid, serial: m.merchantSerial, privateKey: m.platformPrivateKeyPem, certs: { [m.platformPublicKeyId]: m.platformPublicKeyPem }, baseURL: `${emu.baseUrl}/` });
-    await expect(other.v3.pay.transactions.outTradeNo._out_trade_no_.get({ params: { mchid: m.mchid }, out_trade_no: 'XC-0001-pay' } as never)).rejects.toMatchObject({ response: { status: 401, data: { code: 'SIGN_ERROR' } } });
+    await expect(at(other, 'v3/pay/transactions/outTradeNo/_out_trade_no_').get({ params: { mchid: m.mchid }, out_trade_no: 'XC-0001-pay' })).rejects.toMatchObject({ response: { status: 401, data: { code: 'SIGN_ERROR' } } });
     emu.emulator.injectApiFault('query', { kind: 'response', response: 'bad_signature' });
-    await expect(wxpay.v3.pay.transactions.outTradeNo._out_trade_no_.get({ params: { mchid: m.mchid }, out_trade_no: 'XC-0001-pay' } as never)).rejects.toThrow();
+    await expect(at(wxpay, 'v3/pay/transactions/outTradeNo/_out_trade_no_').get({ params: { mchid: m.mchid }, out_trade_no: 'XC-0001-pay' })).rejects.toThrow();
   });
 
   it('runs papay v2 (HMAC-SHA256 and MD5) through the SDK XML client, which verifies the answers', async () => {
     const m = emu.merchant;
     const c = emu.emulator.createContract(openid, { planId: m.planId, contractCode: 'XC-contract-1', requestSerial: '123', displayAccount: 'X', notifyUrl: rx.url });
     if ('error' in c) throw new Error(c.error);
-    const q = (await wxpay.v2.papay.querycontract.post({ appid: m.appid, mch_id: m.mchid, contract_id: c.contractId, version: '1.0', sign_type: Hash.ALGO_HMAC_SHA256 })) as AxiosLike;
+    const q = await at(wxpay, 'v2/papay/querycontract').post({ appid: m.appid, mch_id: m.mchid, contract_id: c.contractId, version: '1.0', sign_type: Hash.ALGO_HMAC_SHA256 });
     expect(q.data).toMatchObject({ return_code: 'SUCCESS', result_code: 'SUCCESS', contract_id: c.contractId, contract_state: '0' });
-    const apply = (await wxpay.v2.pay.pappayapply.post({ appid: m.appid, mch_id: m.mchid, body: 'x', out_trade_no: 'XC-pap-0001', total_fee: 100, spbill_create_ip: '127.0.0.1', notify_url: rx.url, trade_type: 'PAP', contract_id: c.contractId })) as AxiosLike;
+    const apply = await at(wxpay, 'v2/pay/pappayapply').post({ appid: m.appid, mch_id: m.mchid, body: 'x', out_trade_no: 'XC-pap-0001', total_fee: 100, spbill_create_ip: '127.0.0.1', notify_url: rx.url, trade_type: 'PAP', contract_id: c.contractId });
     expect(apply.data).toMatchObject({ return_code: 'SUCCESS', result_code: 'SUCCESS' });
     await until(() => emu.emulator.orders.get('XC-pap-0001')?.state === 'SUCCESS');
-    const order = (await wxpay.v2.pay.paporderquery.post({ appid: m.appid, mch_id: m.mchid, out_trade_no: 'XC-pap-0001' })) as AxiosLike;
+    const order = await at(wxpay, 'v2/pay/paporderquery').post({ appid: m.appid, mch_id: m.mchid, out_trade_no: 'XC-pap-0001' });
     expect(order.data).toMatchObject({ trade_state: 'SUCCESS', total_fee: '100' });
   });
 
@@ -127,7 +130,7 @@ describe('cross-check with wechatpay-axios-plugin (an independent SDK)', () => {
     try {
       const m = certEmu.merchant;
       const client = new Wechatpay({ mchid: m.mchid, serial: m.merchantSerial, privateKey: m.merchantPrivateKeyPem, certs: { [m.platformCertSerial]: m.platformCertPem }, baseURL: `${certEmu.baseUrl}/` });
-      const res = (await client.v3.certificates.get()) as { data: { data: Array<{ serial_no: string; encrypt_certificate: { ciphertext: string; nonce: string; associated_data: string } }> } };
+      const res = (await at(client, 'v3/certificates').get()) as unknown as { data: { data: Array<{ serial_no: string; encrypt_certificate: { ciphertext: string; nonce: string; associated_data: string } }> } };
       const cert = res.data.data[0]!;
       expect(cert.serial_no).toBe(m.platformCertSerial);
       expect(Aes.AesGcm.decrypt(cert.encrypt_certificate.ciphertext, m.apiV3Key, cert.encrypt_certificate.nonce, cert.encrypt_certificate.associated_data)).toBe(m.platformCertPem);

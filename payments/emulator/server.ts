@@ -567,7 +567,7 @@ function registerControl(app: FastifyInstance, emu: WechatEmulator): void {
     const b = body(req);
     const given = (b.extraData ?? {}) as Record<string, string>;
     // The merchant signs the raw notify_url and URL-encodes it afterwards for extraData.
-    const x = { ...given, ...(given.notify_url ? { notify_url: decodeURIComponent(given.notify_url) } : {}) };
+    const x: Record<string, string> = { ...given, ...(given.notify_url ? { notify_url: decodeURIComponent(given.notify_url) } : {}) };
     const openid = typeof b.openid === 'string' ? b.openid : '';
     const signType: V2SignType = x.sign_type === 'HMAC-SHA256' ? 'HMAC-SHA256' : 'MD5';
     if (!emu.users.has(openid)) return json(reply, 400, { return_code: 'FAIL', return_msg: 'unknown user' });
