@@ -1,0 +1,59 @@
+/**
+ * vision/: the only code that imports onnxruntime and sharp.
+ *
+ * - `createRecogniser` loads the committed model (vision/model) and answers "what left the cabinet in this
+ *   visit?" from the before/after snapshots of every camera: the taken multiset with per-item and per-visit
+ *   confidence, or `needs_review` with reasons, plus the evidence for the review console.
+ * - `renderShelf` draws a camera's JPEG of a shelf for the cabinet simulator.
+ * - `createRecognitionPool` (vision/pipeline) runs recognisers as a bounded pool fed by RxJS frame streams.
+ */
+import type { Clock } from '../common/clock';
+import type { Logger } from '../common/log';
+import type { ProductSpec } from '../contracts/domain';
+import { DEMO_CATALOGUE } from '../tools/seed/demo-data';
+import { enrolProducts } from './recognition/enrol';
+import { RecogniserCore, loadBundle, type Thresholds } from './recognition/recogniser';
+import type { RecognitionResult, VisitEvidence } from './recognition.types';
+import { SEED_BASE } from './training/splits';
+
+export type { RecognitionResult, VisitEvidence, VisitFrame, RecognisedItem, ReasonCode, SlotEvidence } from './recognition.types';
+export { renderShelf, type RenderShelfOptions, type ShelfLaneState, type Nuisance, type NuisanceLevel } from './render/scene';
+export { simulateVisit, type SimVisit, type SimOptions } from './sim/visits';
+export type { Thresholds } from './recognition/recogniser';
+
+/** Where the committed model lives. */
+export const DEFAULT_MODEL_DIR = `${__dirname}/model`;
+
+export interface RecogniserDeps {
+  modelDir?: string;
+  log: Logger;
+  clock: Clock;
+  /** onnxruntime intra-op threads for this recogniser's session (pool workers use 1). */
+  threads?: number;
+  /** Override thresholds from the manifest (tests, tuning). */
+  thresholds?: Partial<Thresholds>;
+}
+
+export interface Recogniser {
+  readonly modelVersion: string;
+  /** Never throws for bad or missing frames: those come back as `needs_review` with reasons. */
+  recognise(visit: VisitEvidence): Promise<RecognitionResult>;
+  /**
+   * Adds SKUs by enrolment shots (rendered stand-ins for photos of a restocked shelf); no retraining. SKUs already
+   * enrolled get more prototypes.
+   */
+  enrol(products: readonly ProductSpec[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createRecogniser(deps: RecogniserDeps): Promise<Recogniser> {
+  const bundle = loadBundle(deps.modelDir ?? DEFAULT_MODEL_DIR);
+  if (deps.thresholds) bundle.manifest.thresholds = { ...bundle.manifest.thresholds, ...deps.thresholds };
+  const core = await RecogniserCore.load(bundle, { clock: deps.clock, log: deps.log.child({ unit: 'recogniser' }), threads: deps.threads });
+  return {
+    modelVersion: core.modelVersion,
+    recognise: (visit) => core.recognise(visit),
+    enrol: (products) => enrolProducts(core.gallery, (c, n) => core.embed(c, n), products, { seedBase: SEED_BASE.enrol, shots: 2, catalogue: [...DEMO_CATALOGUE, ...products] }),
+    close: () => core.release(),
+  };
+}

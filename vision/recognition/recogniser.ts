@@ -1,0 +1,274 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../../common/clock';
+import type { Logger } from '../../common/log';
+import { applyAffine, cameraAffine, shelfLayout, slotRect, type Affine, type LaneCell, type Rect } from '../render/geometry';
+import { RecognitionResult, VisitEvidence, type FramePhase, type SlotEvidence, type VisitFrame } from '../recognition.types';
+import { CROP_BYTES, cropSlot, decodeJpeg, frameStats, type DecodedFrame } from './crop';
+import { decide, type Reason, type SlotReading, type ViewReading } from './decide';
+import { loadEmbedder, type Embedder } from './embedder';
+import { Gallery, type GalleryData } from './gallery';
+import { blockMeans, laneDiffs } from './gate';
+
+/** Thresholds and constants shipped with the model in manifest.json; tuned on the validation split only. */
+export interface Thresholds {
+  /** Visit confidence needed to settle. */
+  settle: number;
+  /** Confidence needed to settle an item taken from a lane planned for another SKU. */
+  offPlanogram: number;
+  /** A view at or above this occluded probability is ignored. */
+  occludedP: number;
+  /** Before/after block difference (0..255) above which a facing is classified. */
+  gate: number;
+  /** Softmax scale over cosine similarities. */
+  scale: number;
+  /** Frames darker, brighter or flatter than this are unreadable. */
+  minMean: number;
+  maxMean: number;
+  minStd: number;
+}
+
+export interface ModelManifest {
+  modelVersion: string;
+  files: Record<string, string>;
+  thresholds: Thresholds;
+  [section: string]: unknown;
+}
+
+export interface ModelBundle {
+  manifest: ModelManifest;
+  modelPath: string;
+  gallery: GalleryData;
+}
+
+export function loadBundle(modelDir: string, opts: { verify?: boolean } = {}): ModelBundle {
+  const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as ModelManifest;
+  const modelPath = join(modelDir, 'embedder.onnx');
+  if (opts.verify !== false) {
+    for (const [file, sha] of Object.entries(manifest.files)) {
+      const actual = createHash('sha256').update(readFileSync(join(modelDir, file))).digest('hex');
+      if (actual !== sha) throw new Error(`${file}: sha256 ${actual} does not match the manifest (${sha})`);
+    }
+  }
+  const gallery = JSON.parse(readFileSync(join(modelDir, 'gallery.json'), 'utf8')) as GalleryData;
+  return { manifest, modelPath, gallery };
+}
+
+interface CameraView {
+  camera: string;
+  affine: Affine;
+  before: DecodedFrame | null;
+  after: DecodedFrame | null;
+}
+
+const box = (m: Affine, r: Rect): { x: number; y: number; w: number; h: number } => {
+  const pts = [applyAffine(m, r.x, r.y), applyAffine(m, r.x + r.w, r.y), applyAffine(m, r.x, r.y + r.h), applyAffine(m, r.x + r.w, r.y + r.h)];
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const x = Math.min(...xs);
+  const y = Math.min(...ys);
+  return { x: Math.round(x), y: Math.round(y), w: Math.round(Math.max(...xs) - x), h: Math.round(Math.max(...ys) - y) };
+};
+
+/**
+ * The recogniser core: one embedding session, the gallery and the thresholds. `recognise` decodes each
+ * snapshot once, crops every facing, keeps the facings that changed, embeds them in one batch, matches,
+ * fuses the cameras and decides. Expected failures (missing or unreadable frames, occlusion) come back as a
+ * `needs_review` result, never as an exception.
+ */
+export class RecogniserCore {
+  constructor(
+    private readonly embedder: Embedder,
+    readonly gallery: Gallery,
+    readonly thresholds: Thresholds,
+    readonly modelVersion: string,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  static async load(bundle: ModelBundle, deps: { clock: Clock; log: Logger; threads?: number }): Promise<RecogniserCore> {
+    const embedder = await loadEmbedder(bundle.modelPath, { threads: deps.threads ?? 1 });
+    const gallery = new Gallery(bundle.gallery.dim, bundle.manifest.thresholds.scale, bundle.gallery.prototypes);
+    return new RecogniserCore(embedder, gallery, bundle.manifest.thresholds, bundle.manifest.modelVersion, deps.clock, deps.log);
+  }
+
+  embed(crops: Uint8Array, n: number): Promise<Float32Array> {
+    return this.embedder.embed(crops, n);
+  }
+
+  async release(): Promise<void> {
+    await this.embedder.release();
+  }
+
+  async recognise(input: VisitEvidence): Promise<RecognitionResult> {
+    const t0 = this.clock.now();
+    const parsed = VisitEvidence.safeParse(input);
+    if (!parsed.success) return this.review(input.visitId ?? 'unknown', [{ code: 'bad_evidence', detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }], t0);
+    const visit = parsed.data;
+    const th = this.thresholds;
+    const reasons: Reason[] = [];
+    const layout = shelfLayout(visit.lanes);
+
+    // The latest snapshot per camera and phase; a repeated (camera, seq) is the same frame.
+    const chosen = new Map<string, VisitFrame>();
+    for (const f of visit.frames) {
+      if (f.phase === 'during') continue;
+      const key = `${f.camera}|${f.phase}`;
+      const prev = chosen.get(key);
+      if (!prev || f.seq > prev.seq) chosen.set(key, f);
+    }
+    const framesEvidence: RecognitionResult['evidence']['frames'] = [];
+    const tDecode = this.clock.now();
+    const views: CameraView[] = await Promise.all(
+      visit.cameras.map(async (camera) => {
+        const get = async (phase: FramePhase): Promise<DecodedFrame | null> => {
+          const f = chosen.get(`${camera}|${phase}`);
+          if (!f) {
+            reasons.push({ code: 'missing_frames', detail: `no ${phase} frame from camera ${camera}` });
+            return null;
+          }
+          const ok = await decodeJpeg(f.jpeg).then(
+            (d) => {
+              const s = frameStats(d);
+              return s.mean >= th.minMean && s.mean <= th.maxMean && s.std >= th.minStd ? d : null;
+            },
+            () => null,
+          );
+          framesEvidence.push({ camera, seq: f.seq, phase, readable: ok !== null });
+          if (!ok) reasons.push({ code: 'unreadable_frame', detail: `${phase} frame ${f.seq} of camera ${camera} cannot be read` });
+          return ok;
+        };
+        const [before, after] = await Promise.all([get('before'), get('after')]);
+        const ref = before ?? after;
+        return { camera, before, after, affine: cameraAffine(camera, layout.width, layout.height, ref?.width, ref?.height) };
+      }),
+    );
+    const decodeMs = this.clock.now() - tDecode;
+    const usable = views.filter((v) => v.before && v.after);
+    if (usable.length === 0) return this.review(visit.visitId, reasons.length ? reasons : [{ code: 'missing_frames', detail: 'no camera has both snapshots' }], t0, framesEvidence, decodeMs);
+
+    // Crop every facing of every usable camera, both phases; gate on the before/after difference.
+    const tCrop = this.clock.now();
+    const slotsTotal = layout.cells.reduce((a, c) => a + c.capacity, 0);
+    const crops = usable.map((v) => {
+      const b = new Uint8Array(slotsTotal * CROP_BYTES);
+      const a = new Uint8Array(slotsTotal * CROP_BYTES);
+      let k = 0;
+      for (const cell of layout.cells) {
+        for (let i = 0; i < cell.capacity; i++, k++) {
+          cropSlot(v.before as DecodedFrame, v.affine, slotRect(cell, i), b, k * CROP_BYTES);
+          cropSlot(v.after as DecodedFrame, v.affine, slotRect(cell, i), a, k * CROP_BYTES);
+        }
+      }
+      return { b, a };
+    });
+    const diffs = usable.map((_, vi) => {
+      const { b, a } = crops[vi] as { b: Uint8Array; a: Uint8Array };
+      const out: number[] = [];
+      let k = 0;
+      for (const cell of layout.cells) {
+        const idx = Array.from({ length: cell.capacity }, (_, i) => k + i);
+        out.push(...laneDiffs(idx.map((j) => blockMeans(b, j)), idx.map((j) => blockMeans(a, j))));
+        k += cell.capacity;
+      }
+      return out;
+    });
+    const changed: Array<{ cell: LaneCell; slot: number; k: number }> = [];
+    let k = 0;
+    for (const cell of layout.cells) {
+      for (let i = 0; i < cell.capacity; i++, k++) if (diffs.some((d) => (d[k] as number) > th.gate)) changed.push({ cell, slot: i, k });
+    }
+    const cropMs = this.clock.now() - tCrop;
+    if (changed.length > slotsTotal * 0.6) reasons.push({ code: 'too_many_changes', detail: `${changed.length} of ${slotsTotal} facings changed; a camera may have moved` });
+
+    // Embed the changed facings of every usable camera, before and after, in one batch.
+    const tEmbed = this.clock.now();
+    const n = changed.length * usable.length * 2;
+    const batch = new Uint8Array(n * CROP_BYTES);
+    changed.forEach((c, ci) => {
+      usable.forEach((_, vi) => {
+        const { b, a } = crops[vi] as { b: Uint8Array; a: Uint8Array };
+        const j = (ci * usable.length + vi) * 2;
+        batch.set(b.subarray(c.k * CROP_BYTES, (c.k + 1) * CROP_BYTES), j * CROP_BYTES);
+        batch.set(a.subarray(c.k * CROP_BYTES, (c.k + 1) * CROP_BYTES), (j + 1) * CROP_BYTES);
+      });
+    });
+    const emb = await this.embedder.embed(batch, n);
+    const embedMs = this.clock.now() - tEmbed;
+    const dim = this.gallery.dim;
+    const laneById = new Map(visit.lanes.map((l) => [l.laneId, l]));
+    const readings: SlotReading[] = changed.map((c, ci) => ({
+      laneId: c.cell.laneId,
+      slot: c.slot,
+      planogramSku: laneById.get(c.cell.laneId)?.sku ?? '',
+      views: usable.map((v, vi): ViewReading => {
+        const j = (ci * usable.length + vi) * 2;
+        return { camera: v.camera, diff: (diffs[vi] as number[])[c.k] as number, before: this.gallery.match(emb, j * dim), after: this.gallery.match(emb, (j + 1) * dim) };
+      }),
+    }));
+    for (const r of readings) {
+      const lane = laneById.get(r.laneId);
+      if (lane && !this.gallery.has(lane.sku)) reasons.push({ code: 'not_enrolled', detail: `${lane.sku} in ${lane.laneId} has no enrolment shots` });
+    }
+    const d = decide(readings, { labels: this.gallery.allLabels(), settleThreshold: th.settle, offPlanogramThreshold: th.offPlanogram, occludedP: th.occludedP }, reasons);
+    const slotsEvidence: SlotEvidence[] = d.slots.map((s, i) => {
+      const r = readings[i] as SlotReading;
+      const cell = changed[i]?.cell as LaneCell;
+      return {
+        laneId: s.laneId,
+        slot: s.slot,
+        before: s.before,
+        after: s.after,
+        confidence: round(s.confidence),
+        views: r.views.map((v, vi) => ({
+          camera: v.camera,
+          box: box((usable[vi] as CameraView).affine, slotRect(cell, s.slot)),
+          before: v.before ? this.gallery.top(v.before).map(roundMatch) : [],
+          after: v.after ? this.gallery.top(v.after).map(roundMatch) : [],
+          diff: round(v.diff),
+        })),
+      };
+    });
+    const result: RecognitionResult = {
+      visitId: visit.visitId,
+      status: d.status,
+      items: d.items,
+      confidence: d.confidence,
+      reasons: dedupe(d.reasons),
+      evidence: {
+        frames: framesEvidence,
+        slots: slotsEvidence,
+        lanesChanged: [...new Set(d.slots.filter((s) => s.before !== s.after).map((s) => s.laneId))],
+        timings: { decodeMs, cropMs, embedMs, totalMs: this.clock.now() - t0 },
+      },
+      modelVersion: this.modelVersion,
+    };
+    this.log.debug({ visitId: visit.visitId, status: result.status, items: result.items, confidence: result.confidence, changed: changed.length }, 'visit recognised');
+    return result;
+  }
+
+  private review(visitId: string, reasons: Reason[], t0: number, frames: RecognitionResult['evidence']['frames'] = [], decodeMs = 0): RecognitionResult {
+    return {
+      visitId,
+      status: 'needs_review',
+      items: [],
+      confidence: 0,
+      reasons: dedupe(reasons),
+      evidence: { frames, slots: [], lanesChanged: [], timings: { decodeMs, cropMs: 0, embedMs: 0, totalMs: this.clock.now() - t0 } },
+      modelVersion: this.modelVersion,
+    };
+  }
+}
+
+const round = (x: number): number => Math.round(x * 1e4) / 1e4;
+const roundMatch = (m: { label: string; p: number }): { label: string; p: number } => ({ label: m.label, p: round(m.p) });
+const dedupe = (rs: Reason[]): Reason[] => {
+  const seen = new Set<string>();
+  return rs.filter((r) => {
+    const key = `${r.code}|${r.detail}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};
