@@ -10,4 +10,6 @@ module.exports = {
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 30000,
   maxWorkers: 2,
+  // A test that leaks a timer must not hang CI; leaks still show up as a warning.
+  forceExit: true,
 };

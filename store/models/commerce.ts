@@ -90,6 +90,14 @@ export interface PaymentDoc {
   transactionId?: string;
   failureCode?: string;
   attempts: number;
+  /** What the attempt collects: the order itself, or a debt left by a refused charge. */
+  purpose?: 'order' | 'debt';
+  /** JSAPI: the prepay_id and the time_expire sent, so a re-entry is byte-identical. */
+  prepayId?: string;
+  timeExpire?: string;
+  /** papay: the contract the deduction was made against. */
+  contractId?: string;
+  settledAt?: Date;
   version: number;
 }
 
@@ -104,6 +112,11 @@ export const paymentSchema = new Schema<PaymentDoc>(
     transactionId: String,
     failureCode: String,
     attempts: { type: Number, default: 0 },
+    purpose: { type: String, enum: ['order', 'debt'] },
+    prepayId: String,
+    timeExpire: String,
+    contractId: String,
+    settledAt: Date,
     version: { type: Number, default: 0 },
   },
   { collection: 'payments', timestamps: true },
@@ -203,6 +216,62 @@ debtSchema.index({ debtId: 1 }, { unique: true });
 debtSchema.index({ orderId: 1 }, { unique: true });
 debtSchema.index({ shopperId: 1, status: 1 });
 
+/**
+ * WeChat notifications as received, recorded before they are acknowledged. `key` is unique (event id, or
+ * out_trade_no / contract code + change for v2), so a redelivery is recognised by E11000.
+ */
+export interface PaymentInboxDoc {
+  key: string;
+  type: string;
+  shopperId?: string;
+  payload: string;
+  processedAt?: Date;
+}
+export const paymentInboxSchema = new Schema<PaymentInboxDoc>(
+  {
+    key: { type: String, required: true },
+    type: { type: String, required: true },
+    shopperId: String,
+    payload: { type: String, required: true },
+    processedAt: Date,
+  },
+  { collection: 'payment_inbox', timestamps: true },
+);
+paymentInboxSchema.index({ key: 1 }, { unique: true });
+paymentInboxSchema.index({ processedAt: 1 });
+
+/** One difference between WeChat's trade bill and our records, for finance. */
+export type ReconciliationDiffKind = 'missing_in_bill' | 'missing_locally' | 'amount_mismatch' | 'state_mismatch' | 'refund_mismatch';
+export interface ReconciliationDiff {
+  kind: ReconciliationDiffKind;
+  outTradeNo: string;
+  outRefundNo?: string;
+  ours?: string;
+  theirs?: string;
+}
+export interface ReconciliationReportDoc {
+  billDate: string;
+  status: 'matched' | 'differences' | 'failed';
+  billRows: number;
+  localRecords: number;
+  diffs: ReconciliationDiff[];
+  error?: string;
+  version: number;
+}
+export const reconciliationReportSchema = new Schema<ReconciliationReportDoc>(
+  {
+    billDate: { type: String, required: true },
+    status: { type: String, enum: ['matched', 'differences', 'failed'], required: true },
+    billRows: { type: Number, default: 0 },
+    localRecords: { type: Number, default: 0 },
+    diffs: { type: [new Schema<ReconciliationDiff>({ kind: { type: String, required: true }, outTradeNo: { type: String, required: true }, outRefundNo: String, ours: String, theirs: String }, { _id: false })], default: [] },
+    error: String,
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'reconciliation_reports', timestamps: true },
+);
+reconciliationReportSchema.index({ billDate: 1 }, { unique: true });
+
 export function commerceModels(conn: Connection) {
   return {
     Order: conn.model<OrderDoc>('Order', orderSchema),
@@ -210,5 +279,7 @@ export function commerceModels(conn: Connection) {
     Refund: conn.model<RefundDoc>('Refund', refundSchema),
     Contract: conn.model<ContractDoc>('Contract', contractSchema),
     Debt: conn.model<DebtDoc>('Debt', debtSchema),
+    PaymentInbox: conn.model<PaymentInboxDoc>('PaymentInbox', paymentInboxSchema),
+    ReconciliationReport: conn.model<ReconciliationReportDoc>('ReconciliationReport', reconciliationReportSchema),
   };
 }

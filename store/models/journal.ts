@@ -4,7 +4,8 @@ import { Schema, type Connection } from 'mongoose';
 export interface JournalEventDoc {
   key: string;
   sequenceNumber: number;
-  data: unknown;
+  /** EJSON text. */
+  data: string;
   tags: string[];
   createdAt: Date;
 }
@@ -12,7 +13,7 @@ export const journalEventSchema = new Schema<JournalEventDoc>(
   {
     key: { type: String, required: true },
     sequenceNumber: { type: Number, required: true },
-    data: { type: Schema.Types.Mixed, required: true },
+    data: { type: String, required: true },
     tags: { type: [String], default: [] },
     createdAt: { type: Date, required: true },
   },
@@ -24,14 +25,15 @@ journalEventSchema.index({ key: 1, sequenceNumber: 1 }, { unique: true });
 export interface JournalSnapshotDoc {
   key: string;
   sequenceNumber: number;
-  data: unknown;
+  /** EJSON text. */
+  data: string;
   createdAt: Date;
 }
 export const journalSnapshotSchema = new Schema<JournalSnapshotDoc>(
   {
     key: { type: String, required: true },
     sequenceNumber: { type: Number, required: true },
-    data: { type: Schema.Types.Mixed, required: true },
+    data: { type: String, required: true },
     createdAt: { type: Date, required: true },
   },
   { collection: 'actor_snapshots', minimize: false },

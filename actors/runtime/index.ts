@@ -1,0 +1,22 @@
+export {
+  ActorRegistry,
+  ask,
+  createActorSystem,
+  dispatch,
+  isAlive,
+  mailboxDepth,
+  spawnActor,
+  spawnMachine,
+  stopActor,
+  tryDispatch,
+  type ActorContext,
+  type ActorDef,
+  type ActorRef,
+  type ActorSystem,
+  type AnyActorRef,
+  type JournalEngine,
+  type MachineDef,
+  type Step,
+  type SupervisionPolicy,
+} from './runtime';
+export { createProbe, createTestKit, type Probe, type TestKit } from './testkit';
