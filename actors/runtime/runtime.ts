@@ -139,8 +139,8 @@ function makeContext<M>(id: string, self: () => ActorRef<M>, system: ActorSystem
 export function spawnActor<S, M>(parent: Parent, def: ActorDef<S, M>, system?: ActorSystem): ActorRef<M> {
   const sys = systemOf(parent, system);
   const timers = new Set<Cancel>();
-  let ref!: ActorRef<M>;
-  const ctx = makeContext<M>(def.id, () => ref, sys, timers);
+  const self: { ref?: ActorRef<M> } = {};
+  const ctx = makeContext<M>(def.id, () => self.ref as ActorRef<M>, sys, timers);
   const n = nact.spawn(
     nactParent(parent) as never,
     (state: S, msg: M) => def.receive(state, msg, ctx),
@@ -151,8 +151,8 @@ export function spawnActor<S, M>(parent: Parent, def: ActorDef<S, M>, system?: A
       afterStop: () => timers.forEach((c) => c()),
     } as never,
   );
-  ref = wrap<M>(def.id, n);
-  return ref;
+  self.ref = wrap<M>(def.id, n);
+  return self.ref;
 }
 
 /** Result of a pure machine step. */
@@ -197,8 +197,8 @@ interface Journalled {
 export function spawnMachine<S, M, F>(parent: Parent, def: MachineDef<S, M, F>, system?: ActorSystem): ActorRef<M> {
   const sys = systemOf(parent, system);
   const timers = new Set<Cancel>();
-  let ref!: ActorRef<M>;
-  const ctx = makeContext<M>(def.id, () => ref, sys, timers);
+  const self: { ref?: ActorRef<M> } = {};
+  const ctx = makeContext<M>(def.id, () => self.ref as ActorRef<M>, sys, timers);
   const encode = def.encode ?? ((m: M) => stripReply(m));
   const decode = def.decode ?? ((d: unknown) => d as M);
 
@@ -232,9 +232,9 @@ export function spawnMachine<S, M, F>(parent: Parent, def: MachineDef<S, M, F>, 
         ...(def.snapshotEvery ? { snapshotEvery: def.snapshotEvery } : {}),
       } as never)
     : nact.spawn(nactParent(parent) as never, f as never, def.id, props as never);
-  ref = wrap<M>(def.id, n);
+  self.ref = wrap<M>(def.id, n);
   nact.dispatch(n as never, STARTED as never);
-  return ref;
+  return self.ref;
 }
 
 function stripReply<M>(m: M): unknown {
