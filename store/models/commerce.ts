@@ -135,6 +135,7 @@ export interface RefundDoc {
   status: RefundStatus;
   refundId?: string;
   requestedBy: string;
+  version: number;
 }
 export const refundSchema = new Schema<RefundDoc>(
   {
@@ -146,6 +147,7 @@ export const refundSchema = new Schema<RefundDoc>(
     status: { type: String, enum: ['pending', 'succeeded', 'failed'], required: true },
     refundId: String,
     requestedBy: { type: String, required: true },
+    version: { type: Number, default: 0 },
   },
   { collection: 'refunds', timestamps: true },
 );

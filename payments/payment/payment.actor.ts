@@ -1,0 +1,148 @@
+import { ActorRegistry, ask, dispatch, spawnMachine, type ActorContext, type ActorRef, type ActorSystem } from '../../actors/runtime';
+import { assertNever } from '../../common/assert-never';
+import { isAppError } from '../../common/errors';
+import type { InboundNotification, NotificationSink } from '../wechatpay/notifications';
+import { decide, initialPaymentActorState, type PaymentActorState, type PaymentEffect } from './payment.machine';
+import type { ChargeOrder, ChargeReply, ClearDebts, ClearDebtsReply, PayOrder, PayReply, PaymentCommand, PaymentErrored, PaymentMessage, RefundOrder, RefundReply, SigningReply, StartSigning, VisitReply } from './payment.protocol';
+import type { PaymentService } from './payment.service';
+
+/**
+ * One actor per shopper: the thin nact shell around payment.machine.ts. Its mailbox serialises every
+ * charge, deduction, debt clearing and refund of that shopper (perform is awaited before the next
+ * message); the records and their compare-and-set keep it correct across processes.
+ */
+
+export interface PaymentActorsOptions {
+  /** When to query an attempt whose result has not arrived (notification lost or late). */
+  resolveAfterMs?: number;
+  askTimeoutMs?: number;
+}
+
+let requestSeq = 0;
+const newRequestId = (): string => `pay-${Date.now().toString(36)}-${(++requestSeq).toString(36)}`;
+
+export class PaymentActors implements NotificationSink {
+  private readonly registry = new ActorRegistry<PaymentMessage>();
+  private readonly resolveAfterMs: number;
+  private readonly askTimeoutMs: number;
+
+  constructor(
+    private readonly system: ActorSystem,
+    private readonly service: PaymentService,
+    opts: PaymentActorsOptions = {},
+  ) {
+    this.resolveAfterMs = opts.resolveAfterMs ?? 60_000;
+    this.askTimeoutMs = opts.askTimeoutMs ?? 15_000;
+  }
+
+  /** The shopper's actor, spawned on first use. */
+  ref(shopperId: string): ActorRef<PaymentMessage> {
+    const existing = this.registry.get(shopperId);
+    if (existing) return existing;
+    const ref = spawnMachine<PaymentActorState, PaymentMessage, PaymentEffect>(this.system, {
+      id: `payment-${shopperId}`,
+      initialState: initialPaymentActorState(shopperId),
+      decide: (state, msg) => decide(state, msg),
+      perform: (effects, ctx, state) => this.perform(effects, ctx, state),
+      supervision: 'resume',
+    });
+    this.registry.set(shopperId, ref);
+    return ref;
+  }
+
+  charge(shopperId: string, req: Omit<ChargeOrder, 'type' | 'replyTo' | 'requestId'> & { requestId?: string }, timeoutMs = this.askTimeoutMs): Promise<ChargeReply> {
+    return ask<PaymentMessage, ChargeReply>(this.ref(shopperId), (replyTo) => ({ type: 'ChargeOrder', requestId: req.requestId ?? newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  pay(shopperId: string, req: Omit<PayOrder, 'type' | 'replyTo' | 'requestId'> & { requestId?: string }, timeoutMs = this.askTimeoutMs): Promise<PayReply> {
+    return ask<PaymentMessage, PayReply>(this.ref(shopperId), (replyTo) => ({ type: 'PayOrder', requestId: req.requestId ?? newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  refund(shopperId: string, req: Omit<RefundOrder, 'type' | 'replyTo' | 'requestId'> & { requestId?: string }, timeoutMs = this.askTimeoutMs): Promise<RefundReply> {
+    return ask<PaymentMessage, RefundReply>(this.ref(shopperId), (replyTo) => ({ type: 'RefundOrder', requestId: req.requestId ?? newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  clearDebts(shopperId: string, req: Omit<ClearDebts, 'type' | 'replyTo' | 'requestId'> & { requestId?: string }, timeoutMs = this.askTimeoutMs): Promise<ClearDebtsReply> {
+    return ask<PaymentMessage, ClearDebtsReply>(this.ref(shopperId), (replyTo) => ({ type: 'ClearDebts', requestId: req.requestId ?? newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  checkVisit(shopperId: string, timeoutMs = this.askTimeoutMs): Promise<VisitReply> {
+    return ask<PaymentMessage, VisitReply>(this.ref(shopperId), (replyTo) => ({ type: 'CheckVisitAllowed', requestId: newRequestId(), replyTo }), timeoutMs);
+  }
+
+  startSigning(shopperId: string, req: Omit<StartSigning, 'type' | 'replyTo' | 'requestId'>, timeoutMs = this.askTimeoutMs): Promise<SigningReply> {
+    return ask<PaymentMessage, SigningReply>(this.ref(shopperId), (replyTo) => ({ type: 'StartSigning', requestId: newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  /**
+   * The notification endpoints' sink: records the event (durable before WeChat gets its 200), then hands
+   * it to the shopper's actor. Redeliveries are handed over too: processing is idempotent, and that is
+   * what finishes an event whose first processing died with the process.
+   */
+  async accept(event: InboundNotification): Promise<void> {
+    const { key, shopperId } = await this.service.recordNotification(event);
+    if (shopperId) dispatch(this.ref(shopperId), { type: 'NotificationReceived', inboxKey: key, event });
+  }
+
+  private async perform(effects: PaymentEffect[], ctx: ActorContext<PaymentMessage>, state: PaymentActorState): Promise<void> {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'Execute':
+          await this.execute(effect.command, ctx, state.shopperId);
+          break;
+        case 'Process': {
+          const m = effect.message;
+          try {
+            if (m.type === 'NotificationReceived') await this.service.processNotification(m.inboxKey, m.event);
+            else {
+              const after = await this.service.resolve(m.outTradeNo);
+              if (after && (after.status === 'unknown' || after.status === 'created')) ctx.schedule(this.resolveAfterMs, m);
+            }
+          } catch (e) {
+            ctx.log.error({ err: String(e), type: m.type }, 'payment processing failed; it is retried from the inbox at the next start or redelivery');
+          }
+          break;
+        }
+        default:
+          assertNever(effect, 'payment effect');
+      }
+    }
+  }
+
+  private async execute(cmd: PaymentCommand, ctx: ActorContext<PaymentMessage>, shopperId: string): Promise<void> {
+    const { replyTo: _r, type: _t, ...body } = cmd;
+    const base = { ...body, shopperId };
+    let reply: unknown;
+    try {
+      switch (cmd.type) {
+        case 'ChargeOrder': {
+          const r = await this.service.charge(base as Parameters<PaymentService['charge']>[0]);
+          if (r.type === 'DeductionAccepted' || r.type === 'PaymentPending') ctx.schedule(this.resolveAfterMs, { type: 'ResolvePayment', outTradeNo: r.outTradeNo });
+          reply = r;
+          break;
+        }
+        case 'PayOrder':
+          reply = await this.service.pay(base as Parameters<PaymentService['pay']>[0]);
+          break;
+        case 'RefundOrder':
+          reply = await this.service.refund(base as Parameters<PaymentService['refund']>[0]);
+          break;
+        case 'ClearDebts':
+          reply = await this.service.clearDebts(base as Parameters<PaymentService['clearDebts']>[0]);
+          break;
+        case 'CheckVisitAllowed':
+          reply = await this.service.checkVisit(shopperId, cmd.requestId);
+          break;
+        case 'StartSigning':
+          reply = await this.service.startSigning(base as Parameters<PaymentService['startSigning']>[0]);
+          break;
+        default:
+          assertNever(cmd, 'payment command');
+      }
+    } catch (e) {
+      ctx.log.error({ err: String(e), type: cmd.type, requestId: cmd.requestId }, 'payment command failed');
+      reply = { type: 'PaymentErrored', requestId: cmd.requestId, code: isAppError(e) ? e.code : 'INTERNAL', message: e instanceof Error ? e.message : String(e), retryable: isAppError(e) ? e.retryable : true } satisfies PaymentErrored;
+    }
+    dispatch(cmd.replyTo as ActorRef<unknown>, reply);
+  }
+}

@@ -1,0 +1,117 @@
+import type { ActorRef } from '../../actors/runtime';
+import type { InboundNotification } from '../wechatpay/notifications';
+import type { RequestPaymentParams } from '../wechatpay/v3.client';
+import type { V2RequestPaymentParams } from '../wechatpay/papay.client';
+
+/**
+ * The per-shopper payment actor's protocol. Every request carries a requestId and a typed reply ref;
+ * replies are past tense and say what happened. Expected outcomes (debt, refused refund) are replies, not
+ * errors; `PaymentErrored` carries an AppError code for the unexpected.
+ */
+
+interface Request<R> {
+  requestId: string;
+  replyTo: ActorRef<R>;
+}
+
+/** Deduct an order by papay after a visit (fully automatic flow). */
+export interface ChargeOrder extends Request<ChargeReply> {
+  type: 'ChargeOrder';
+  orderId: string;
+  amountFen: number;
+  description: string;
+}
+
+/** Pay an order by JSAPI; with `signContract` and no active contract, pay-and-sign (contractorder). */
+export interface PayOrder extends Request<PayReply> {
+  type: 'PayOrder';
+  orderId: string;
+  amountFen: number;
+  description: string;
+  openid: string;
+  signContract?: boolean;
+}
+
+export interface RefundOrder extends Request<RefundReply> {
+  type: 'RefundOrder';
+  orderId: string;
+  amountFen: number;
+  reason: string;
+  requestedBy: string;
+  /** Chosen by the caller (e.g. the review case): the same key is the same refund. */
+  refundKey: string;
+}
+
+/** Settle every open debt: by deduction, or by handing back JSAPI parameters for the first one. */
+export interface ClearDebts extends Request<ClearDebtsReply> {
+  type: 'ClearDebts';
+  via: 'papay' | 'jsapi';
+  openid?: string;
+}
+
+export interface CheckVisitAllowed extends Request<VisitReply> {
+  type: 'CheckVisitAllowed';
+}
+
+export interface StartSigning extends Request<SigningReply> {
+  type: 'StartSigning';
+  openid: string;
+  displayAccount: string;
+}
+
+export type PaymentCommand = ChargeOrder | PayOrder | RefundOrder | ClearDebts | CheckVisitAllowed | StartSigning;
+
+/** A verified, recorded notification, handed over by the notification endpoint. */
+export interface NotificationReceived {
+  type: 'NotificationReceived';
+  inboxKey: string;
+  event: InboundNotification;
+}
+
+/** Resolve an attempt whose outcome is not known (after a timeout, at start-up, on a timer). */
+export interface ResolvePayment {
+  type: 'ResolvePayment';
+  outTradeNo: string;
+}
+
+export type PaymentMessage = PaymentCommand | NotificationReceived | ResolvePayment;
+
+export interface PaymentErrored {
+  type: 'PaymentErrored';
+  requestId: string;
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export type ChargeReply =
+  | { type: 'DeductionAccepted'; requestId: string; outTradeNo: string }
+  | { type: 'OrderPaid'; requestId: string; outTradeNo: string; transactionId?: string }
+  | { type: 'DebtRecorded'; requestId: string; debtId: string; reason: string }
+  /** Sent, outcome not yet known; it is resolved by query before anything else is tried. */
+  | { type: 'PaymentPending'; requestId: string; outTradeNo: string }
+  | { type: 'ChargeRefused'; requestId: string; reason: 'unknown_order' | 'not_chargeable' | 'amount_mismatch' }
+  | PaymentErrored;
+
+export type PayReply =
+  | { type: 'PaymentPrepared'; requestId: string; outTradeNo: string; requestPayment: RequestPaymentParams | V2RequestPaymentParams; signsContract: boolean }
+  | { type: 'OrderPaid'; requestId: string; outTradeNo: string; transactionId?: string }
+  | { type: 'ChargeRefused'; requestId: string; reason: 'unknown_order' | 'not_chargeable' | 'amount_mismatch' }
+  | PaymentErrored;
+
+export type RefundReply =
+  | { type: 'RefundRequested'; requestId: string; outRefundNo: string; amountFen: number }
+  | { type: 'RefundRefused'; requestId: string; reason: 'not_paid' | 'exceeds_paid' | 'invalid_amount' | 'unknown_order' | 'rejected_by_wechat'; detail?: string }
+  | PaymentErrored;
+
+export type ClearDebtsReply =
+  | { type: 'NoDebts'; requestId: string }
+  | { type: 'DebtsSettled'; requestId: string; debtIds: string[] }
+  | { type: 'DebtDeductionPending'; requestId: string; outTradeNos: string[] }
+  | { type: 'DebtPaymentPrepared'; requestId: string; debtId: string; outTradeNo: string; requestPayment: RequestPaymentParams }
+  | { type: 'DebtsRemain'; requestId: string; debtIds: string[]; reason: string }
+  | PaymentErrored;
+
+export type VisitReply = { type: 'VisitAllowed'; requestId: string } | { type: 'VisitBlocked'; requestId: string; reason: 'debt'; debts: Array<{ debtId: string; amountFen: number }> };
+
+export type SigningReply = { type: 'SigningPrepared'; requestId: string; contractCode: string; miniProgramAppId: string; extraData: Record<string, string> } | { type: 'AlreadySigned'; requestId: string; contractId: string } | PaymentErrored;

@@ -1,0 +1,647 @@
+import type { Clock } from '../../common/clock';
+import type { Logger } from '../../common/log';
+import { compareAndSet } from '../../store/cas';
+import { isDuplicateKey } from '../../store/connection';
+import type { Models } from '../../store/models';
+import type { OrderDoc, PaymentDoc, PaymentStatus } from '../../store/models/commerce';
+import type { MiniProgramClient } from '../wechatpay/miniprogram.client';
+import type { InboundNotification } from '../wechatpay/notifications';
+import { PAPAY_SIGNING_APPID, type PapayOrder, type PapayV2Client } from '../wechatpay/papay.client';
+import type { Transaction, WechatPayV3Client, WxFailure } from '../wechatpay/v3.client';
+import type { WechatConfig } from '../wechatpay/wechat.config';
+import { notifyUrl } from '../wechatpay/wechat.config';
+import {
+  ATTEMPT_KINDS,
+  TERMINAL,
+  contractCodeFor,
+  decideRefund,
+  isRefusal,
+  nextAttemptStatus,
+  orderAfterAttempt,
+  outRefundNoFor,
+  outTradeNoFor,
+  visitGate,
+  type AttemptKind,
+  type Observation,
+  type OrderEffect,
+} from './payment.machine';
+import type { ChargeOrder, ChargeReply, ClearDebts, ClearDebtsReply, PayOrder, PayReply, RefundOrder, RefundReply, SigningReply, StartSigning, VisitReply } from './payment.protocol';
+
+/**
+ * The effects of payments: reads and writes the records (compare-and-set only, see store/cas.ts), talks
+ * to WeChat through the clients, and asks payment.machine.ts what each observation means. Callers
+ * serialise per shopper (payment.actor.ts); correctness across processes rests on the unique indexes
+ * (one Payment per out_trade_no, one Debt per order, one inbox row per notification) and on WeChat
+ * charging an out_trade_no at most once.
+ */
+
+export type PaymentModels = Pick<Models, 'Order' | 'Payment' | 'Refund' | 'Contract' | 'Debt' | 'PaymentInbox' | 'Shopper'>;
+
+export interface PaymentServiceDeps {
+  models: PaymentModels;
+  v3: WechatPayV3Client;
+  papay: PapayV2Client;
+  config: WechatConfig;
+  clock: Clock;
+  log: Logger;
+  /** Subscribe messages for debts; absent = none sent. */
+  miniProgram?: MiniProgramClient;
+  /** Test seam: called right after a deduction request returned, before its result is recorded. */
+  afterDeductionSent?: (outTradeNo: string) => void | Promise<void>;
+}
+
+/** A command as the service takes it: without its reply ref and tag, with the actor's shopper. */
+export type Cmd<T> = Omit<T, 'replyTo' | 'type'> & { shopperId: string };
+
+const JSAPI_PAY_WINDOW_MS = 15 * 60_000;
+
+/** RFC3339 in +08:00 to whole seconds: identical on every re-entry of the same attempt. */
+function rfc3339(ms: number): string {
+  return `${new Date(ms + 8 * 3600_000).toISOString().slice(0, 19)}+08:00`;
+}
+
+export function observationFromTransaction(t: Transaction): Observation {
+  switch (t.trade_state) {
+    case 'SUCCESS':
+    case 'REFUND':
+      return t.transaction_id ? { kind: 'succeeded', transactionId: t.transaction_id, amountFen: t.amount?.total ?? 0 } : { kind: 'unknown' };
+    case 'NOTPAY':
+    case 'USERPAYING':
+      return { kind: 'pending' };
+    case 'CLOSED':
+    case 'REVOKED':
+      return { kind: 'closed' };
+    case 'PAYERROR':
+      return { kind: 'failed', code: 'PAYERROR' };
+  }
+}
+
+export function observationFromPapay(o: PapayOrder): Observation {
+  switch (o.tradeState) {
+    case 'SUCCESS':
+    case 'REFUND':
+      return o.transactionId ? { kind: 'succeeded', transactionId: o.transactionId, amountFen: o.totalFee ?? 0 } : { kind: 'unknown' };
+    case 'ACCEPT':
+    case 'NOTPAY':
+    case 'USERPAYING':
+      return { kind: 'pending' };
+    case 'CLOSED':
+    case 'REVOKED':
+      return { kind: 'closed' };
+    case 'PAYERROR':
+      return { kind: 'failed', code: o.errCode ?? 'PAYERROR' };
+  }
+}
+
+function observationFromFailure(f: WxFailure): Observation {
+  if (f.code === 'ORDER_NOT_EXIST' || f.code === 'ORDERNOTEXIST') return { kind: 'not_found' };
+  return { kind: 'unknown' };
+}
+
+const kindOf = (outTradeNo: string): AttemptKind => outTradeNo.charAt(2) as AttemptKind;
+
+export class PaymentService {
+  constructor(private readonly d: PaymentServiceDeps) {}
+
+  private get m(): PaymentModels {
+    return this.d.models;
+  }
+
+  // ---- queries ----------------------------------------------------------------------------------------
+
+  async checkVisit(shopperId: string, requestId: string): Promise<VisitReply> {
+    const debts = await this.m.Debt.find({ shopperId, status: { $in: ['open', 'reminded'] } }).lean();
+    const gate = visitGate(debts);
+    return gate.allowed ? { type: 'VisitAllowed', requestId } : { type: 'VisitBlocked', requestId, reason: 'debt', debts: gate.debts };
+  }
+
+  // ---- observations -----------------------------------------------------------------------------------
+
+  /**
+   * Records what WeChat says about one attempt: one state per attempt (compare-and-set; duplicates and
+   * out-of-order arrivals change nothing), then drives its order. Re-driving a settled attempt's order is
+   * idempotent, so a process that died in between is repaired by the next duplicate or by recovery.
+   */
+  async observe(outTradeNo: string, obs: Observation): Promise<PaymentDoc | undefined> {
+    for (let round = 0; round < 8; round++) {
+      const p = await this.m.Payment.findOne({ outTradeNo }).lean();
+      if (!p) return undefined;
+      if (obs.kind === 'succeeded' && obs.amountFen && obs.amountFen !== p.amountFen) {
+        this.d.log.error({ outTradeNo, expected: p.amountFen, got: obs.amountFen }, 'WeChat reports a different amount: not recorded');
+        return p;
+      }
+      const next = nextAttemptStatus(p.status, obs);
+      if (next === p.status) {
+        if (TERMINAL.has(p.status)) await this.settleOrder(p);
+        return p;
+      }
+      if ((p.status === 'failed' || p.status === 'closed') && next === 'succeeded') this.d.log.warn({ outTradeNo, was: p.status }, 'late success after a local failure: money moved, recording it');
+      const set: Record<string, unknown> = { status: next };
+      if (obs.kind === 'succeeded') set.transactionId = obs.transactionId;
+      if (obs.kind === 'failed') set.failureCode = obs.code;
+      if (TERMINAL.has(next)) set.settledAt = new Date(this.d.clock.now());
+      if (await compareAndSet(this.m.Payment, { outTradeNo, status: p.status }, set)) {
+        const updated = { ...p, ...set } as PaymentDoc;
+        if (TERMINAL.has(next)) await this.settleOrder(updated);
+        return updated;
+      }
+    }
+    throw new Error(`could not record an observation for ${outTradeNo}: too much contention`);
+  }
+
+  /** Moves the attempt's order (and debt) to where the settled attempt says. */
+  private async settleOrder(p: PaymentDoc): Promise<void> {
+    for (let round = 0; round < 8; round++) {
+      const order = await this.m.Order.findOne({ orderId: p.orderId }).lean();
+      if (!order) return;
+      // A debt payment settles the debt even when its order was marked paid by a racing duplicate.
+      const { status, effects } = orderAfterAttempt(order.status, p.channel, p.status, p.failureCode);
+      if (status === order.status) {
+        await this.performOrderEffects(order, effects, p);
+        return;
+      }
+      const set: Record<string, unknown> = { status };
+      if (status === 'paid') set.paidFen = p.amountFen;
+      if (await compareAndSet(this.m.Order, { orderId: order.orderId, status: order.status }, set)) {
+        await this.performOrderEffects({ ...order, status }, effects, p);
+        return;
+      }
+    }
+  }
+
+  private async performOrderEffects(order: OrderDoc, effects: OrderEffect[], p: PaymentDoc): Promise<void> {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'OpenDebt':
+          await this.openDebt(order, e.reason);
+          break;
+        case 'SettleDebt':
+          await this.settleDebt(order.orderId);
+          break;
+        case 'NotifyDebtCreated':
+        case 'NotifyDebtCleared':
+          // Sent by openDebt / settleDebt themselves, exactly when they win the change.
+          break;
+        case 'FlagLatePayment':
+          this.d.log.warn({ orderId: order.orderId, outTradeNo: p.outTradeNo, status: order.status }, 'payment arrived for an order no longer charged: refund it from the admin');
+          break;
+      }
+    }
+  }
+
+  private async openDebt(order: OrderDoc, reason: string): Promise<string> {
+    const debtId = `D-${order.orderId}`;
+    try {
+      await this.m.Debt.create({ debtId, shopperId: order.shopperId, orderId: order.orderId, amountFen: order.totalFen, reason, status: 'open' });
+    } catch (e) {
+      if (isDuplicateKey(e)) return debtId; // already recorded (one debt per order)
+      throw e;
+    }
+    this.d.log.info({ shopperId: order.shopperId, orderId: order.orderId, reason }, 'debt opened');
+    if (await this.message(order.shopperId, 'created', order.totalFen)) {
+      await compareAndSet(this.m.Debt, { debtId, status: 'open' }, { status: 'reminded' }, { push: { remindedAt: new Date(this.d.clock.now()) } });
+    }
+    return debtId;
+  }
+
+  private async settleDebt(orderId: string): Promise<void> {
+    const debt = await this.m.Debt.findOne({ orderId }).lean();
+    if (!debt || (debt.status !== 'open' && debt.status !== 'reminded')) return;
+    if (await compareAndSet(this.m.Debt, { debtId: debt.debtId, status: debt.status }, { status: 'paid', settledAt: new Date(this.d.clock.now()) })) {
+      this.d.log.info({ shopperId: debt.shopperId, debtId: debt.debtId }, 'debt paid');
+      await this.message(debt.shopperId, 'cleared', debt.amountFen);
+    }
+  }
+
+  /** Subscribe message; an expected refusal (no quota: 43101) is logged, never thrown. */
+  private async message(shopperId: string, what: 'created' | 'cleared', amountFen: number): Promise<boolean> {
+    const templateId = what === 'created' ? this.d.config.debtCreatedTemplateId : this.d.config.debtClearedTemplateId;
+    if (!this.d.miniProgram || !templateId) return false;
+    const shopper = await this.m.Shopper.findOne({ shopperId }, { openid: 1 }).lean();
+    if (!shopper) return false;
+    const r = await this.d.miniProgram.sendSubscribeMessage({
+      touser: shopper.openid,
+      templateId,
+      page: 'pages/debts/index',
+      data: { amount1: `${(amountFen / 100).toFixed(2)}元`, thing2: what === 'created' ? '扣款未成功，请补缴欠款' : '欠款已结清', time3: rfc3339(this.d.clock.now()).slice(0, 16).replace('T', ' ') },
+    });
+    if (!r.ok) this.d.log.info({ shopperId, errcode: r.errcode }, 'subscribe message not sent');
+    return r.ok;
+  }
+
+  // ---- resolving unknown outcomes ---------------------------------------------------------------------
+
+  /** Asks WeChat about one attempt and records the answer; a papay attempt WeChat never saw is sent again. */
+  async resolve(outTradeNo: string): Promise<PaymentDoc | undefined> {
+    const p = await this.m.Payment.findOne({ outTradeNo }).lean();
+    if (!p) return undefined;
+    const kind = kindOf(outTradeNo);
+    let obs: Observation;
+    if (kind === 'J') {
+      const r = await this.d.v3.queryByOutTradeNo(outTradeNo);
+      obs = r.ok ? observationFromTransaction(r.value) : observationFromFailure(r.failure);
+    } else {
+      const r = await this.d.papay.queryOrder(outTradeNo);
+      obs = r.ok ? observationFromPapay(r.value) : observationFromFailure(r.failure);
+    }
+    const after = await this.observe(outTradeNo, obs);
+    if (after && after.status === 'created' && kind === 'P') {
+      const order = await this.m.Order.findOne({ orderId: after.orderId }).lean();
+      if (order && (order.status === 'awaiting_payment' || order.status === 'debt')) {
+        // Same number: WeChat deducts an out_trade_no at most once, so resending cannot double-charge.
+        await this.sendDeduction(after, 'resend');
+        return (await this.m.Payment.findOne({ outTradeNo }).lean()) ?? after;
+      }
+    }
+    return after;
+  }
+
+  /** Resolves every attempt of the order that is not settled, before anything new is tried. */
+  private async resolveOpenAttempts(orderId: string): Promise<PaymentDoc[]> {
+    const attempts = await this.m.Payment.find({ orderId }).lean();
+    for (const a of attempts) if (!TERMINAL.has(a.status)) await this.resolve(a.outTradeNo);
+    return this.m.Payment.find({ orderId }).lean();
+  }
+
+  /** At start-up: resolve every unsettled attempt and process notifications recorded but not processed. */
+  async recover(): Promise<{ resolved: number; notifications: number }> {
+    const open = await this.m.Payment.find({ status: { $in: ['created', 'pending', 'unknown'] } }, { outTradeNo: 1 }).lean();
+    for (const p of open) await this.resolve(p.outTradeNo);
+    const inbox = await this.m.PaymentInbox.find({ processedAt: { $exists: false } }).lean();
+    for (const n of inbox) await this.processNotification(n.key, JSON.parse(n.payload) as InboundNotification);
+    const settled = await this.m.Payment.find({ status: { $in: ['succeeded', 'failed'] } }).lean();
+    for (const p of settled) await this.settleOrder(p);
+    return { resolved: open.length, notifications: inbox.length };
+  }
+
+  // ---- charging -----------------------------------------------------------------------------------------
+
+  private async loadChargeable(cmd: { orderId: string; shopperId: string; amountFen: number; requestId: string }): Promise<OrderDoc | { type: 'ChargeRefused'; requestId: string; reason: 'unknown_order' | 'not_chargeable' | 'amount_mismatch' }> {
+    const order = await this.m.Order.findOne({ orderId: cmd.orderId }).lean();
+    if (!order || order.shopperId !== cmd.shopperId) return { type: 'ChargeRefused', requestId: cmd.requestId, reason: 'unknown_order' };
+    if (order.totalFen !== cmd.amountFen) return { type: 'ChargeRefused', requestId: cmd.requestId, reason: 'amount_mismatch' };
+    if (order.status === 'held_for_review' || order.status === 'waived' || order.status === 'cancelled') return { type: 'ChargeRefused', requestId: cmd.requestId, reason: 'not_chargeable' };
+    return order;
+  }
+
+  /** Deduct an order by papay. Exactly once: deterministic numbers, unknown outcomes queried first. */
+  async charge(cmd: Cmd<ChargeOrder>): Promise<ChargeReply> {
+    const loaded = await this.loadChargeable(cmd);
+    if ('type' in loaded) return loaded;
+    const attempts = await this.resolveOpenAttempts(cmd.orderId);
+    const order = (await this.m.Order.findOne({ orderId: cmd.orderId }).lean())!;
+    const paid = attempts.find((a) => a.status === 'succeeded');
+    if (order.status === 'paid' || order.status === 'partially_refunded' || order.status === 'refunded' || paid) return { type: 'OrderPaid', requestId: cmd.requestId, outTradeNo: paid?.outTradeNo ?? '', ...(paid?.transactionId ? { transactionId: paid.transactionId } : {}) };
+    if (order.status === 'debt') {
+      const debt = await this.m.Debt.findOne({ orderId: order.orderId }).lean();
+      return { type: 'DebtRecorded', requestId: cmd.requestId, debtId: debt?.debtId ?? `D-${order.orderId}`, reason: debt?.reason ?? 'PAYERROR' };
+    }
+    const live = attempts.find((a) => !TERMINAL.has(a.status));
+    if (live) return live.status === 'pending' ? { type: 'DeductionAccepted', requestId: cmd.requestId, outTradeNo: live.outTradeNo } : { type: 'PaymentPending', requestId: cmd.requestId, outTradeNo: live.outTradeNo };
+    return this.startDeduction(order, 'order', attempts, cmd.description, cmd.requestId);
+  }
+
+  private async startDeduction(order: OrderDoc, purpose: 'order' | 'debt', attempts: PaymentDoc[], description: string, requestId: string): Promise<ChargeReply> {
+    const contract = await this.m.Contract.findOne({ shopperId: order.shopperId, status: 'active' }).lean();
+    if (!contract?.contractId) {
+      if (order.status !== 'debt') {
+        await this.toAwaiting(order);
+        const debtId = await this.moveToDebt(order.orderId, 'NO_CONTRACT');
+        return { type: 'DebtRecorded', requestId, debtId, reason: 'NO_CONTRACT' };
+      }
+      return { type: 'DebtRecorded', requestId, debtId: `D-${order.orderId}`, reason: 'NO_CONTRACT' };
+    }
+    const n = attempts.filter((a) => kindOf(a.outTradeNo) === 'P').length + 1;
+    const outTradeNo = outTradeNoFor(order.orderId, 'P', n);
+    try {
+      await this.m.Payment.create({ outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose, contractId: contract.contractId, attempts: 1 });
+    } catch (e) {
+      // A concurrent request created this attempt: it owns the sending.
+      if (isDuplicateKey(e)) return { type: 'PaymentPending', requestId, outTradeNo };
+      throw e;
+    }
+    await this.toAwaiting(order);
+    const p = (await this.m.Payment.findOne({ outTradeNo }).lean())!;
+    return this.sendDeduction(p, description, requestId);
+  }
+
+  private async toAwaiting(order: OrderDoc): Promise<void> {
+    if (order.status === 'draft') await compareAndSet(this.m.Order, { orderId: order.orderId, status: 'draft' }, { status: 'awaiting_payment' });
+  }
+
+  private async moveToDebt(orderId: string, reason: string): Promise<string> {
+    const order = (await this.m.Order.findOne({ orderId }).lean())!;
+    if (order.status === 'awaiting_payment' || order.status === 'draft') await compareAndSet(this.m.Order, { orderId, status: order.status }, { status: 'debt' });
+    return this.openDebt(order, reason);
+  }
+
+  private async sendDeduction(p: PaymentDoc, description: string, requestId = 'resend'): Promise<ChargeReply> {
+    const r = await this.d.papay.apply({ outTradeNo: p.outTradeNo, body: description.slice(0, 120) || 'Snacks', totalFen: p.amountFen, contractId: p.contractId!, attach: p.orderId });
+    await this.d.afterDeductionSent?.(p.outTradeNo);
+    if (r.ok) {
+      await this.observe(p.outTradeNo, { kind: 'pending' });
+      return { type: 'DeductionAccepted', requestId, outTradeNo: p.outTradeNo };
+    }
+    const f = r.failure;
+    if (f.outcome === 'unknown') {
+      await this.observe(p.outTradeNo, { kind: 'unknown' });
+      return { type: 'PaymentPending', requestId, outTradeNo: p.outTradeNo };
+    }
+    if (f.code === 'ORDERPAID' || f.code === 'INVALID_REQUEST') {
+      const after = await this.resolve(p.outTradeNo);
+      if (after?.status === 'succeeded') return { type: 'OrderPaid', requestId, outTradeNo: p.outTradeNo, ...(after.transactionId ? { transactionId: after.transactionId } : {}) };
+      return { type: 'PaymentPending', requestId, outTradeNo: p.outTradeNo };
+    }
+    await this.observe(p.outTradeNo, { kind: 'failed', code: f.code });
+    if (isRefusal(f.code)) {
+      if (f.code === 'CONTRACT_NOT_EXIST') await this.markContractGone(p.contractId!);
+      const debt = await this.m.Debt.findOne({ orderId: p.orderId }).lean();
+      return { type: 'DebtRecorded', requestId, debtId: debt?.debtId ?? `D-${p.orderId}`, reason: f.code };
+    }
+    return { type: 'PaymentErrored', requestId, code: f.code, message: f.message, retryable: f.retryable };
+  }
+
+  private async markContractGone(contractId: string): Promise<void> {
+    const c = await this.m.Contract.findOne({ contractId }).lean();
+    if (c && c.status !== 'terminated') await compareAndSet(this.m.Contract, { contractCode: c.contractCode, status: c.status }, { status: 'terminated', terminatedAt: new Date(this.d.clock.now()), terminationReason: 'CONTRACT_NOT_EXIST on deduction' });
+  }
+
+  /** Pay an order (or its debt) by JSAPI; optionally pay-and-sign when the shopper has no contract. */
+  async pay(cmd: Cmd<PayOrder>, purpose: 'order' | 'debt' = 'order'): Promise<PayReply> {
+    const loaded = await this.loadChargeable(cmd);
+    if ('type' in loaded) return loaded;
+    const attempts = await this.resolveOpenAttempts(cmd.orderId);
+    const order = (await this.m.Order.findOne({ orderId: cmd.orderId }).lean())!;
+    const paid = attempts.find((a) => a.status === 'succeeded');
+    if (paid || order.status === 'paid' || order.status === 'partially_refunded' || order.status === 'refunded') return { type: 'OrderPaid', requestId: cmd.requestId, outTradeNo: paid?.outTradeNo ?? '', ...(paid?.transactionId ? { transactionId: paid.transactionId } : {}) };
+    const liveDeduction = attempts.find((a) => !TERMINAL.has(a.status) && kindOf(a.outTradeNo) === 'P');
+    if (liveDeduction) return { type: 'PaymentErrored', requestId: cmd.requestId, code: 'CONFLICT', message: 'a deduction for this order is in progress', retryable: true };
+    await this.toAwaiting(order);
+
+    const live = attempts.find((a) => !TERMINAL.has(a.status) && kindOf(a.outTradeNo) !== 'P');
+    if (live?.prepayId && kindOf(live.outTradeNo) === 'C') return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo: live.outTradeNo, requestPayment: this.d.papay.requestPaymentFor(live.prepayId), signsContract: true };
+
+    const hasContract = !!(await this.m.Contract.findOne({ shopperId: cmd.shopperId, status: { $in: ['active', 'signing'] } }).lean());
+    if (cmd.signContract && !hasContract && !live && !attempts.some((a) => kindOf(a.outTradeNo) === 'C')) return this.payAndSign(cmd, order, purpose);
+
+    const n = live ? Number(live.outTradeNo.slice(3, 5)) : attempts.filter((a) => kindOf(a.outTradeNo) === 'J').length + 1;
+    const outTradeNo = live?.outTradeNo ?? outTradeNoFor(order.orderId, 'J', n);
+    let attempt = live;
+    if (!attempt) {
+      const timeExpire = rfc3339(this.d.clock.now() + JSAPI_PAY_WINDOW_MS);
+      try {
+        await this.m.Payment.create({ outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, timeExpire, attempts: 1 });
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+      }
+      attempt = (await this.m.Payment.findOne({ outTradeNo }).lean())!;
+    }
+    // Identical body on every re-entry (same number, description, amount, time_expire): WeChat returns the same prepay.
+    const r = await this.d.v3.jsapiPrepay({ outTradeNo, description: cmd.description.slice(0, 120) || 'Snacks', amountFen: attempt.amountFen, openid: cmd.openid, timeExpire: attempt.timeExpire, attach: order.orderId, notifyUrl: notifyUrl(this.d.config, 'v3') });
+    if (!r.ok) {
+      if (r.failure.code === 'ORDERPAID' || r.failure.outcome === 'unknown') {
+        const after = await this.resolve(outTradeNo);
+        if (after?.status === 'succeeded') return { type: 'OrderPaid', requestId: cmd.requestId, outTradeNo, ...(after.transactionId ? { transactionId: after.transactionId } : {}) };
+      } else if (r.failure.code === 'ORDER_CLOSED') {
+        await this.observe(outTradeNo, { kind: 'closed' });
+      }
+      return { type: 'PaymentErrored', requestId: cmd.requestId, code: r.failure.code, message: r.failure.message, retryable: r.failure.retryable };
+    }
+    if (attempt.prepayId !== r.value.prepayId) await compareAndSet(this.m.Payment, { outTradeNo, status: attempt.status }, { prepayId: r.value.prepayId, status: 'pending' });
+    return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo, requestPayment: r.value.requestPayment, signsContract: false };
+  }
+
+  private async payAndSign(cmd: Cmd<PayOrder>, order: OrderDoc, purpose: 'order' | 'debt'): Promise<PayReply> {
+    const outTradeNo = outTradeNoFor(order.orderId, 'C', 1);
+    const seq = (await this.m.Contract.countDocuments({ shopperId: cmd.shopperId })) + 1;
+    const contractCode = contractCodeFor(cmd.shopperId, seq);
+    try {
+      await this.m.Contract.create({ contractCode, shopperId: cmd.shopperId, openid: cmd.openid, planId: this.d.config.planId, status: 'signing' });
+      await this.m.Payment.create({ outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, attempts: 1 });
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+    }
+    const r = await this.d.papay.contractOrder({ outTradeNo, body: cmd.description.slice(0, 120) || 'Snacks', totalFen: order.totalFen, openid: cmd.openid, attach: order.orderId, contractCode, requestSerial: this.d.papay.newRequestSerial(), displayAccount: cmd.openid.slice(-6) });
+    if (!r.ok) return { type: 'PaymentErrored', requestId: cmd.requestId, code: r.failure.code, message: r.failure.message, retryable: r.failure.retryable };
+    await compareAndSet(this.m.Payment, { outTradeNo, status: 'created' }, { prepayId: r.value.prepayId, status: 'pending' });
+    return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo, requestPayment: r.value.requestPayment, signsContract: true };
+  }
+
+  // ---- debts --------------------------------------------------------------------------------------------
+
+  async clearDebts(cmd: Cmd<ClearDebts>): Promise<ClearDebtsReply> {
+    const debts = await this.m.Debt.find({ shopperId: cmd.shopperId, status: { $in: ['open', 'reminded'] } }).lean();
+    if (!debts.length) return { type: 'NoDebts', requestId: cmd.requestId };
+    if (cmd.via === 'jsapi') {
+      const debt = debts[0]!;
+      if (!cmd.openid) return { type: 'PaymentErrored', requestId: cmd.requestId, code: 'BAD_REQUEST', message: 'openid is needed to pay by JSAPI', retryable: false };
+      const r = await this.pay({ requestId: cmd.requestId, shopperId: cmd.shopperId, orderId: debt.orderId, amountFen: debt.amountFen, description: '补缴欠款', openid: cmd.openid }, 'debt');
+      switch (r.type) {
+        case 'PaymentPrepared':
+          return { type: 'DebtPaymentPrepared', requestId: cmd.requestId, debtId: debt.debtId, outTradeNo: r.outTradeNo, requestPayment: r.requestPayment as never };
+        case 'OrderPaid':
+          return { type: 'DebtsSettled', requestId: cmd.requestId, debtIds: [debt.debtId] };
+        case 'ChargeRefused':
+          return { type: 'DebtsRemain', requestId: cmd.requestId, debtIds: [debt.debtId], reason: r.reason };
+        case 'PaymentErrored':
+          return r;
+      }
+    }
+    const settled: string[] = [];
+    const pending: string[] = [];
+    const remain: string[] = [];
+    let reason = '';
+    for (const debt of debts) {
+      const attempts = await this.resolveOpenAttempts(debt.orderId);
+      const again = await this.m.Debt.findOne({ debtId: debt.debtId }).lean();
+      if (again?.status === 'paid') {
+        settled.push(debt.debtId);
+        continue;
+      }
+      const live = attempts.find((a) => !TERMINAL.has(a.status));
+      if (live) {
+        pending.push(live.outTradeNo);
+        continue;
+      }
+      const order = (await this.m.Order.findOne({ orderId: debt.orderId }).lean())!;
+      const r = await this.startDeduction(order, 'debt', attempts, '补缴欠款', cmd.requestId);
+      if (r.type === 'DeductionAccepted' || r.type === 'PaymentPending') pending.push(r.outTradeNo);
+      else if (r.type === 'OrderPaid') settled.push(debt.debtId);
+      else {
+        remain.push(debt.debtId);
+        reason = r.type === 'DebtRecorded' ? r.reason : r.type;
+      }
+    }
+    if (remain.length) return { type: 'DebtsRemain', requestId: cmd.requestId, debtIds: remain, reason };
+    if (pending.length) return { type: 'DebtDeductionPending', requestId: cmd.requestId, outTradeNos: pending };
+    return { type: 'DebtsSettled', requestId: cmd.requestId, debtIds: settled };
+  }
+
+  // ---- refunds ------------------------------------------------------------------------------------------
+
+  async refund(cmd: Cmd<RefundOrder>): Promise<RefundReply> {
+    const order = await this.m.Order.findOne({ orderId: cmd.orderId }).lean();
+    if (!order || order.shopperId !== cmd.shopperId) return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'unknown_order' };
+    const outRefundNo = outRefundNoFor(cmd.orderId, cmd.refundKey);
+    const existing = await this.m.Refund.findOne({ outRefundNo }).lean();
+    if (existing) {
+      if (existing.amountFen !== cmd.amountFen) return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'invalid_amount', detail: 'this refund key was used with another amount' };
+      if (existing.status === 'failed') return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'rejected_by_wechat' };
+      return { type: 'RefundRequested', requestId: cmd.requestId, outRefundNo, amountFen: existing.amountFen };
+    }
+    const refunds = await this.m.Refund.find({ orderId: cmd.orderId, status: { $in: ['pending', 'succeeded'] } }).lean();
+    const committed = refunds.reduce((s, r) => s + r.amountFen, 0);
+    const decision = decideRefund(order, committed, cmd.amountFen);
+    if (!decision.ok) return { type: 'RefundRefused', requestId: cmd.requestId, reason: decision.reason };
+    const paid = await this.m.Payment.findOne({ orderId: cmd.orderId, status: 'succeeded' }).lean();
+    if (!paid) return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'not_paid' };
+    try {
+      await this.m.Refund.create({ outRefundNo, outTradeNo: paid.outTradeNo, orderId: cmd.orderId, amountFen: cmd.amountFen, reason: cmd.reason, status: 'pending', requestedBy: cmd.requestedBy });
+    } catch (e) {
+      if (isDuplicateKey(e)) return { type: 'RefundRequested', requestId: cmd.requestId, outRefundNo, amountFen: cmd.amountFen };
+      throw e;
+    }
+    const r = await this.d.v3.refund({ outRefundNo, outTradeNo: paid.outTradeNo, refundFen: cmd.amountFen, totalFen: paid.amountFen, reason: cmd.reason.slice(0, 80), notifyUrl: notifyUrl(this.d.config, 'v3') });
+    if (r.ok) {
+      if (r.value.status === 'SUCCESS') await this.refundSettled(outRefundNo, 'succeeded', r.value.refund_id);
+      else await compareAndSet(this.m.Refund, { outRefundNo, status: 'pending' }, { refundId: r.value.refund_id });
+      return { type: 'RefundRequested', requestId: cmd.requestId, outRefundNo, amountFen: cmd.amountFen };
+    }
+    if (r.failure.outcome === 'rejected') {
+      await this.refundSettled(outRefundNo, 'failed');
+      return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'rejected_by_wechat', detail: `${r.failure.code}: ${r.failure.message}` };
+    }
+    // Unknown: the refund stays pending; the notification or a query settles it (same out_refund_no).
+    return { type: 'RefundRequested', requestId: cmd.requestId, outRefundNo, amountFen: cmd.amountFen };
+  }
+
+  /** Query a pending refund and record its outcome. */
+  async resolveRefund(outRefundNo: string): Promise<void> {
+    const r = await this.d.v3.queryRefund(outRefundNo);
+    if (!r.ok) return;
+    if (r.value.status === 'SUCCESS') await this.refundSettled(outRefundNo, 'succeeded', r.value.refund_id);
+    else if (r.value.status === 'CLOSED' || r.value.status === 'ABNORMAL') await this.refundSettled(outRefundNo, 'failed', r.value.refund_id);
+  }
+
+  private async refundSettled(outRefundNo: string, status: 'succeeded' | 'failed', refundId?: string): Promise<void> {
+    const won = await compareAndSet(this.m.Refund, { outRefundNo, status: 'pending' }, { status, ...(refundId ? { refundId } : {}) });
+    if (!won || status !== 'succeeded') return;
+    const refund = (await this.m.Refund.findOne({ outRefundNo }).lean())!;
+    for (let round = 0; round < 8; round++) {
+      const order = (await this.m.Order.findOne({ orderId: refund.orderId }).lean())!;
+      const refunded = order.refundedFen + refund.amountFen;
+      const next = refunded >= order.paidFen ? 'refunded' : 'partially_refunded';
+      if (await compareAndSet(this.m.Order, { orderId: order.orderId, version: order.version }, { status: next, refundedFen: refunded })) return;
+    }
+  }
+
+  // ---- contracts ----------------------------------------------------------------------------------------
+
+  async startSigning(cmd: Cmd<StartSigning>): Promise<SigningReply> {
+    const active = await this.m.Contract.findOne({ shopperId: cmd.shopperId, status: 'active' }).lean();
+    if (active?.contractId) return { type: 'AlreadySigned', requestId: cmd.requestId, contractId: active.contractId };
+    const seq = (await this.m.Contract.countDocuments({ shopperId: cmd.shopperId })) + 1;
+    const contractCode = contractCodeFor(cmd.shopperId, seq);
+    try {
+      await this.m.Contract.create({ contractCode, shopperId: cmd.shopperId, openid: cmd.openid, planId: this.d.config.planId, status: 'signing' });
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+    }
+    const extraData = this.d.papay.signingExtraData({ contractCode, requestSerial: this.d.papay.newRequestSerial(), displayAccount: cmd.displayAccount });
+    return { type: 'SigningPrepared', requestId: cmd.requestId, contractCode, miniProgramAppId: PAPAY_SIGNING_APPID, extraData };
+  }
+
+  // ---- notifications ------------------------------------------------------------------------------------
+
+  /** The inbox key of a notification: redeliveries of the same fact share it. */
+  static inboxKey(e: InboundNotification): string {
+    switch (e.type) {
+      case 'TransactionNotified':
+        return `v3:${e.eventId}`;
+      case 'RefundNotified':
+        return `v3:${e.eventId}`;
+      case 'TradeResultNotified':
+        return `v2:${e.order.outTradeNo}:${e.resultCode}`;
+      case 'ContractChanged':
+        return `contract:${e.contractCode}:${e.change}`;
+    }
+  }
+
+  /** Which shopper's actor handles a notification (undefined: not ours). */
+  async shopperOf(e: InboundNotification): Promise<string | undefined> {
+    switch (e.type) {
+      case 'TransactionNotified':
+        return (await this.m.Payment.findOne({ outTradeNo: e.transaction.out_trade_no }, { shopperId: 1 }).lean())?.shopperId;
+      case 'TradeResultNotified':
+        return (await this.m.Payment.findOne({ outTradeNo: e.order.outTradeNo }, { shopperId: 1 }).lean())?.shopperId;
+      case 'RefundNotified': {
+        const r = await this.m.Refund.findOne({ outRefundNo: e.refund.out_refund_no }, { orderId: 1 }).lean();
+        return r ? (await this.m.Order.findOne({ orderId: r.orderId }, { shopperId: 1 }).lean())?.shopperId : undefined;
+      }
+      case 'ContractChanged':
+        return (await this.m.Contract.findOne({ contractCode: e.contractCode }, { shopperId: 1 }).lean())?.shopperId ?? (await this.m.Shopper.findOne({ openid: e.openid }, { shopperId: 1 }).lean())?.shopperId;
+    }
+  }
+
+  /** Persists a verified notification before it is acknowledged. Returns its key and whether it is new. */
+  async recordNotification(e: InboundNotification): Promise<{ key: string; shopperId: string | undefined; fresh: boolean }> {
+    const key = PaymentService.inboxKey(e);
+    const shopperId = await this.shopperOf(e);
+    try {
+      await this.m.PaymentInbox.create({ key, type: e.type, ...(shopperId ? { shopperId } : {}), payload: JSON.stringify(e) });
+      return { key, shopperId, fresh: true };
+    } catch (err) {
+      if (isDuplicateKey(err)) return { key, shopperId, fresh: false };
+      throw err;
+    }
+  }
+
+  /** Applies a recorded notification; idempotent, so a redelivery or a restart replays it harmlessly. */
+  async processNotification(key: string, e: InboundNotification): Promise<void> {
+    switch (e.type) {
+      case 'TransactionNotified':
+        await this.observe(e.transaction.out_trade_no, observationFromTransaction(e.transaction));
+        break;
+      case 'TradeResultNotified':
+        await this.observe(e.order.outTradeNo, observationFromPapay(e.order));
+        break;
+      case 'RefundNotified':
+        if (e.refund.refund_status === 'SUCCESS') await this.refundSettled(e.refund.out_refund_no, 'succeeded', e.refund.refund_id);
+        else if (e.refund.refund_status === 'CLOSED' || e.refund.refund_status === 'ABNORMAL') await this.refundSettled(e.refund.out_refund_no, 'failed', e.refund.refund_id);
+        break;
+      case 'ContractChanged':
+        await this.contractChanged(e);
+        break;
+    }
+    await this.m.PaymentInbox.updateOne({ key, processedAt: { $exists: false } }, { $set: { processedAt: new Date(this.d.clock.now()) } });
+  }
+
+  private async contractChanged(e: Extract<InboundNotification, { type: 'ContractChanged' }>): Promise<void> {
+    let c = await this.m.Contract.findOne({ contractCode: e.contractCode }).lean();
+    if (!c) {
+      const shopper = await this.m.Shopper.findOne({ openid: e.openid }, { shopperId: 1 }).lean();
+      if (!shopper) return this.d.log.warn({ contractCode: e.contractCode }, 'contract notification for an unknown shopper');
+      try {
+        await this.m.Contract.create({ contractCode: e.contractCode, shopperId: shopper.shopperId, openid: e.openid, planId: e.planId, status: 'signing' });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      c = (await this.m.Contract.findOne({ contractCode: e.contractCode }).lean())!;
+    }
+    if (e.change === 'ADD' && c.status === 'signing') {
+      await compareAndSet(this.m.Contract, { contractCode: c.contractCode, status: 'signing' }, { status: 'active', contractId: e.contractId, signedAt: new Date(this.d.clock.now()) });
+    } else if (e.change === 'DELETE' && c.status !== 'terminated') {
+      // A DELETE may overtake its ADD: terminated absorbs, so the late ADD changes nothing.
+      await compareAndSet(this.m.Contract, { contractCode: c.contractCode, status: c.status }, { status: 'terminated', contractId: e.contractId, terminatedAt: new Date(this.d.clock.now()), terminationReason: `mode ${e.terminationMode ?? '?'}` });
+    }
+  }
+
+  /** The attempt kinds' channels, re-exported for callers that render payments. */
+  static channelOf(outTradeNo: string): 'jsapi' | 'papay' {
+    return ATTEMPT_KINDS[kindOf(outTradeNo)];
+  }
+
+  static isSettled(status: PaymentStatus): boolean {
+    return TERMINAL.has(status);
+  }
+}
