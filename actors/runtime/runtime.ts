@@ -177,6 +177,8 @@ export interface MachineDef<S, M, F> {
   onFailure?: (e: unknown, msg: unknown) => void;
   /** Journal persistence: the key the events are stored under. Without it the actor is in-memory only. */
   persistenceKey?: string;
+  /** Which changes are worth a journal write (default: any change). Telemetry-only changes can opt out. */
+  durable?(before: S, after: S, msg: M): boolean;
   snapshotEvery?: number;
   /** Strips what must not be journalled (reply refs, binary payloads). Default: drop `replyTo`. */
   encode?(msg: M): unknown;
@@ -214,7 +216,7 @@ export function spawnMachine<S, M, F>(parent: Parent, def: MachineDef<S, M, F>, 
     }
     const now = sys.clock.now();
     const step = def.decide(state, raw as M, now);
-    if (step.state !== state && def.persistenceKey && nctx.persist) {
+    if (step.state !== state && def.persistenceKey && nctx.persist && (def.durable?.(state, step.state, raw as M) ?? true)) {
       await nctx.persist({ m: encode(raw as M), t: now } satisfies Journalled);
     }
     if (step.effects.length) await def.perform(step.effects, ctx, step.state);

@@ -1,0 +1,189 @@
+import type { ActorRef } from '../runtime';
+import { decide, initialCabinetState, PHASE_TRANSITIONS, viewOf, type CabinetEffect, type CabinetState } from './cabinet.machine';
+import type { CabinetMsg, CabinetPhase, UnlockReply } from './cabinet.protocol';
+
+const reply = { id: 'probe' } as ActorRef<UnlockReply>;
+const T0 = 1_000_000;
+
+/** Runs messages through the machine at given times, returning the final state and every effect. */
+function run(s: CabinetState, steps: Array<[number, CabinetMsg]>): { state: CabinetState; effects: CabinetEffect[] } {
+  const effects: CabinetEffect[] = [];
+  for (const [at, msg] of steps) {
+    const r = decide(s, msg, at);
+    s = r.state;
+    effects.push(...r.effects);
+  }
+  return { state: s, effects };
+}
+
+const base = () => initialCabinetState({ cabinetId: 'C1', kind: 'auto', siteId: 'site', timings: { temperatureRangeC: [2, 8] } });
+const online = () => run(base(), [[T0, { type: 'DeviceConnected', connectionId: 'k1', firmware: 'fw1' }], [T0, { type: 'StatusReported', status: { ts: T0, door: 'closed', locked: true, pendingUploads: 0 } }]]).state;
+const status = (door: 'open' | 'closed', extra: Record<string, unknown> = {}): CabinetMsg => ({ type: 'StatusReported', status: { ts: 0, door, locked: door === 'closed', pendingUploads: 0, ...extra } });
+const kinds = (effects: CabinetEffect[], type: CabinetEffect['type']) => effects.filter((e) => e.type === type);
+
+describe('cabinet phase transitions table', () => {
+  it('reaches every phase from idle and can return to idle from each', () => {
+    const reach = (from: CabinetPhase) => {
+      const seen = new Set<CabinetPhase>([from]);
+      const todo = [from];
+      while (todo.length) for (const n of PHASE_TRANSITIONS[todo.pop()!]) if (!seen.has(n)) (seen.add(n), todo.push(n));
+      return seen;
+    };
+    const phases = Object.keys(PHASE_TRANSITIONS) as CabinetPhase[];
+    expect(reach('idle')).toEqual(new Set(phases));
+    for (const p of phases) expect(reach(p).has('idle')).toBe(true);
+  });
+});
+
+describe('cabinet machine', () => {
+  it.each([
+    ['offline', (s: CabinetState) => ({ ...s, link: 'offline' as const, connectionId: undefined }), 'OFFLINE'],
+    ['disabled', (s: CabinetState) => ({ ...s, disabled: true }), 'DISABLED'],
+    ['busy', (s: CabinetState) => ({ ...s, phase: 'open' as const, visit: { visitId: 'v0', purpose: 'shopping' as const, requestedAt: T0 } }), 'BUSY'],
+    ['restocking', (s: CabinetState) => ({ ...s, phase: 'restocking' as const, visit: { visitId: 'v0', purpose: 'restock' as const, requestedAt: T0 } }), 'RESTOCKING'],
+    ['in fault', (s: CabinetState) => ({ ...s, phase: 'fault' as const }), 'FAULT'],
+  ])('refuses an unlock when %s', (_label, prep, reason) => {
+    const s = prep(online());
+    const r = decide(s, { type: 'RequestUnlock', purpose: 'shopping', shopperId: 'u1', visitId: 'v1', replyTo: reply }, T0 + 1);
+    expect(r.state).toBe(s);
+    expect(r.effects).toEqual([{ type: 'ReplyUnlock', to: reply, reply: { type: 'UnlockRefused', reason } }]);
+  });
+
+  it('runs a visit: unlock → ack → opened → closed → upload done → idle', () => {
+    let s = online();
+    let r = decide(s, { type: 'RequestUnlock', purpose: 'shopping', shopperId: 'u1', visitId: 'v1', replyTo: reply }, T0 + 10);
+    expect(r.state.phase).toBe('unlocking');
+    expect(r.effects.map((e) => e.type)).toEqual(['StartVisit', 'SendUnlock', 'Changed']);
+    s = r.state;
+    r = decide(s, { type: 'UnlockAnswered', visitId: 'v1', ack: { ok: true } }, T0 + 20);
+    expect(kinds(r.effects, 'ReplyUnlock')).toEqual([{ type: 'ReplyUnlock', to: reply, reply: { type: 'UnlockGranted', visitId: 'v1' } }]);
+    const out = run(r.state, [
+      [T0 + 30, { type: 'DoorReported', state: 'opened', visitId: 'v1', ts: 0 }],
+      [T0 + 40, status('open')],
+      [T0 + 5_000, { type: 'DoorReported', state: 'closed', visitId: 'v1', ts: 0 }],
+    ]);
+    expect(out.state.phase).toBe('awaiting_upload');
+    expect(kinds(out.effects, 'VisitEvent').map((e) => (e as { event: string }).event)).toEqual(['opened', 'closed']);
+    // A door open during the visit raises no forced-open alarm.
+    expect(kinds(out.effects, 'AlarmRaised')).toEqual([]);
+    const done = decide(out.state, { type: 'VisitEnded', visitId: 'v1' }, T0 + 6_000);
+    expect(done.state.phase).toBe('idle');
+    expect(done.state.visit).toBeUndefined();
+  });
+
+  it('fails an unacknowledged unlock and does not resend it when the device comes back', () => {
+    const s = decide(online(), { type: 'RequestUnlock', purpose: 'shopping', visitId: 'v1', replyTo: reply }, T0).state;
+    const failed = decide(s, { type: 'UnlockAnswered', visitId: 'v1', ack: { ok: false, error: { code: 'TIMEOUT' } } }, T0 + 3_000);
+    expect(failed.state.phase).toBe('idle');
+    expect(kinds(failed.effects, 'ReplyUnlock')[0]).toMatchObject({ reply: { type: 'UnlockRefused', reason: 'DEVICE_TIMEOUT' } });
+    const back = run(failed.state, [
+      [T0 + 4_000, { type: 'DeviceDisconnected', connectionId: 'k1' }],
+      [T0 + 5_000, { type: 'DeviceConnected', connectionId: 'k2', firmware: 'fw1' }],
+      [T0 + 5_001, status('closed')],
+    ]);
+    expect(kinds(back.effects, 'SendUnlock')).toEqual([]);
+    // The device opening the door late with that visit id is a forced open, not a visit.
+    const late = run(back.state, [
+      [T0 + 6_000, { type: 'DoorReported', state: 'opened', visitId: 'v1', ts: 0 }],
+      [T0 + 8_500, { type: 'AlarmCheck', kind: 'door_forced' }],
+    ]);
+    expect(kinds(late.effects, 'VisitEvent')).toEqual([]);
+    expect(kinds(late.effects, 'AlarmRaised')).toMatchObject([{ kind: 'door_forced' }]);
+  });
+
+  it('ends the visit on relocked, and at the deadline if the device never says', () => {
+    const s = run(online(), [
+      [T0, { type: 'RequestUnlock', purpose: 'shopping', visitId: 'v1', replyTo: reply }],
+      [T0 + 10, { type: 'UnlockAnswered', visitId: 'v1', ack: { ok: true } }],
+    ]).state;
+    const relocked = decide(s, { type: 'DoorReported', state: 'relocked', visitId: 'v1', ts: 0 }, T0 + 15_000);
+    expect(relocked.state.phase).toBe('idle');
+    expect(kinds(relocked.effects, 'VisitEvent')).toMatchObject([{ event: 'relocked' }]);
+    const deadline = decide(s, { type: 'UnlockDeadline', visitId: 'v1' }, T0 + 25_000);
+    expect(deadline.state.phase).toBe('idle');
+  });
+
+  it('raises one door-left-open alarm however many status messages repeat it, and clears it on close', () => {
+    let st = run(online(), [
+      [T0, { type: 'RequestUnlock', purpose: 'shopping', visitId: 'v1', replyTo: reply }],
+      [T0 + 10, { type: 'UnlockAnswered', visitId: 'v1', ack: { ok: true } }],
+      [T0 + 20, { type: 'DoorReported', state: 'opened', visitId: 'v1', ts: 0 }],
+    ]);
+    const steps: Array<[number, CabinetMsg]> = [];
+    for (let i = 1; i <= 20; i++) steps.push([T0 + 20 + i * 15_000, status('open')]);
+    steps.push([T0 + 20 + 60_000, { type: 'AlarmCheck', kind: 'door_left_open' }]);
+    steps.push([T0 + 20 + 120_000, { type: 'AlarmCheck', kind: 'door_left_open' }]);
+    st = run(st.state, steps);
+    expect(kinds(st.effects, 'AlarmRaised')).toEqual([{ type: 'AlarmRaised', kind: 'door_left_open', at: T0 + 60_020, detail: undefined }]);
+    expect(viewOf(st.state).alarms).toEqual(['door_left_open']);
+    const closed = decide(st.state, { type: 'DoorReported', state: 'closed', visitId: 'v1', ts: 0 }, T0 + 400_000);
+    expect(kinds(closed.effects, 'AlarmCleared')).toMatchObject([{ kind: 'door_left_open' }]);
+    expect(viewOf(closed.state).alarms).toEqual([]);
+  });
+
+  it('does not raise a forced-open alarm for a blip shorter than the threshold', () => {
+    const out = run(online(), [
+      [T0, status('open')],
+      [T0 + 1_000, status('closed')],
+      [T0 + 2_000, { type: 'AlarmCheck', kind: 'door_forced' }],
+    ]);
+    expect(kinds(out.effects, 'AlarmRaised')).toEqual([]);
+  });
+
+  it('raises a temperature alarm only after it lasts, and clears it back in range', () => {
+    const out = run(online(), [
+      [T0, status('closed', { temperatureC: 12 })],
+      [T0 + 60_000, status('closed', { temperatureC: 3 })],
+      [T0 + 300_000, { type: 'AlarmCheck', kind: 'temperature' }],
+      [T0 + 400_000, status('closed', { temperatureC: 11 })],
+      [T0 + 700_000, { type: 'AlarmCheck', kind: 'temperature' }],
+      [T0 + 800_000, status('closed', { temperatureC: 5 })],
+    ]);
+    expect(kinds(out.effects, 'AlarmRaised')).toMatchObject([{ kind: 'temperature', at: T0 + 700_000 }]);
+    expect(kinds(out.effects, 'AlarmCleared')).toMatchObject([{ kind: 'temperature', at: T0 + 800_000 }]);
+  });
+
+  it('debounces a dropped connection, goes offline, reminds, and resyncs on reconnect', () => {
+    const s0 = online();
+    const token = (s: CabinetState) => s.linkToken;
+    let r = decide(s0, { type: 'DeviceDisconnected', connectionId: 'k1' }, T0 + 1_000);
+    const disc = r.state;
+    // Reconnect within the debounce: the pending check is stale and nothing goes offline.
+    const quick = run(disc, [[T0 + 5_000, { type: 'DeviceConnected', connectionId: 'k2', firmware: 'fw1' }], [T0 + 11_000, { type: 'LinkCheck', token: token(disc) }]]);
+    expect(quick.state.link).toBe('online');
+    expect(kinds(quick.effects, 'WentOffline')).toEqual([]);
+    // No reconnect: offline after the debounce, then a reminder every interval.
+    r = decide(disc, { type: 'LinkCheck', token: token(disc) }, T0 + 11_000);
+    expect(r.state.link).toBe('offline');
+    expect(viewOf(r.state).state).toBe('offline');
+    expect(kinds(r.effects, 'WentOffline')).toMatchObject([{ since: T0 + 1_000 }]);
+    const rem = decide(r.state, { type: 'LinkCheck', token: token(r.state) }, T0 + 1_000 + 30 * 60_000);
+    expect(kinds(rem.effects, 'OfflineReminder')).toMatchObject([{ count: 1 }]);
+    const back = decide(rem.state, { type: 'DeviceConnected', connectionId: 'k3', firmware: 'fw2' }, T0 + 40 * 60_000);
+    expect(back.state.link).toBe('online');
+    expect(back.state.door).toBeUndefined(); // unknown until the device's status resyncs it
+    expect(kinds(back.effects, 'BackOnline')).toHaveLength(1);
+  });
+
+  it('ignores the close of a connection that a newer one replaced', () => {
+    const s = decide(online(), { type: 'DeviceConnected', connectionId: 'k2', firmware: 'fw1' }, T0 + 1).state;
+    const r = decide(s, { type: 'DeviceDisconnected', connectionId: 'k1' }, T0 + 2);
+    expect(r.state).toBe(s);
+  });
+
+  it('goes to fault on a camera fault and back to idle once the device stops reporting it', () => {
+    const r = decide(online(), { type: 'AlarmReported', kind: 'camera_fault', ts: 0 }, T0);
+    expect(r.state.phase).toBe('fault');
+    const again = decide(r.state, { type: 'AlarmReported', kind: 'camera_fault', ts: 0 }, T0 + 60_000);
+    expect(kinds(again.effects, 'AlarmRaised')).toEqual([]);
+    expect(decide(again.state, { type: 'AlarmCheck', kind: 'camera_fault' }, T0 + 10 * 60_000).state.phase).toBe('fault');
+    const cleared = decide(again.state, { type: 'AlarmCheck', kind: 'camera_fault' }, T0 + 60_000 + 10 * 60_000);
+    expect(cleared.state.phase).toBe('idle');
+  });
+
+  it('recovers the phase from the visit that holds the door', () => {
+    const s = initialCabinetState({ cabinetId: 'C1', kind: 'auto', siteId: 's', openVisit: { visitId: 'v9', purpose: 'shopping', status: 'closed', requestedAt: T0 } });
+    expect(s.phase).toBe('awaiting_upload');
+    expect(decide(s, { type: 'VisitEnded', visitId: 'v9' }, T0).state.phase).toBe('idle');
+  });
+});
