@@ -30,6 +30,10 @@ export const envSchema = z.object({
   /** 32-byte key (64 hex chars) that encrypts device secrets at rest; generated into DATA_DIR when unset. */
   SECRETS_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
   SEED_DEMO: bool.default(true),
+  /** Bearer token for the admin API (provisioning, fleet); generated into DATA_DIR/admin.token when unset. */
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** Frames above this size get TOO_LARGE from the device gateway. */
+  MAX_FRAME_BYTES: int(1024, 8 << 20).default(512 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
 });
 
@@ -49,6 +53,8 @@ export interface Config {
   readonly secretsKey: string | undefined;
   readonly seedDemo: boolean;
   readonly shutdownGraceMs: number;
+  readonly adminToken: string | undefined;
+  readonly devices: { readonly maxFrameBytes: number };
 }
 
 /** Thrown when the environment does not validate; `problems` lists every field at fault. */
@@ -69,7 +75,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     const problems = parsed.error.issues.map((i) => {
       const field = i.path.join('.') || '(root)';
       const got = typeof i.path[0] === 'string' ? picked[i.path[0]] : undefined;
-      return `${field}: ${i.message}${got !== undefined && !/KEY|SECRET|URI/.test(field) ? ` (got "${got}")` : ''}`;
+      return `${field}: ${i.message}${got !== undefined && !/KEY|SECRET|URI|TOKEN/.test(field) ? ` (got "${got}")` : ''}`;
     });
     throw new ConfigError(problems);
   }
@@ -83,6 +89,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretsKey: e.SECRETS_KEY,
     seedDemo: e.SEED_DEMO,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    adminToken: e.ADMIN_TOKEN,
+    devices: { maxFrameBytes: e.MAX_FRAME_BYTES },
   });
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -5,7 +6,16 @@ import { systemClock, type Clock } from '../common/clock';
 import type { Logger } from '../common/log';
 import { Metrics } from '../common/metrics';
 import { SecretBox } from '../common/sealing';
+import { Fleet } from '../actors/fleet/fleet';
+import type { CabinetTimings } from '../actors/cabinet/cabinet.machine';
+import { createActorSystem } from '../actors/runtime';
+import { DeviceGateway } from '../gateways/device/device.gateway';
+import { createSocketServer } from '../gateways/device/socket-server';
+import { registerAdminRoutes } from '../gateways/http/admin.routes';
 import { buildHttpApp } from '../gateways/http/app';
+import { MongooseFleetStore } from '../store/fleet.store';
+import { MongooseJournal } from '../store/journal';
+import { provisionCabinet } from './provisioning';
 import { connectDatabase, pingDatabase, type DbConnection } from '../store/connection';
 import { startFerretDb, type FerretDbHandle } from '../store/ferretdb';
 import { createModels, ensureIndexes, type Models } from '../store/models';
@@ -20,6 +30,9 @@ export interface Service {
   readonly box: SecretBox;
   /** Set when the service started its own embedded database. */
   readonly ferretdb: FerretDbHandle | undefined;
+  readonly fleet: Fleet;
+  readonly devices: DeviceGateway;
+  readonly adminToken: string;
   /** Stops accepting work, drains, closes the database, stops the embedded database. Idempotent. */
   stop(reason?: string): Promise<void>;
 }
@@ -27,6 +40,16 @@ export interface Service {
 export interface ServiceOptions {
   log: Logger;
   clock?: Clock;
+  /** Cabinet timing overrides (tests and the simulator shorten them). */
+  timings?: Partial<CabinetTimings>;
+}
+
+/** The admin API token: from config, else generated once into DATA_DIR (mode 0600). */
+function loadAdminToken(config: Config, dataDir: string): string {
+  if (config.adminToken) return config.adminToken;
+  const file = join(dataDir, 'admin.token');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** The master key that seals device secrets: from config, else generated once into DATA_DIR (mode 0600). */
@@ -70,15 +93,51 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       }
     }
 
+    const clock = opts.clock ?? systemClock;
     const metrics = new Metrics();
     let accepting = true;
     const db = conn;
+    const adminToken = loadAdminToken(config, dataDir);
+
+    const system = createActorSystem({ clock, log: log.child({ part: 'actors' }), journal: new MongooseJournal(models) });
+    const devices: { link?: DeviceGateway } = {};
+    const fleet = new Fleet({
+      system,
+      store: new MongooseFleetStore(models),
+      devices: { sendUnlock: (id, cmd, ms) => devices.link!.sendUnlock(id, cmd, ms) },
+      timings: opts.timings,
+    });
+    const fleetLog = log.child({ part: 'fleet' });
+    fleet.notices$.subscribe((n) => (n.type === 'alarm_raised' || n.type === 'offline' || n.type === 'offline_reminder' ? fleetLog.warn(n, n.type) : fleetLog.info(n, n.type)));
+    const gateway = new DeviceGateway({
+      fleet,
+      clock,
+      log: log.child({ part: 'devices' }),
+      metrics,
+      maxFrameBytes: config.devices.maxFrameBytes,
+      directory: {
+        async credentials(cabinetId) {
+          const c = await models.Cabinet.findOne({ cabinetId }, { secret: 1, disabled: 1 }).lean();
+          return c ? { secret: box.open(c.secret, `cabinet:${cabinetId}`), disabled: c.disabled } : undefined;
+        },
+      },
+    });
+    devices.link = gateway;
+
     const http = buildHttpApp({
       log,
       metrics,
       readiness: [{ name: 'database', check: () => pingDatabase(db) }],
       accepting: () => accepting,
     });
+    registerAdminRoutes(http, {
+      adminToken,
+      fleet,
+      provision: (req, actor) => provisionCabinet(models, box, req, actor, new Date(clock.now())),
+    });
+    const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });
+    gateway.attach(io);
+    metrics.gaugeFrom('device_connections', 'Connected cabinets', () => gateway.connectedCount());
     await http.listen({ host: config.http.host, port: config.http.port });
     const addr = http.server.address() as AddressInfo;
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${addr.port}`;
@@ -92,16 +151,25 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       conn,
       box,
       ferretdb,
+      fleet,
+      devices: gateway,
+      adminToken,
       stop(reason = 'stop') {
         stopping ??= (async () => {
           log.info({ reason }, 'shutting down: no new work accepted');
           accepting = false;
-          const grace = (opts.clock ?? systemClock).schedule(config.shutdownGraceMs, () => {
+          const grace = systemClock.schedule(config.shutdownGraceMs, () => {
             log.warn('grace period over; closing open connections');
             http.server.closeAllConnections?.();
           });
+          gateway.close();
+          await new Promise<void>((r) => void io.close(() => r()));
           await http.close(); // waits for in-flight requests
           grace();
+          // Let actors finish the message in hand (each is persisted before it is acknowledged).
+          await new Promise((r) => setTimeout(r, 50));
+          system.stop();
+          fleet.close();
           await db.close();
           await ferretdb?.stop();
           log.info('shut down');

@@ -29,6 +29,13 @@ export class Metrics {
     return g;
   }
 
+  /** A gauge read at scrape time. */
+  gaugeFrom(name: string, help: string, read: () => number): Gauge {
+    const g = new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    this.gauges.set(name, g);
+    return g;
+  }
+
   histogram(name: string, help: string, buckets: number[], labelNames: string[] = []): Histogram {
     let h = this.histograms.get(name);
     if (!h) {

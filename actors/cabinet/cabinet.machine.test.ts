@@ -26,7 +26,14 @@ describe('cabinet phase transitions table', () => {
     const reach = (from: CabinetPhase) => {
       const seen = new Set<CabinetPhase>([from]);
       const todo = [from];
-      while (todo.length) for (const n of PHASE_TRANSITIONS[todo.pop()!]) if (!seen.has(n)) (seen.add(n), todo.push(n));
+      while (todo.length) {
+        for (const n of PHASE_TRANSITIONS[todo.pop()!]) {
+          if (!seen.has(n)) {
+            seen.add(n);
+            todo.push(n);
+          }
+        }
+      }
       return seen;
     };
     const phases = Object.keys(PHASE_TRANSITIONS) as CabinetPhase[];

@@ -2,7 +2,7 @@ import { assertNever } from '../../common/assert-never';
 import type { AlarmKind } from '../../contracts/cabinet-protocol';
 import type { FlowKind } from '../../contracts/domain';
 import type { ActorRef, Step } from '../runtime';
-import type { CabinetMsg, CabinetPhase, CabinetView, UnlockReply, UnlockRefusal, VisitPurpose } from './cabinet.protocol';
+import type { CabinetMsg, CabinetPhase, CabinetView, Handled, UnlockReply, UnlockRefusal, VisitPurpose } from './cabinet.protocol';
 
 /** Timings and limits of a cabinet; defaults in DEFAULT_CABINET_TIMINGS. */
 export interface CabinetTimings {
@@ -89,6 +89,8 @@ export type CabinetEffect =
   | { type: 'SendUnlock'; visitId: string; openWithinMs: number; timeoutMs: number }
   | { type: 'ReplyUnlock'; to: ActorRef<UnlockReply>; reply: UnlockReply }
   | { type: 'ReplyView'; to: ActorRef<CabinetView>; view: CabinetView }
+  /** Last effect of a device report: everything before it is done. */
+  | { type: 'Handled'; to: ActorRef<Handled> }
   | { type: 'VisitEvent'; visitId: string; event: 'unlock_acked' | 'unlock_failed' | 'opened' | 'closed' | 'relocked'; at: number; detail?: string }
   | { type: 'Schedule'; afterMs: number; msg: CabinetMsg }
   | { type: 'AlarmRaised'; kind: AlarmKind; at: number; detail?: string }
@@ -165,6 +167,8 @@ export function viewOf(s: CabinetState): CabinetView {
 }
 
 const none = (s: CabinetState): Step<CabinetState, CabinetEffect> => ({ state: s, effects: [] });
+const handled = (step: Step<CabinetState, CabinetEffect>, to?: ActorRef<Handled>): Step<CabinetState, CabinetEffect> =>
+  to ? { state: step.state, effects: [...step.effects, { type: 'Handled', to }] } : step;
 
 /** Pure cabinet behaviour: (state, message, now) → next state and the effects to perform. */
 export function decide(s: CabinetState, msg: CabinetMsg, now: number): Step<CabinetState, CabinetEffect> {
@@ -202,7 +206,7 @@ export function decide(s: CabinetState, msg: CabinetMsg, now: number): Step<Cabi
       return { state: next, effects };
     }
     case 'DoorReported':
-      return door(s, msg, now);
+      return handled(door(s, msg, now), msg.replyTo);
     case 'AlarmReported': {
       const existing = s.alarms[msg.kind];
       const cond: AlarmCondition = existing ? { ...existing, reportedAt: now, detail: msg.detail ?? existing.detail } : { since: now, raised: true, reportedAt: now, detail: msg.detail };
@@ -211,7 +215,7 @@ export function decide(s: CabinetState, msg: CabinetMsg, now: number): Step<Cabi
       if (msg.kind === 'tamper' || msg.kind === 'camera_fault') effects.push({ type: 'Schedule', afterMs: s.timings.deviceAlarmHoldMs, msg: { type: 'AlarmCheck', kind: msg.kind } });
       let next: CabinetState = { ...s, lastSeenAt: now, alarms: { ...s.alarms, [msg.kind]: { ...cond, raised: true } } };
       if (next.phase === 'idle' && blocksVisits(next)) next = moveTo(next, 'fault');
-      return { state: next, effects };
+      return handled({ state: next, effects }, msg.replyTo);
     }
     case 'AlarmCheck':
       return alarmCheck(s, msg.kind, now);

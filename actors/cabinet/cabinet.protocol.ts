@@ -9,6 +9,9 @@ export type UnlockReply = { type: 'UnlockGranted'; visitId: string } | { type: '
 
 export type VisitPurpose = 'shopping' | 'restock';
 
+/** Reply to a device report once everything it caused is persisted; the gateway acks the device then. */
+export type Handled = { type: 'Handled' };
+
 /** Live view of a cabinet for the dashboard and the fleet snapshot. */
 export interface CabinetView {
   cabinetId: string;
@@ -35,8 +38,8 @@ export type CabinetMsg =
   | { type: 'DeviceConnected'; connectionId: string; firmware: string }
   | { type: 'DeviceDisconnected'; connectionId: string }
   | { type: 'StatusReported'; status: StatusEvent }
-  | { type: 'DoorReported'; state: DoorState; visitId?: string; ts: number }
-  | { type: 'AlarmReported'; kind: AlarmKind; detail?: string; ts: number }
+  | { type: 'DoorReported'; state: DoorState; visitId?: string; ts: number; replyTo?: ActorRef<Handled> }
+  | { type: 'AlarmReported'; kind: AlarmKind; detail?: string; ts: number; replyTo?: ActorRef<Handled> }
   // from shoppers' sessions, operators and tools
   | { type: 'RequestUnlock'; purpose: VisitPurpose; shopperId?: string; operatorId?: string; visitId: string; replyTo: ActorRef<UnlockReply> }
   | { type: 'GetView'; replyTo: ActorRef<CabinetView> }

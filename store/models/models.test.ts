@@ -66,6 +66,7 @@ describe('models on a real FerretDB', () => {
     const v = (visitId: string) => ({
       visitId,
       cabinetId: 'c9',
+      siteId: 'site',
       purpose: 'shopping' as const,
       status: 'unlocking' as const,
       doorLock: 'c9/main',

@@ -47,6 +47,30 @@ reviewCaseSchema.index({ caseId: 1 }, { unique: true });
 reviewCaseSchema.index({ siteId: 1, status: 1, deadlineAt: 1 });
 reviewCaseSchema.index({ visitId: 1 });
 
+/** A cabinet alarm: raised once when its condition has lasted, cleared when it ends. */
+export interface AlarmDoc {
+  cabinetId: string;
+  siteId: string;
+  kind: 'door_forced' | 'door_left_open' | 'tamper' | 'temperature' | 'camera_fault';
+  raisedAt: Date;
+  clearedAt?: Date;
+  detail?: string;
+}
+
+export const alarmSchema = new Schema<AlarmDoc>(
+  {
+    cabinetId: { type: String, required: true },
+    siteId: { type: String, required: true },
+    kind: { type: String, enum: ['door_forced', 'door_left_open', 'tamper', 'temperature', 'camera_fault'], required: true },
+    raisedAt: { type: Date, required: true },
+    clearedAt: Date,
+    detail: String,
+  },
+  { collection: 'alarms' },
+);
+alarmSchema.index({ cabinetId: 1, kind: 1, raisedAt: -1 });
+alarmSchema.index({ siteId: 1, raisedAt: -1 });
+
 export interface AuditDoc {
   at: Date;
   actorId: string;
@@ -91,6 +115,7 @@ auditSchema.pre('save', function () {
 export function oversightModels(conn: Connection) {
   return {
     ReviewCase: conn.model<ReviewCaseDoc>('ReviewCase', reviewCaseSchema),
+    Alarm: conn.model<AlarmDoc>('Alarm', alarmSchema),
     Audit: conn.model<AuditDoc>('Audit', auditSchema),
   };
 }

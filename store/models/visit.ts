@@ -7,6 +7,7 @@ export type VisitPurpose = 'shopping' | 'restock';
 export interface VisitDoc {
   visitId: string;
   cabinetId: string;
+  siteId: string;
   door: string;
   purpose: VisitPurpose;
   shopperId?: string;
@@ -25,7 +26,8 @@ export interface VisitDoc {
   completedAt?: Date;
   /** Frames announced by upload.done, per camera; absent until then. */
   expectedFrames?: Record<string, number>;
-  receivedFrames: number;
+  /** Distinct frames stored per camera. */
+  receivedFrames: Record<string, number>;
   version: number;
 }
 
@@ -33,6 +35,7 @@ export const visitSchema = new Schema<VisitDoc>(
   {
     visitId: { type: String, required: true },
     cabinetId: { type: String, required: true },
+    siteId: { type: String, required: true },
     door: { type: String, default: 'main' },
     purpose: { type: String, enum: ['shopping', 'restock'], required: true },
     shopperId: String,
@@ -45,7 +48,7 @@ export const visitSchema = new Schema<VisitDoc>(
     closedAt: Date,
     completedAt: Date,
     expectedFrames: { type: Schema.Types.Mixed },
-    receivedFrames: { type: Number, default: 0 },
+    receivedFrames: { type: Schema.Types.Mixed, default: {} },
     version: { type: Number, default: 0 },
   },
   { collection: 'visits', timestamps: true, minimize: true },
@@ -54,6 +57,7 @@ visitSchema.index({ visitId: 1 }, { unique: true });
 visitSchema.index({ doorLock: 1 }, { unique: true, sparse: true });
 visitSchema.index({ cabinetId: 1, unlockRequestedAt: -1 });
 visitSchema.index({ shopperId: 1, unlockRequestedAt: -1 });
+visitSchema.index({ siteId: 1, status: 1 });
 
 export type FramePhase = 'before' | 'during' | 'after';
 

@@ -1,0 +1,77 @@
+import { assertNever } from '../../common/assert-never';
+import { dispatch, spawnMachine, type ActorRef, type ActorSystem } from '../runtime';
+import type { FleetStore } from '../fleet/fleet.ports';
+import { decide, type VisitEffect, type VisitState } from './visit.machine';
+import type { VisitMsg, VisitView } from './visit.protocol';
+
+export interface VisitDeps {
+  store: FleetStore;
+  /** The visit's evidence is complete (door closed, every announced frame stored). */
+  onEvidenceComplete(view: VisitView): void;
+  /** The visit reached a terminal status; the cabinet may take the next one. */
+  onEnded(view: VisitView): void;
+}
+
+/** One actor per door opening, journalled under `visit:<id>` so a restart recovers it mid-upload. */
+export function spawnVisit(system: ActorSystem, initial: VisitState, deps: VisitDeps): ActorRef<VisitMsg> {
+  return spawnMachine<VisitState, VisitMsg, VisitEffect>(system, {
+    id: `visit-${initial.visitId}`,
+    persistenceKey: `visit:${initial.visitId}`,
+    snapshotEvery: 50,
+    initialState: initial,
+    decide,
+    // Binary frames and callbacks never go into the journal (frames never change the state anyway).
+    encode: (m) => {
+      if (m.type === 'FrameArrived') return { type: 'FrameArrived', camera: m.camera, seq: m.seq, phase: m.phase, ts: m.ts };
+      if (m.type === 'UploadDone') return { type: 'UploadDone', frames: m.frames };
+      const { replyTo: _r, ...rest } = m as VisitMsg & { replyTo?: unknown };
+      return rest;
+    },
+    decode: (d) => {
+      const m = d as VisitMsg;
+      if (m.type === 'UploadDone') return { ...m, ack: () => undefined };
+      return m;
+    },
+    started: (s) => [{ type: 'Project', view: s, releaseDoor: s.status !== 'open' && s.status !== 'unlocking' }, ...(s.status === 'closed' && s.expectedFrames ? [{ type: 'CountFrames' as const }] : [])],
+    supervision: 'restart',
+    async perform(effects, ctx, state) {
+      for (const e of effects) {
+        switch (e.type) {
+          case 'StoreFrame': {
+            try {
+              await deps.store.storeFrame(state.visitId, e);
+              e.ack({ ok: true });
+            } catch (err) {
+              ctx.log.error({ visitId: state.visitId, err: String(err) }, 'frame not stored');
+              e.ack({ ok: false, error: { code: 'UNAVAILABLE', message: 'frame not stored; send it again' } });
+            }
+            break;
+          }
+          case 'AckDevice':
+            e.ack({ ok: true });
+            break;
+          case 'CountFrames':
+            dispatch(ctx.self, { type: 'FramesCounted', counts: await deps.store.countFrames(state.visitId) });
+            break;
+          case 'Project':
+            await deps.store.projectVisit(e.view, e.releaseDoor);
+            break;
+          case 'EvidenceComplete':
+            deps.onEvidenceComplete(e.view);
+            break;
+          case 'Ended':
+            deps.onEnded(e.view);
+            break;
+          case 'Reply':
+            dispatch(e.to, e.view);
+            break;
+          case 'Noted':
+            dispatch(e.to, { type: 'Noted' });
+            break;
+          default:
+            assertNever(e, 'visit effect');
+        }
+      }
+    },
+  });
+}

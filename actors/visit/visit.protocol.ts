@@ -1,0 +1,33 @@
+import type { Ack, FramePhase } from '../../contracts/cabinet-protocol';
+import type { ActorRef } from '../runtime';
+
+export type VisitStatus = 'unlocking' | 'open' | 'closed' | 'complete' | 'relocked' | 'unlock_failed';
+export const TERMINAL_VISIT_STATUSES: readonly VisitStatus[] = ['complete', 'relocked', 'unlock_failed'];
+
+/** What the cabinet tells a visit about its door. */
+export type VisitDoorEvent = 'unlock_acked' | 'unlock_failed' | 'opened' | 'closed' | 'relocked';
+
+export interface VisitView {
+  visitId: string;
+  cabinetId: string;
+  siteId: string;
+  purpose: 'shopping' | 'restock';
+  shopperId?: string;
+  operatorId?: string;
+  status: VisitStatus;
+  requestedAt: number;
+  openedAt?: number;
+  closedAt?: number;
+  completedAt?: number;
+  expectedFrames?: Record<string, number>;
+  receivedFrames: Record<string, number>;
+}
+
+export type VisitMsg =
+  | { type: 'CabinetEvent'; event: VisitDoorEvent; at: number; detail?: string; replyTo?: ActorRef<{ type: 'Noted' }> }
+  /** A frame from the device; the shell stores it (idempotently) before acking. Never journalled. */
+  | { type: 'FrameArrived'; camera: string; seq: number; phase: FramePhase; ts: number; jpeg: Buffer; ack: (a: Ack) => void }
+  | { type: 'UploadDone'; frames: Record<string, number>; ack: (a: Ack) => void }
+  /** Result of counting the visit's stored frames per camera. */
+  | { type: 'FramesCounted'; counts: Record<string, number> }
+  | { type: 'GetVisit'; replyTo: ActorRef<VisitView> };
