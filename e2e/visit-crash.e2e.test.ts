@@ -54,6 +54,9 @@ describe('a visit survives a kill of the service between door closed and upload.
     try {
       const again = await connectDevice({ url: urlB, cabinetId: 'CRASH-01', secret });
       await again.emit('status', { ts: Date.now(), door: 'closed', locked: true, pendingUploads: 2 });
+      // The cabinet actor recovered its phase from the store: still waiting for this visit's upload.
+      const before = (await (await api(urlB, '/admin/cabinets/CRASH-01/live')).json()) as { state: string; visitId?: string };
+      expect(before).toMatchObject({ state: 'awaiting_upload', visitId });
       // The device's store-and-forward resends everything it holds, including frames already stored.
       for (const [cam, seq, phase] of [['top', 1, 'after'], ['side', 1, 'after'], ['top', 0, 'before']] as const) {
         expect(await again.emit('frame', frame(cam, seq, phase))).toEqual({ ok: true });
