@@ -165,12 +165,19 @@ export class RecogniserCore {
     });
     const diffs = usable.map((_, vi) => {
       const { b, a } = crops[vi] as { b: Uint8Array; a: Uint8Array };
-      const out: number[] = [];
+      // Exposure is corrected per shelf row: a row holds many facings, so the few a shopper changed cannot
+      // drag the median, while vignetting still varies from row to row.
+      const out = new Array<number>(slotsTotal).fill(0);
+      const starts: number[] = [];
       let k = 0;
       for (const cell of layout.cells) {
-        const idx = Array.from({ length: cell.capacity }, (_, i) => k + i);
-        out.push(...laneDiffs(idx.map((j) => blockMeans(b, j)), idx.map((j) => blockMeans(a, j))));
+        starts.push(k);
         k += cell.capacity;
+      }
+      for (let row = 0; row < layout.rows; row++) {
+        const idx = layout.cells.flatMap((cell, ci) => (cell.row === row ? Array.from({ length: cell.capacity }, (_, i) => (starts[ci] as number) + i) : []));
+        const d = laneDiffs(idx.map((j) => blockMeans(b, j)), idx.map((j) => blockMeans(a, j)));
+        idx.forEach((j, n) => (out[j] = d[n] as number));
       }
       return out;
     });
@@ -180,7 +187,7 @@ export class RecogniserCore {
       for (let i = 0; i < cell.capacity; i++, k++) if (diffs.some((d) => (d[k] as number) > th.gate)) changed.push({ cell, slot: i, k });
     }
     const cropMs = this.clock.now() - tCrop;
-    if (changed.length > slotsTotal * 0.6) reasons.push({ code: 'too_many_changes', detail: `${changed.length} of ${slotsTotal} facings changed; a camera may have moved` });
+    if (changed.length > slotsTotal * 0.9) reasons.push({ code: 'too_many_changes', detail: `${changed.length} of ${slotsTotal} facings changed; a camera may have moved` });
 
     // Embed the changed facings of every usable camera, before and after, in one batch.
     const tEmbed = this.clock.now();

@@ -20,7 +20,7 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 };
 
-export const DEFAULT_THRESHOLDS: Thresholds = { settle: 0.9, offPlanogram: 0.95, occludedP: 0.5, gate: 24, scale: 20, minMean: 12, maxMean: 248, minStd: 4 };
+export const DEFAULT_THRESHOLDS: Thresholds = { settle: 0.9, offPlanogram: 0.95, occludedP: 0.5, gate: 40, scale: 20, minMean: 12, maxMean: 248, minStd: 4 };
 export const sha256File = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 async function main(): Promise<void> {
