@@ -12,7 +12,7 @@ export interface DeviceOptions {
   sig?: string;
   protocol?: number;
   /** How the device answers `unlock`; default acknowledges at once. `null` never answers. */
-  onUnlock?: ((cmd: UnlockCommand) => UnlockAck | null) | undefined;
+  onUnlock?: ((cmd: UnlockCommand) => UnlockAck | null) | null;
 }
 
 export interface TestDevice {
