@@ -18,6 +18,21 @@ export interface PaymentActorsOptions {
   askTimeoutMs?: number;
 }
 
+/** Transient store errors (FerretDB on SQLite answers SQLITE_BUSY under write contention). */
+const isTransient = (e: unknown): boolean => /SQLITE_BUSY|database is locked|ECONNRESET|PoolCleared/i.test(e instanceof Error ? e.message : String(e));
+
+/** Runs an idempotent service operation again after a transient store error. */
+async function withRetry<T>(op: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (i >= attempts || !isTransient(e)) throw e;
+      await new Promise((r) => setTimeout(r, 20 * i + Math.floor(Math.random() * 30)));
+    }
+  }
+}
+
 let requestSeq = 0;
 const newRequestId = (): string => `pay-${Date.now().toString(36)}-${(++requestSeq).toString(36)}`;
 
@@ -93,13 +108,15 @@ export class PaymentActors implements NotificationSink {
         case 'Process': {
           const m = effect.message;
           try {
-            if (m.type === 'NotificationReceived') await this.service.processNotification(m.inboxKey, m.event);
+            if (m.type === 'NotificationReceived') await withRetry(() => this.service.processNotification(m.inboxKey, m.event));
             else {
-              const after = await this.service.resolve(m.outTradeNo);
+              const after = await withRetry(() => this.service.resolve(m.outTradeNo));
               if (after && (after.status === 'unknown' || after.status === 'created')) ctx.schedule(this.resolveAfterMs, m);
             }
           } catch (e) {
-            ctx.log.error({ err: String(e), type: m.type }, 'payment processing failed; it is retried from the inbox at the next start or redelivery');
+            // Still recorded in the inbox: tried again later, on a redelivery and at the next start.
+            ctx.log.error({ err: String(e), type: m.type }, 'payment processing failed; retrying later');
+            ctx.schedule(this.resolveAfterMs, m);
           }
           break;
         }
@@ -116,25 +133,25 @@ export class PaymentActors implements NotificationSink {
     try {
       switch (cmd.type) {
         case 'ChargeOrder': {
-          const r = await this.service.charge(base as Parameters<PaymentService['charge']>[0]);
+          const r = await withRetry(() => this.service.charge(base as Parameters<PaymentService['charge']>[0]));
           if (r.type === 'DeductionAccepted' || r.type === 'PaymentPending') ctx.schedule(this.resolveAfterMs, { type: 'ResolvePayment', outTradeNo: r.outTradeNo });
           reply = r;
           break;
         }
         case 'PayOrder':
-          reply = await this.service.pay(base as Parameters<PaymentService['pay']>[0]);
+          reply = await withRetry(() => this.service.pay(base as Parameters<PaymentService['pay']>[0]));
           break;
         case 'RefundOrder':
-          reply = await this.service.refund(base as Parameters<PaymentService['refund']>[0]);
+          reply = await withRetry(() => this.service.refund(base as Parameters<PaymentService['refund']>[0]));
           break;
         case 'ClearDebts':
-          reply = await this.service.clearDebts(base as Parameters<PaymentService['clearDebts']>[0]);
+          reply = await withRetry(() => this.service.clearDebts(base as Parameters<PaymentService['clearDebts']>[0]));
           break;
         case 'CheckVisitAllowed':
-          reply = await this.service.checkVisit(shopperId, cmd.requestId);
+          reply = await withRetry(() => this.service.checkVisit(shopperId, cmd.requestId));
           break;
         case 'StartSigning':
-          reply = await this.service.startSigning(base as Parameters<PaymentService['startSigning']>[0]);
+          reply = await withRetry(() => this.service.startSigning(base as Parameters<PaymentService['startSigning']>[0]));
           break;
         default:
           assertNever(cmd, 'payment command');

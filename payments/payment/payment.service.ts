@@ -107,6 +107,47 @@ export class PaymentService {
     return this.d.models;
   }
 
+  /** orderId → the order's `_id`: looked up once (a scan on FerretDB), then every read and write is by `_id`. */
+  private readonly orderIds = new Map<string, unknown>();
+
+  private async orderKey(orderId: string): Promise<unknown> {
+    let id = this.orderIds.get(orderId);
+    if (id === undefined) {
+      id = (await this.m.Order.findOne({ orderId }, { _id: 1 }).lean())?._id;
+      if (id !== undefined) this.orderIds.set(orderId, id);
+    }
+    return id;
+  }
+
+  private async order(orderId: string): Promise<OrderDoc | undefined> {
+    const id = await this.orderKey(orderId);
+    return id === undefined ? undefined : ((await this.m.Order.findOne({ _id: id }).lean()) ?? undefined);
+  }
+
+  /** The order's attempts, found by their deterministic numbers (by `_id`), kind by kind until a gap. */
+  async attemptsOf(orderId: string): Promise<PaymentDoc[]> {
+    const out: PaymentDoc[] = [];
+    for (const kind of ['P', 'J', 'C'] as const) {
+      for (let n = 1; n <= 99; n++) {
+        const p = await this.m.Payment.findOne({ _id: outTradeNoFor(orderId, kind, n) }).lean();
+        if (!p) break;
+        out.push(p);
+      }
+    }
+    return out;
+  }
+
+  /** The shopper's contracts, found by their deterministic codes (by `_id`) until a gap. */
+  private async contractsOf(shopperId: string): Promise<Array<{ contractCode: string; contractId?: string; status: string }>> {
+    const out: Array<{ contractCode: string; contractId?: string; status: string }> = [];
+    for (let seq = 1; seq <= 999; seq++) {
+      const c = await this.m.Contract.findOne({ _id: contractCodeFor(shopperId, seq) }).lean();
+      if (!c) break;
+      out.push(c);
+    }
+    return out;
+  }
+
   // ---- queries ----------------------------------------------------------------------------------------
 
   async checkVisit(shopperId: string, requestId: string): Promise<VisitReply> {
@@ -124,7 +165,7 @@ export class PaymentService {
    */
   async observe(outTradeNo: string, obs: Observation): Promise<PaymentDoc | undefined> {
     for (let round = 0; round < 8; round++) {
-      const p = await this.m.Payment.findOne({ outTradeNo }).lean();
+      const p = await this.m.Payment.findOne({ _id: outTradeNo }).lean();
       if (!p) return undefined;
       if (obs.kind === 'succeeded' && obs.amountFen && obs.amountFen !== p.amountFen) {
         this.d.log.error({ outTradeNo, expected: p.amountFen, got: obs.amountFen }, 'WeChat reports a different amount: not recorded');
@@ -140,7 +181,7 @@ export class PaymentService {
       if (obs.kind === 'succeeded') set.transactionId = obs.transactionId;
       if (obs.kind === 'failed') set.failureCode = obs.code;
       if (TERMINAL.has(next)) set.settledAt = new Date(this.d.clock.now());
-      if (await compareAndSet(this.m.Payment, { outTradeNo, status: p.status }, set)) {
+      if (await compareAndSet(this.m.Payment, { _id: outTradeNo, status: p.status }, set)) {
         const updated = { ...p, ...set } as PaymentDoc;
         if (TERMINAL.has(next)) await this.settleOrder(updated);
         return updated;
@@ -152,7 +193,7 @@ export class PaymentService {
   /** Moves the attempt's order (and debt) to where the settled attempt says. */
   private async settleOrder(p: PaymentDoc): Promise<void> {
     for (let round = 0; round < 8; round++) {
-      const order = await this.m.Order.findOne({ orderId: p.orderId }).lean();
+      const order = await this.order(p.orderId);
       if (!order) return;
       // A debt payment settles the debt even when its order was marked paid by a racing duplicate.
       const { status, effects } = orderAfterAttempt(order.status, p.channel, p.status, p.failureCode);
@@ -162,7 +203,7 @@ export class PaymentService {
       }
       const set: Record<string, unknown> = { status };
       if (status === 'paid') set.paidFen = p.amountFen;
-      if (await compareAndSet(this.m.Order, { orderId: order.orderId, status: order.status }, set)) {
+      if (await compareAndSet(this.m.Order, { _id: await this.orderKey(order.orderId), status: order.status }, set)) {
         await this.performOrderEffects({ ...order, status }, effects, p);
         return;
       }
@@ -192,22 +233,22 @@ export class PaymentService {
   private async openDebt(order: OrderDoc, reason: string): Promise<string> {
     const debtId = `D-${order.orderId}`;
     try {
-      await this.m.Debt.create({ debtId, shopperId: order.shopperId, orderId: order.orderId, amountFen: order.totalFen, reason, status: 'open' });
+      await this.m.Debt.create({ _id: debtId, debtId, shopperId: order.shopperId, orderId: order.orderId, amountFen: order.totalFen, reason, status: 'open' });
     } catch (e) {
       if (isDuplicateKey(e)) return debtId; // already recorded (one debt per order)
       throw e;
     }
     this.d.log.info({ shopperId: order.shopperId, orderId: order.orderId, reason }, 'debt opened');
     if (await this.message(order.shopperId, 'created', order.totalFen)) {
-      await compareAndSet(this.m.Debt, { debtId, status: 'open' }, { status: 'reminded' }, { push: { remindedAt: new Date(this.d.clock.now()) } });
+      await compareAndSet(this.m.Debt, { _id: debtId, status: 'open' }, { status: 'reminded' }, { push: { remindedAt: new Date(this.d.clock.now()) } });
     }
     return debtId;
   }
 
   private async settleDebt(orderId: string): Promise<void> {
-    const debt = await this.m.Debt.findOne({ orderId }).lean();
+    const debt = await this.m.Debt.findOne({ _id: `D-${orderId}` }).lean();
     if (!debt || (debt.status !== 'open' && debt.status !== 'reminded')) return;
-    if (await compareAndSet(this.m.Debt, { debtId: debt.debtId, status: debt.status }, { status: 'paid', settledAt: new Date(this.d.clock.now()) })) {
+    if (await compareAndSet(this.m.Debt, { _id: debt.debtId, status: debt.status }, { status: 'paid', settledAt: new Date(this.d.clock.now()) })) {
       this.d.log.info({ shopperId: debt.shopperId, debtId: debt.debtId }, 'debt paid');
       await this.message(debt.shopperId, 'cleared', debt.amountFen);
     }
@@ -233,7 +274,7 @@ export class PaymentService {
 
   /** Asks WeChat about one attempt and records the answer; a papay attempt WeChat never saw is sent again. */
   async resolve(outTradeNo: string): Promise<PaymentDoc | undefined> {
-    const p = await this.m.Payment.findOne({ outTradeNo }).lean();
+    const p = await this.m.Payment.findOne({ _id: outTradeNo }).lean();
     if (!p) return undefined;
     const kind = kindOf(outTradeNo);
     let obs: Observation;
@@ -246,11 +287,11 @@ export class PaymentService {
     }
     const after = await this.observe(outTradeNo, obs);
     if (after && after.status === 'created' && kind === 'P') {
-      const order = await this.m.Order.findOne({ orderId: after.orderId }).lean();
+      const order = await this.order(after.orderId);
       if (order && (order.status === 'awaiting_payment' || order.status === 'debt')) {
         // Same number: WeChat deducts an out_trade_no at most once, so resending cannot double-charge.
         await this.sendDeduction(after, 'resend');
-        return (await this.m.Payment.findOne({ outTradeNo }).lean()) ?? after;
+        return (await this.m.Payment.findOne({ _id: outTradeNo }).lean()) ?? after;
       }
     }
     return after;
@@ -258,9 +299,9 @@ export class PaymentService {
 
   /** Resolves every attempt of the order that is not settled, before anything new is tried. */
   private async resolveOpenAttempts(orderId: string): Promise<PaymentDoc[]> {
-    const attempts = await this.m.Payment.find({ orderId }).lean();
+    const attempts = await this.attemptsOf(orderId);
     for (const a of attempts) if (!TERMINAL.has(a.status)) await this.resolve(a.outTradeNo);
-    return this.m.Payment.find({ orderId }).lean();
+    return this.attemptsOf(orderId);
   }
 
   /** At start-up: resolve every unsettled attempt and process notifications recorded but not processed. */
@@ -269,7 +310,8 @@ export class PaymentService {
     for (const p of open) await this.resolve(p.outTradeNo);
     const inbox = await this.m.PaymentInbox.find({ processedAt: { $exists: false } }).lean();
     for (const n of inbox) await this.processNotification(n.key, JSON.parse(n.payload) as InboundNotification);
-    const settled = await this.m.Payment.find({ status: { $in: ['succeeded', 'failed'] } }).lean();
+    // Attempts settled lately whose order may not have followed (a process died in between).
+    const settled = await this.m.Payment.find({ status: { $in: ['succeeded', 'failed'] }, settledAt: { $gte: new Date(this.d.clock.now() - 86_400_000) } }).lean();
     for (const p of settled) await this.settleOrder(p);
     return { resolved: open.length, notifications: inbox.length };
   }
@@ -277,7 +319,7 @@ export class PaymentService {
   // ---- charging -----------------------------------------------------------------------------------------
 
   private async loadChargeable(cmd: { orderId: string; shopperId: string; amountFen: number; requestId: string }): Promise<OrderDoc | { type: 'ChargeRefused'; requestId: string; reason: 'unknown_order' | 'not_chargeable' | 'amount_mismatch' }> {
-    const order = await this.m.Order.findOne({ orderId: cmd.orderId }).lean();
+    const order = await this.order(cmd.orderId);
     if (!order || order.shopperId !== cmd.shopperId) return { type: 'ChargeRefused', requestId: cmd.requestId, reason: 'unknown_order' };
     if (order.totalFen !== cmd.amountFen) return { type: 'ChargeRefused', requestId: cmd.requestId, reason: 'amount_mismatch' };
     if (order.status === 'held_for_review' || order.status === 'waived' || order.status === 'cancelled') return { type: 'ChargeRefused', requestId: cmd.requestId, reason: 'not_chargeable' };
@@ -289,11 +331,11 @@ export class PaymentService {
     const loaded = await this.loadChargeable(cmd);
     if ('type' in loaded) return loaded;
     const attempts = await this.resolveOpenAttempts(cmd.orderId);
-    const order = (await this.m.Order.findOne({ orderId: cmd.orderId }).lean())!;
+    const order = (await this.order(cmd.orderId))!;
     const paid = attempts.find((a) => a.status === 'succeeded');
     if (order.status === 'paid' || order.status === 'partially_refunded' || order.status === 'refunded' || paid) return { type: 'OrderPaid', requestId: cmd.requestId, outTradeNo: paid?.outTradeNo ?? '', ...(paid?.transactionId ? { transactionId: paid.transactionId } : {}) };
     if (order.status === 'debt') {
-      const debt = await this.m.Debt.findOne({ orderId: order.orderId }).lean();
+      const debt = await this.m.Debt.findOne({ _id: `D-${order.orderId}` }).lean();
       return { type: 'DebtRecorded', requestId: cmd.requestId, debtId: debt?.debtId ?? `D-${order.orderId}`, reason: debt?.reason ?? 'PAYERROR' };
     }
     const live = attempts.find((a) => !TERMINAL.has(a.status));
@@ -302,7 +344,7 @@ export class PaymentService {
   }
 
   private async startDeduction(order: OrderDoc, purpose: 'order' | 'debt', attempts: PaymentDoc[], description: string, requestId: string): Promise<ChargeReply> {
-    const contract = await this.m.Contract.findOne({ shopperId: order.shopperId, status: 'active' }).lean();
+    const contract = (await this.contractsOf(order.shopperId)).find((c) => c.status === 'active');
     if (!contract?.contractId) {
       if (order.status !== 'debt') {
         await this.toAwaiting(order);
@@ -314,24 +356,24 @@ export class PaymentService {
     const n = attempts.filter((a) => kindOf(a.outTradeNo) === 'P').length + 1;
     const outTradeNo = outTradeNoFor(order.orderId, 'P', n);
     try {
-      await this.m.Payment.create({ outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose, contractId: contract.contractId, attempts: 1 });
+      await this.m.Payment.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose, contractId: contract.contractId, attempts: 1 });
     } catch (e) {
       // A concurrent request created this attempt: it owns the sending.
       if (isDuplicateKey(e)) return { type: 'PaymentPending', requestId, outTradeNo };
       throw e;
     }
     await this.toAwaiting(order);
-    const p = (await this.m.Payment.findOne({ outTradeNo }).lean())!;
+    const p = (await this.m.Payment.findOne({ _id: outTradeNo }).lean())!;
     return this.sendDeduction(p, description, requestId);
   }
 
   private async toAwaiting(order: OrderDoc): Promise<void> {
-    if (order.status === 'draft') await compareAndSet(this.m.Order, { orderId: order.orderId, status: 'draft' }, { status: 'awaiting_payment' });
+    if (order.status === 'draft') await compareAndSet(this.m.Order, { _id: await this.orderKey(order.orderId), status: 'draft' }, { status: 'awaiting_payment' });
   }
 
   private async moveToDebt(orderId: string, reason: string): Promise<string> {
-    const order = (await this.m.Order.findOne({ orderId }).lean())!;
-    if (order.status === 'awaiting_payment' || order.status === 'draft') await compareAndSet(this.m.Order, { orderId, status: order.status }, { status: 'debt' });
+    const order = (await this.order(orderId))!;
+    if (order.status === 'awaiting_payment' || order.status === 'draft') await compareAndSet(this.m.Order, { _id: await this.orderKey(orderId), status: order.status }, { status: 'debt' });
     return this.openDebt(order, reason);
   }
 
@@ -354,16 +396,16 @@ export class PaymentService {
     }
     await this.observe(p.outTradeNo, { kind: 'failed', code: f.code });
     if (isRefusal(f.code)) {
-      if (f.code === 'CONTRACT_NOT_EXIST') await this.markContractGone(p.contractId!);
-      const debt = await this.m.Debt.findOne({ orderId: p.orderId }).lean();
+      if (f.code === 'CONTRACT_NOT_EXIST') await this.markContractGone(p.shopperId, p.contractId!);
+      const debt = await this.m.Debt.findOne({ _id: `D-${p.orderId}` }).lean();
       return { type: 'DebtRecorded', requestId, debtId: debt?.debtId ?? `D-${p.orderId}`, reason: f.code };
     }
     return { type: 'PaymentErrored', requestId, code: f.code, message: f.message, retryable: f.retryable };
   }
 
-  private async markContractGone(contractId: string): Promise<void> {
-    const c = await this.m.Contract.findOne({ contractId }).lean();
-    if (c && c.status !== 'terminated') await compareAndSet(this.m.Contract, { contractCode: c.contractCode, status: c.status }, { status: 'terminated', terminatedAt: new Date(this.d.clock.now()), terminationReason: 'CONTRACT_NOT_EXIST on deduction' });
+  private async markContractGone(shopperId: string, contractId: string): Promise<void> {
+    const c = (await this.contractsOf(shopperId)).find((x) => x.contractId === contractId);
+    if (c && c.status !== 'terminated') await compareAndSet(this.m.Contract, { _id: c.contractCode, status: c.status }, { status: 'terminated', terminatedAt: new Date(this.d.clock.now()), terminationReason: 'CONTRACT_NOT_EXIST on deduction' });
   }
 
   /** Pay an order (or its debt) by JSAPI; optionally pay-and-sign when the shopper has no contract. */
@@ -371,7 +413,7 @@ export class PaymentService {
     const loaded = await this.loadChargeable(cmd);
     if ('type' in loaded) return loaded;
     const attempts = await this.resolveOpenAttempts(cmd.orderId);
-    const order = (await this.m.Order.findOne({ orderId: cmd.orderId }).lean())!;
+    const order = (await this.order(cmd.orderId))!;
     const paid = attempts.find((a) => a.status === 'succeeded');
     if (paid || order.status === 'paid' || order.status === 'partially_refunded' || order.status === 'refunded') return { type: 'OrderPaid', requestId: cmd.requestId, outTradeNo: paid?.outTradeNo ?? '', ...(paid?.transactionId ? { transactionId: paid.transactionId } : {}) };
     const liveDeduction = attempts.find((a) => !TERMINAL.has(a.status) && kindOf(a.outTradeNo) === 'P');
@@ -381,7 +423,7 @@ export class PaymentService {
     const live = attempts.find((a) => !TERMINAL.has(a.status) && kindOf(a.outTradeNo) !== 'P');
     if (live?.prepayId && kindOf(live.outTradeNo) === 'C') return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo: live.outTradeNo, requestPayment: this.d.papay.requestPaymentFor(live.prepayId), signsContract: true };
 
-    const hasContract = !!(await this.m.Contract.findOne({ shopperId: cmd.shopperId, status: { $in: ['active', 'signing'] } }).lean());
+    const hasContract = (await this.contractsOf(cmd.shopperId)).some((c) => c.status === 'active' || c.status === 'signing');
     if (cmd.signContract && !hasContract && !live && !attempts.some((a) => kindOf(a.outTradeNo) === 'C')) return this.payAndSign(cmd, order, purpose);
 
     const n = live ? Number(live.outTradeNo.slice(3, 5)) : attempts.filter((a) => kindOf(a.outTradeNo) === 'J').length + 1;
@@ -390,11 +432,11 @@ export class PaymentService {
     if (!attempt) {
       const timeExpire = rfc3339(this.d.clock.now() + JSAPI_PAY_WINDOW_MS);
       try {
-        await this.m.Payment.create({ outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, timeExpire, attempts: 1 });
+        await this.m.Payment.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, timeExpire, attempts: 1 });
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
       }
-      attempt = (await this.m.Payment.findOne({ outTradeNo }).lean())!;
+      attempt = (await this.m.Payment.findOne({ _id: outTradeNo }).lean())!;
     }
     // Identical body on every re-entry (same number, description, amount, time_expire): WeChat returns the same prepay.
     const r = await this.d.v3.jsapiPrepay({ outTradeNo, description: cmd.description.slice(0, 120) || 'Snacks', amountFen: attempt.amountFen, openid: cmd.openid, timeExpire: attempt.timeExpire, attach: order.orderId, notifyUrl: notifyUrl(this.d.config, 'v3') });
@@ -407,23 +449,23 @@ export class PaymentService {
       }
       return { type: 'PaymentErrored', requestId: cmd.requestId, code: r.failure.code, message: r.failure.message, retryable: r.failure.retryable };
     }
-    if (attempt.prepayId !== r.value.prepayId) await compareAndSet(this.m.Payment, { outTradeNo, status: attempt.status }, { prepayId: r.value.prepayId, status: 'pending' });
+    if (attempt.prepayId !== r.value.prepayId) await compareAndSet(this.m.Payment, { _id: outTradeNo, status: attempt.status }, { prepayId: r.value.prepayId, status: 'pending' });
     return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo, requestPayment: r.value.requestPayment, signsContract: false };
   }
 
   private async payAndSign(cmd: Cmd<PayOrder>, order: OrderDoc, purpose: 'order' | 'debt'): Promise<PayReply> {
     const outTradeNo = outTradeNoFor(order.orderId, 'C', 1);
-    const seq = (await this.m.Contract.countDocuments({ shopperId: cmd.shopperId })) + 1;
+    const seq = (await this.contractsOf(cmd.shopperId)).length + 1;
     const contractCode = contractCodeFor(cmd.shopperId, seq);
     try {
-      await this.m.Contract.create({ contractCode, shopperId: cmd.shopperId, openid: cmd.openid, planId: this.d.config.planId, status: 'signing' });
-      await this.m.Payment.create({ outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, attempts: 1 });
+      await this.m.Contract.create({ _id: contractCode, contractCode, shopperId: cmd.shopperId, openid: cmd.openid, planId: this.d.config.planId, status: 'signing' });
+      await this.m.Payment.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, attempts: 1 });
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
     }
     const r = await this.d.papay.contractOrder({ outTradeNo, body: cmd.description.slice(0, 120) || 'Snacks', totalFen: order.totalFen, openid: cmd.openid, attach: order.orderId, contractCode, requestSerial: this.d.papay.newRequestSerial(), displayAccount: cmd.openid.slice(-6) });
     if (!r.ok) return { type: 'PaymentErrored', requestId: cmd.requestId, code: r.failure.code, message: r.failure.message, retryable: r.failure.retryable };
-    await compareAndSet(this.m.Payment, { outTradeNo, status: 'created' }, { prepayId: r.value.prepayId, status: 'pending' });
+    await compareAndSet(this.m.Payment, { _id: outTradeNo, status: 'created' }, { prepayId: r.value.prepayId, status: 'pending' });
     return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo, requestPayment: r.value.requestPayment, signsContract: true };
   }
 
@@ -453,7 +495,7 @@ export class PaymentService {
     let reason = '';
     for (const debt of debts) {
       const attempts = await this.resolveOpenAttempts(debt.orderId);
-      const again = await this.m.Debt.findOne({ debtId: debt.debtId }).lean();
+      const again = await this.m.Debt.findOne({ _id: debt.debtId }).lean();
       if (again?.status === 'paid') {
         settled.push(debt.debtId);
         continue;
@@ -463,7 +505,7 @@ export class PaymentService {
         pending.push(live.outTradeNo);
         continue;
       }
-      const order = (await this.m.Order.findOne({ orderId: debt.orderId }).lean())!;
+      const order = (await this.order(debt.orderId))!;
       const r = await this.startDeduction(order, 'debt', attempts, '补缴欠款', cmd.requestId);
       if (r.type === 'DeductionAccepted' || r.type === 'PaymentPending') pending.push(r.outTradeNo);
       else if (r.type === 'OrderPaid') settled.push(debt.debtId);
@@ -480,10 +522,10 @@ export class PaymentService {
   // ---- refunds ------------------------------------------------------------------------------------------
 
   async refund(cmd: Cmd<RefundOrder>): Promise<RefundReply> {
-    const order = await this.m.Order.findOne({ orderId: cmd.orderId }).lean();
+    const order = await this.order(cmd.orderId);
     if (!order || order.shopperId !== cmd.shopperId) return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'unknown_order' };
     const outRefundNo = outRefundNoFor(cmd.orderId, cmd.refundKey);
-    const existing = await this.m.Refund.findOne({ outRefundNo }).lean();
+    const existing = await this.m.Refund.findOne({ _id: outRefundNo }).lean();
     if (existing) {
       if (existing.amountFen !== cmd.amountFen) return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'invalid_amount', detail: 'this refund key was used with another amount' };
       if (existing.status === 'failed') return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'rejected_by_wechat' };
@@ -493,10 +535,10 @@ export class PaymentService {
     const committed = refunds.reduce((s, r) => s + r.amountFen, 0);
     const decision = decideRefund(order, committed, cmd.amountFen);
     if (!decision.ok) return { type: 'RefundRefused', requestId: cmd.requestId, reason: decision.reason };
-    const paid = await this.m.Payment.findOne({ orderId: cmd.orderId, status: 'succeeded' }).lean();
+    const paid = (await this.attemptsOf(cmd.orderId)).find((a) => a.status === 'succeeded');
     if (!paid) return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'not_paid' };
     try {
-      await this.m.Refund.create({ outRefundNo, outTradeNo: paid.outTradeNo, orderId: cmd.orderId, amountFen: cmd.amountFen, reason: cmd.reason, status: 'pending', requestedBy: cmd.requestedBy });
+      await this.m.Refund.create({ _id: outRefundNo, outRefundNo, outTradeNo: paid.outTradeNo, orderId: cmd.orderId, amountFen: cmd.amountFen, reason: cmd.reason, status: 'pending', requestedBy: cmd.requestedBy });
     } catch (e) {
       if (isDuplicateKey(e)) return { type: 'RefundRequested', requestId: cmd.requestId, outRefundNo, amountFen: cmd.amountFen };
       throw e;
@@ -504,7 +546,7 @@ export class PaymentService {
     const r = await this.d.v3.refund({ outRefundNo, outTradeNo: paid.outTradeNo, refundFen: cmd.amountFen, totalFen: paid.amountFen, reason: cmd.reason.slice(0, 80), notifyUrl: notifyUrl(this.d.config, 'v3') });
     if (r.ok) {
       if (r.value.status === 'SUCCESS') await this.refundSettled(outRefundNo, 'succeeded', r.value.refund_id);
-      else await compareAndSet(this.m.Refund, { outRefundNo, status: 'pending' }, { refundId: r.value.refund_id });
+      else await compareAndSet(this.m.Refund, { _id: outRefundNo, status: 'pending' }, { refundId: r.value.refund_id });
       return { type: 'RefundRequested', requestId: cmd.requestId, outRefundNo, amountFen: cmd.amountFen };
     }
     if (r.failure.outcome === 'rejected') {
@@ -524,26 +566,26 @@ export class PaymentService {
   }
 
   private async refundSettled(outRefundNo: string, status: 'succeeded' | 'failed', refundId?: string): Promise<void> {
-    const won = await compareAndSet(this.m.Refund, { outRefundNo, status: 'pending' }, { status, ...(refundId ? { refundId } : {}) });
+    const won = await compareAndSet(this.m.Refund, { _id: outRefundNo, status: 'pending' }, { status, ...(refundId ? { refundId } : {}) });
     if (!won || status !== 'succeeded') return;
-    const refund = (await this.m.Refund.findOne({ outRefundNo }).lean())!;
+    const refund = (await this.m.Refund.findOne({ _id: outRefundNo }).lean())!;
     for (let round = 0; round < 8; round++) {
-      const order = (await this.m.Order.findOne({ orderId: refund.orderId }).lean())!;
+      const order = (await this.order(refund.orderId))!;
       const refunded = order.refundedFen + refund.amountFen;
       const next = refunded >= order.paidFen ? 'refunded' : 'partially_refunded';
-      if (await compareAndSet(this.m.Order, { orderId: order.orderId, version: order.version }, { status: next, refundedFen: refunded })) return;
+      if (await compareAndSet(this.m.Order, { _id: await this.orderKey(order.orderId), version: order.version }, { status: next, refundedFen: refunded })) return;
     }
   }
 
   // ---- contracts ----------------------------------------------------------------------------------------
 
   async startSigning(cmd: Cmd<StartSigning>): Promise<SigningReply> {
-    const active = await this.m.Contract.findOne({ shopperId: cmd.shopperId, status: 'active' }).lean();
+    const active = (await this.contractsOf(cmd.shopperId)).find((c) => c.status === 'active');
     if (active?.contractId) return { type: 'AlreadySigned', requestId: cmd.requestId, contractId: active.contractId };
-    const seq = (await this.m.Contract.countDocuments({ shopperId: cmd.shopperId })) + 1;
+    const seq = (await this.contractsOf(cmd.shopperId)).length + 1;
     const contractCode = contractCodeFor(cmd.shopperId, seq);
     try {
-      await this.m.Contract.create({ contractCode, shopperId: cmd.shopperId, openid: cmd.openid, planId: this.d.config.planId, status: 'signing' });
+      await this.m.Contract.create({ _id: contractCode, contractCode, shopperId: cmd.shopperId, openid: cmd.openid, planId: this.d.config.planId, status: 'signing' });
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
     }
@@ -571,15 +613,15 @@ export class PaymentService {
   async shopperOf(e: InboundNotification): Promise<string | undefined> {
     switch (e.type) {
       case 'TransactionNotified':
-        return (await this.m.Payment.findOne({ outTradeNo: e.transaction.out_trade_no }, { shopperId: 1 }).lean())?.shopperId;
+        return (await this.m.Payment.findOne({ _id: e.transaction.out_trade_no }, { shopperId: 1 }).lean())?.shopperId;
       case 'TradeResultNotified':
-        return (await this.m.Payment.findOne({ outTradeNo: e.order.outTradeNo }, { shopperId: 1 }).lean())?.shopperId;
+        return (await this.m.Payment.findOne({ _id: e.order.outTradeNo }, { shopperId: 1 }).lean())?.shopperId;
       case 'RefundNotified': {
-        const r = await this.m.Refund.findOne({ outRefundNo: e.refund.out_refund_no }, { orderId: 1 }).lean();
-        return r ? (await this.m.Order.findOne({ orderId: r.orderId }, { shopperId: 1 }).lean())?.shopperId : undefined;
+        const r = await this.m.Refund.findOne({ _id: e.refund.out_refund_no }, { orderId: 1 }).lean();
+        return r ? (await this.order(r.orderId))?.shopperId : undefined;
       }
       case 'ContractChanged':
-        return (await this.m.Contract.findOne({ contractCode: e.contractCode }, { shopperId: 1 }).lean())?.shopperId ?? (await this.m.Shopper.findOne({ openid: e.openid }, { shopperId: 1 }).lean())?.shopperId;
+        return (await this.m.Contract.findOne({ _id: e.contractCode }, { shopperId: 1 }).lean())?.shopperId ?? (await this.m.Shopper.findOne({ openid: e.openid }, { shopperId: 1 }).lean())?.shopperId;
     }
   }
 
@@ -588,7 +630,7 @@ export class PaymentService {
     const key = PaymentService.inboxKey(e);
     const shopperId = await this.shopperOf(e);
     try {
-      await this.m.PaymentInbox.create({ key, type: e.type, ...(shopperId ? { shopperId } : {}), payload: JSON.stringify(e) });
+      await this.m.PaymentInbox.create({ _id: key, key, type: e.type, ...(shopperId ? { shopperId } : {}), payload: JSON.stringify(e) });
       return { key, shopperId, fresh: true };
     } catch (err) {
       if (isDuplicateKey(err)) return { key, shopperId, fresh: false };
@@ -613,26 +655,26 @@ export class PaymentService {
         await this.contractChanged(e);
         break;
     }
-    await this.m.PaymentInbox.updateOne({ key, processedAt: { $exists: false } }, { $set: { processedAt: new Date(this.d.clock.now()) } });
+    await this.m.PaymentInbox.updateOne({ _id: key, processedAt: { $exists: false } }, { $set: { processedAt: new Date(this.d.clock.now()) } });
   }
 
   private async contractChanged(e: Extract<InboundNotification, { type: 'ContractChanged' }>): Promise<void> {
-    let c = await this.m.Contract.findOne({ contractCode: e.contractCode }).lean();
+    let c = await this.m.Contract.findOne({ _id: e.contractCode }).lean();
     if (!c) {
       const shopper = await this.m.Shopper.findOne({ openid: e.openid }, { shopperId: 1 }).lean();
       if (!shopper) return this.d.log.warn({ contractCode: e.contractCode }, 'contract notification for an unknown shopper');
       try {
-        await this.m.Contract.create({ contractCode: e.contractCode, shopperId: shopper.shopperId, openid: e.openid, planId: e.planId, status: 'signing' });
+        await this.m.Contract.create({ _id: e.contractCode, contractCode: e.contractCode, shopperId: shopper.shopperId, openid: e.openid, planId: e.planId, status: 'signing' });
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      c = (await this.m.Contract.findOne({ contractCode: e.contractCode }).lean())!;
+      c = (await this.m.Contract.findOne({ _id: e.contractCode }).lean())!;
     }
     if (e.change === 'ADD' && c.status === 'signing') {
-      await compareAndSet(this.m.Contract, { contractCode: c.contractCode, status: 'signing' }, { status: 'active', contractId: e.contractId, signedAt: new Date(this.d.clock.now()) });
+      await compareAndSet(this.m.Contract, { _id: c.contractCode, status: 'signing' }, { status: 'active', contractId: e.contractId, signedAt: new Date(this.d.clock.now()) });
     } else if (e.change === 'DELETE' && c.status !== 'terminated') {
       // A DELETE may overtake its ADD: terminated absorbs, so the late ADD changes nothing.
-      await compareAndSet(this.m.Contract, { contractCode: c.contractCode, status: c.status }, { status: 'terminated', contractId: e.contractId, terminatedAt: new Date(this.d.clock.now()), terminationReason: `mode ${e.terminationMode ?? '?'}` });
+      await compareAndSet(this.m.Contract, { _id: c.contractCode, status: c.status }, { status: 'terminated', contractId: e.contractId, terminatedAt: new Date(this.d.clock.now()), terminationReason: `mode ${e.terminationMode ?? '?'}` });
     }
   }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import { aeadDecrypt, buildV2Xml, parseV2Xml, v2Verify } from './crypto';
@@ -149,4 +149,12 @@ export async function registerPaymentNotifications(app: FastifyInstance, deps: N
       return reply.code(200).send(V2_OK);
     });
   }
+}
+
+/** A standalone server with only the notification endpoints (tests, benchmark, sandbox runs). */
+export async function serveNotifications(deps: NotificationDeps, port = 0): Promise<{ url: string; close(): Promise<void> }> {
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  await app.register(registerPaymentNotifications, deps);
+  const url = await app.listen({ port, host: '127.0.0.1' });
+  return { url, close: () => app.close() };
 }
