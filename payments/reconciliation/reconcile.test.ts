@@ -1,0 +1,67 @@
+import { silentLogger } from '../../common/log';
+import { openTestDb, type TestDb } from '../../test/db';
+import { startTestEmulator, type TestEmulator } from '../emulator/testing';
+import { WechatPayV3Client } from '../wechatpay/v3.client';
+import { parseTradeBill, reconcile } from './reconcile';
+import { runReconciliation } from './reconciliation.job';
+
+describe('reconciliation', () => {
+  it('lists missing, extra, amount and state differences (table)', () => {
+    const bill = [
+      { outTradeNo: 'A', transactionId: '1', state: 'SUCCESS', amountFen: 100 },
+      { outTradeNo: 'B', transactionId: '2', state: 'SUCCESS', amountFen: 200 },
+      { outTradeNo: 'C', transactionId: '3', state: 'SUCCESS', amountFen: 300 },
+      { outTradeNo: 'D', transactionId: '4', state: 'SUCCESS', amountFen: 400 },
+    ];
+    const local = [
+      { outTradeNo: 'A', status: 'succeeded', amountFen: 100, settledToday: true },
+      { outTradeNo: 'B', status: 'succeeded', amountFen: 250, settledToday: true },
+      { outTradeNo: 'C', status: 'unknown', amountFen: 300, settledToday: false },
+      { outTradeNo: 'E', status: 'succeeded', amountFen: 500, settledToday: true },
+    ];
+    expect(reconcile(bill, local, [])).toEqual([
+      { kind: 'amount_mismatch', outTradeNo: 'B', ours: '250', theirs: '200' },
+      { kind: 'state_mismatch', outTradeNo: 'C', ours: 'unknown', theirs: 'SUCCESS' },
+      { kind: 'missing_locally', outTradeNo: 'D', theirs: 'SUCCESS 400' },
+      { kind: 'missing_in_bill', outTradeNo: 'E', ours: 'succeeded 500' },
+    ]);
+  });
+
+  describe('daily job against the emulator bill', () => {
+    let db: TestDb;
+    let emu: TestEmulator;
+    beforeAll(async () => {
+      db = await openTestDb('recon');
+      emu = await startTestEmulator();
+    });
+    afterAll(async () => {
+      await emu.close();
+      await db.close();
+    });
+
+    it('stores a report with every difference for finance', async () => {
+      const v3 = new WechatPayV3Client({ config: emu.config() });
+      const openid = 'oRecon000000000000000001';
+      emu.emulator.ensureUser(openid);
+      for (const [no, fen] of [['CFJ01reconAAAAAAAAAAAAAAAA', 500], ['CFJ01reconBBBBBBBBBBBBBBBB', 700]] as const) {
+        const p = await v3.jsapiPrepay({ outTradeNo: no, description: 'x', amountFen: fen, openid, notifyUrl: 'https://m.example/n' });
+        if (!p.ok) throw new Error(p.failure.code);
+        emu.emulator.pay(p.value.requestPayment);
+      }
+      const now = new Date();
+      await db.models.Payment.create({ _id: 'CFJ01reconAAAAAAAAAAAAAAAA', outTradeNo: 'CFJ01reconAAAAAAAAAAAAAAAA', orderId: 'oa', shopperId: 's', channel: 'jsapi', amountFen: 500, status: 'succeeded', settledAt: now });
+      await db.models.Payment.create({ _id: 'CFJ01reconCCCCCCCCCCCCCCCC', outTradeNo: 'CFJ01reconCCCCCCCCCCCCCCCC', orderId: 'oc', shopperId: 's', channel: 'jsapi', amountFen: 900, status: 'succeeded', settledAt: now });
+      const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+      const report = await runReconciliation({ models: db.models, v3, log: silentLogger }, today);
+      expect(report.status).toBe('differences');
+      expect(report.diffs).toEqual(
+        expect.arrayContaining([
+          { kind: 'missing_locally', outTradeNo: 'CFJ01reconBBBBBBBBBBBBBBBB', theirs: 'SUCCESS 700' },
+          { kind: 'missing_in_bill', outTradeNo: 'CFJ01reconCCCCCCCCCCCCCCCC', ours: 'succeeded 900' },
+        ]),
+      );
+      expect(parseTradeBill(emu.emulator.tradeBillCsv(today)).length).toBe(2);
+      expect((await db.models.ReconciliationReport.findOne({ billDate: today }).lean())?.diffs).toHaveLength(2);
+    });
+  });
+});
