@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ShopperErrorCode } from '../contracts/shopper-api';
 import { AppError, ERRORS } from './errors';
 
 describe('error catalogue', () => {
@@ -19,5 +20,11 @@ describe('error catalogue', () => {
     const e = new AppError('RATE_LIMITED');
     expect([e.status, e.retryable, e.message]).toEqual([429, true, ERRORS.RATE_LIMITED.message]);
     expect(new AppError('NOT_FOUND', 'no cabinet X', { id: 'X' }).toJSON()).toEqual({ code: 'NOT_FOUND', message: 'no cabinet X', details: { id: 'X' } });
+  });
+});
+
+describe('shopper API error codes', () => {
+  it('are all in the catalogue', () => {
+    for (const code of ShopperErrorCode.options) expect(Object.keys(ERRORS)).toContain(code);
   });
 });

@@ -108,6 +108,7 @@ export type CabinetResponse = z.infer<typeof CabinetResponse>;
 export const CatalogueItem = z.object({ sku: Sku, name: z.string(), priceFen: Fen, laneId: z.string(), stock: z.number().int().nonnegative() });
 export type CatalogueItem = z.infer<typeof CatalogueItem>;
 export const CatalogueResponse = z.object({ cabinetId: CabinetId, items: z.array(CatalogueItem) });
+export type CatalogueResponse = z.infer<typeof CatalogueResponse>;
 
 // ---- visits (door cabinets) ----
 
