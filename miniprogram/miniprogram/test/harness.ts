@@ -32,9 +32,16 @@ export async function settle(rounds = 30): Promise<void> {
 
 type Page = ReturnType<typeof simulate.render>;
 
+/** Under jest the page module runs once per test file (require.cache eviction has no effect), so ids are reused. */
+const loaded = new Map<string, string>();
+
 /** Loads a page (written with Component(), as miniprogram-simulate cannot load Page()) and attaches it. */
 export function renderPage(name: string): Page {
-  const id = simulate.load(path.join(ROOT, 'pages', name, 'index'), { compiler: 'simulate', rootPath: ROOT });
+  let id = loaded.get(name);
+  if (!id) {
+    id = simulate.load(path.join(ROOT, 'pages', name, 'index'), { compiler: 'simulate', rootPath: ROOT });
+    loaded.set(name, id);
+  }
   const page = simulate.render(id);
   page.attach(document.createElement('parent-wrapper'));
   return page;

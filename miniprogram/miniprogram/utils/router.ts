@@ -82,3 +82,8 @@ export function urlFor(next: Exclude<Next, { kind: 'resolve_cabinet' }>): string
 export function assertNever(x: never): never {
   throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
+
+/** Back to home with the pending cabinet, so the entry decision runs again on fresh server state. */
+export function resumeUrl(entry: CabinetEntry | undefined): string {
+  return PAGES.home + entryQuery(entry);
+}
