@@ -32,6 +32,8 @@ export const envSchema = z.object({
   SEED_DEMO: bool.default(true),
   /** Bearer token for the admin API (provisioning, fleet); generated into DATA_DIR/admin.token when unset. */
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** Recognition workers (one onnxruntime session each); 0 disables recognition. Default: one per core. */
+  RECOGNITION_WORKERS: int(0, 64).optional(),
   /** Frames above this size get TOO_LARGE from the device gateway. */
   MAX_FRAME_BYTES: int(1024, 8 << 20).default(512 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
@@ -55,6 +57,7 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly adminToken: string | undefined;
   readonly devices: { readonly maxFrameBytes: number };
+  readonly recognition: { readonly workers: number | undefined };
 }
 
 /** Thrown when the environment does not validate; `problems` lists every field at fault. */
@@ -91,6 +94,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     adminToken: e.ADMIN_TOKEN,
     devices: { maxFrameBytes: e.MAX_FRAME_BYTES },
+    recognition: { workers: e.RECOGNITION_WORKERS },
   });
 }
 

@@ -16,6 +16,9 @@ import { buildHttpApp } from '../gateways/http/app';
 import { MongooseFleetStore } from '../store/fleet.store';
 import { MongooseJournal } from '../store/journal';
 import { provisionCabinet } from './provisioning';
+import { bridgeRecognition } from './recognition.bridge';
+import { DEFAULT_MODEL_DIR } from '../vision';
+import { createRecognitionPool } from '../vision/pipeline/create';
 import { connectDatabase, pingDatabase, type DbConnection } from '../store/connection';
 import { startFerretDb, type FerretDbHandle } from '../store/ferretdb';
 import { createModels, ensureIndexes, type Models } from '../store/models';
@@ -124,6 +127,21 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     });
     devices.link = gateway;
 
+    let recognition: { close(): Promise<void> } | undefined;
+    if (config.recognition.workers !== 0) {
+      const { pool, close } = await createRecognitionPool({ modelDir: DEFAULT_MODEL_DIR, log: log.child({ part: 'vision' }), clock, size: config.recognition.workers });
+      const sub = bridgeRecognition({ fleet, pool, clock, log: log.child({ part: 'recognition' }), metrics });
+      recognition = {
+        close: async () => {
+          sub.unsubscribe();
+          await close();
+        },
+      };
+      // Visits whose evidence completed while no recogniser was running (a restart) are recognised now.
+      const pending = await models.Visit.find({ status: 'complete', purpose: 'shopping', recognition: { $exists: false } }, { visitId: 1 }).lean();
+      void fleet.resubmitUnrecognised(pending.map((v) => v.visitId));
+    }
+
     const http = buildHttpApp({
       log,
       metrics,
@@ -168,6 +186,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
           grace();
           // Let actors finish the message in hand (each is persisted before it is acknowledged).
           await new Promise((r) => setTimeout(r, 50));
+          await recognition?.close();
           system.stop();
           fleet.close();
           await db.close();

@@ -22,6 +22,7 @@ function toView(d: VisitDoc): VisitView {
     completedAt: d.completedAt?.getTime(),
     expectedFrames: d.expectedFrames ?? undefined,
     receivedFrames: d.receivedFrames ?? {},
+    ...(d.recognition ? { recognition: d.recognition as VisitView['recognition'] } : {}),
   };
 }
 
@@ -75,6 +76,7 @@ export class MongooseFleetStore implements FleetStore {
     if (view.closedAt !== undefined) set.closedAt = new Date(view.closedAt);
     if (view.completedAt !== undefined) set.completedAt = new Date(view.completedAt);
     if (view.expectedFrames) set.expectedFrames = view.expectedFrames;
+    if (view.recognition) set.recognition = view.recognition;
     await this.m.Visit.updateOne({ visitId: view.visitId }, { $set: set, ...(releaseDoor ? { $unset: { doorLock: '' } } : {}) });
   }
 

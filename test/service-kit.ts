@@ -18,6 +18,7 @@ export async function startTestService(opts: { timings?: Partial<CabinetTimings>
     PORT: '0',
     SEED_DEMO: opts.seed === false ? 'false' : 'true',
     LOG_LEVEL: 'silent',
+    RECOGNITION_WORKERS: '0',
     ...opts.env,
   });
   const service = await startService(config, { log: opts.log ?? silentLogger, clock: opts.clock, timings: opts.timings });

@@ -9,7 +9,7 @@ import type { CabinetMsg, CabinetView, Handled, UnlockReply, VisitPurpose } from
 import { ActorRegistry, ask, dispatch, mailboxDepth, stopActor, tryDispatch, type ActorRef, type ActorSystem } from '../runtime';
 import { spawnVisit } from '../visit/visit.actor';
 import { initialVisitState } from '../visit/visit.machine';
-import { TERMINAL_VISIT_STATUSES, type VisitMsg, type VisitView } from '../visit/visit.protocol';
+import { TERMINAL_VISIT_STATUSES, isFinished, type VisitMsg, type VisitRecognition, type VisitView } from '../visit/visit.protocol';
 import type { DeviceLink, FleetStore, StoredFrame } from './fleet.ports';
 
 /** Everything recognition needs about a finished visit: the cabinet's planogram and every stored frame. */
@@ -127,11 +127,14 @@ export class Fleet {
   private startVisitActor(initial: VisitView): ActorRef<VisitMsg> {
     const ref = spawnVisit(this.o.system, initial, {
       store: this.o.store,
-      onEvidenceComplete: (view) => void this.emitEvidence(view),
-      onEnded: (view) => {
-        this.visitChanges$.next(view);
+      onEvidenceComplete: (view) => {
+        // The door is free as soon as the evidence is in; recognition runs without holding the cabinet.
         const cab = this.cabinets.get(view.cabinetId);
         if (cab) dispatch(cab, { type: 'VisitEnded', visitId: view.visitId });
+        if (view.purpose === 'shopping') void this.emitEvidence(view);
+      },
+      onEnded: (view) => {
+        this.visitChanges$.next(view);
         // The journal holds it now; a late resend spawns it again from the store.
         setImmediate(() => {
           stopActor(ref);
@@ -157,7 +160,7 @@ export class Fleet {
     if (!pending) {
       pending = (async () => {
         const stored = await this.o.store.loadVisit(visitId);
-        if (!stored || TERMINAL_VISIT_STATUSES.includes(stored.status)) return undefined;
+        if (!stored || isFinished(stored)) return undefined;
         return this.visits.get(visitId) ?? this.startVisitActor(initialVisitState({ visitId, cabinetId: stored.cabinetId, siteId: stored.siteId, purpose: stored.purpose, shopperId: stored.shopperId, operatorId: stored.operatorId, requestedAt: stored.requestedAt }));
       })().finally(() => this.visitSpawning.delete(visitId));
       this.visitSpawning.set(visitId, pending);
@@ -228,6 +231,22 @@ export class Fleet {
     const visitId = newVisitId();
     const reply = await ask<CabinetMsg, UnlockReply>(ref, (replyTo) => ({ type: 'RequestUnlock', visitId, replyTo, ...req }), this.askMs);
     return reply.type === 'UnlockGranted' ? { ok: true, visitId: reply.visitId } : { ok: false, reason: reply.reason };
+  }
+
+  /** Hands recognition's answer to the visit, which records it before it ends. */
+  async recognitionDone(visitId: string, recognition: VisitRecognition): Promise<boolean> {
+    const ref = await this.visit(visitId);
+    if (!ref) return false;
+    dispatch(ref, { type: 'RecognitionDone', recognition });
+    return true;
+  }
+
+  /** Complete shopping visits whose recognition never came back (e.g. the service stopped meanwhile). */
+  async resubmitUnrecognised(visitIds: string[]): Promise<void> {
+    for (const id of visitIds) {
+      const view = await this.o.store.loadVisit(id);
+      if (view && view.status === 'complete' && view.purpose === 'shopping' && !view.recognition) await this.emitEvidence(view);
+    }
   }
 
   async visitView(visitId: string): Promise<VisitView | undefined> {

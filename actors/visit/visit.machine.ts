@@ -83,7 +83,15 @@ export function decide(s: VisitState, msg: VisitMsg, now: number): Step<VisitSta
       let next = same ? s : { ...s, receivedFrames: { ...msg.counts } };
       if (!allFramesIn(next)) return { state: next, effects: [] };
       next = { ...next, status: 'complete', completedAt: now };
-      return { state: next, effects: [{ type: 'Project', view: next, releaseDoor: true }, { type: 'EvidenceComplete', view: next }, { type: 'Ended', view: next }] };
+      // A shopping visit stays up until recognition answers; a restock visit is billed to nobody and ends here.
+      const effects: VisitEffect[] = [{ type: 'Project', view: next, releaseDoor: true }, { type: 'EvidenceComplete', view: next }];
+      if (next.purpose === 'restock') effects.push({ type: 'Ended', view: next });
+      return { state: next, effects };
+    }
+    case 'RecognitionDone': {
+      if (s.status !== 'complete' || s.recognition || s.purpose !== 'shopping') return { state: s, effects: [] };
+      const next: VisitState = { ...s, recognition: msg.recognition };
+      return { state: next, effects: [{ type: 'Project', view: next, releaseDoor: true }, { type: 'Ended', view: next }] };
     }
     case 'GetVisit':
       return { state: s, effects: [{ type: 'Reply', to: msg.replyTo, view: s }] };

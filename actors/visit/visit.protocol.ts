@@ -7,6 +7,18 @@ export const TERMINAL_VISIT_STATUSES: readonly VisitStatus[] = ['complete', 'rel
 /** What the cabinet tells a visit about its door. */
 export type VisitDoorEvent = 'unlock_acked' | 'unlock_failed' | 'opened' | 'closed' | 'relocked';
 
+/** What recognition concluded about a visit, as the visit keeps it (the full evidence lives with vision). */
+export interface VisitRecognition {
+  status: 'settled' | 'needs_review' | 'failed';
+  items: Array<{ sku: string; qty: number; confidence: number }>;
+  confidence: number;
+  reasons: string[];
+  modelVersion: string;
+  /** The recogniser's evidence for the review console (frames, boxes, scores); opaque here. */
+  evidence?: unknown;
+  at: number;
+}
+
 export interface VisitView {
   visitId: string;
   cabinetId: string;
@@ -21,6 +33,8 @@ export interface VisitView {
   completedAt?: number;
   expectedFrames?: Record<string, number>;
   receivedFrames: Record<string, number>;
+  /** Set once recognition answered (shopping visits only). */
+  recognition?: VisitRecognition;
 }
 
 export type VisitMsg =
@@ -30,4 +44,12 @@ export type VisitMsg =
   | { type: 'UploadDone'; frames: Record<string, number>; ack: (a: Ack) => void }
   /** Result of counting the visit's stored frames per camera. */
   | { type: 'FramesCounted'; counts: Record<string, number> }
-  | { type: 'GetVisit'; replyTo: ActorRef<VisitView> };
+  | { type: 'GetVisit'; replyTo: ActorRef<VisitView> }
+  /** Recognition's answer for a complete shopping visit; recorded once, later answers are ignored. */
+  | { type: 'RecognitionDone'; recognition: VisitRecognition };
+
+/** A visit is over for good when nothing more can happen to it: failed, relocked, or complete and (for shopping) recognised. */
+export function isFinished(v: Pick<VisitView, 'status' | 'purpose' | 'recognition'>): boolean {
+  if (v.status === 'relocked' || v.status === 'unlock_failed') return true;
+  return v.status === 'complete' && (v.purpose === 'restock' || v.recognition !== undefined);
+}

@@ -28,6 +28,8 @@ export interface VisitDoc {
   expectedFrames?: Record<string, number>;
   /** Distinct frames stored per camera. */
   receivedFrames: Record<string, number>;
+  /** Recognition's answer (actors/visit VisitRecognition); absent until it comes. */
+  recognition?: unknown;
   version: number;
 }
 
@@ -49,6 +51,7 @@ export const visitSchema = new Schema<VisitDoc>(
     completedAt: Date,
     expectedFrames: { type: Schema.Types.Mixed },
     receivedFrames: { type: Schema.Types.Mixed, default: {} },
+    recognition: { type: Schema.Types.Mixed },
     version: { type: Number, default: 0 },
   },
   { collection: 'visits', timestamps: true, minimize: true },
