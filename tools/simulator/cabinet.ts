@@ -304,6 +304,7 @@ export class SimCabinet {
   private onConnectError(s: DeviceSocket, err: Error & { data?: unknown }): void {
     if (s.active) {
       this.o.counters.connectErrors++; // transport-level: socket.io keeps retrying
+      bump(this.o.counters.connectErrorKinds, err.message.slice(0, 60));
       return;
     }
     const data = err.data as { code?: unknown } | undefined;

@@ -58,6 +58,8 @@ export interface FleetCounters {
   disconnects: number;
   /** Transport-level connect failures (server down, refused TCP); socket.io retries these itself. */
   connectErrors: number;
+  /** Transport-level connect failures by message ("timeout", "websocket error", …). */
+  connectErrorKinds: Record<string, number>;
   /** Handshake refusals by `err.data.code`. */
   refused: Record<string, number>;
   linkDrops: number;
@@ -87,6 +89,7 @@ export function newCounters(): FleetCounters {
     reconnects: 0,
     disconnects: 0,
     connectErrors: 0,
+    connectErrorKinds: {},
     refused: {},
     linkDrops: 0,
     statusSent: 0,
