@@ -166,6 +166,7 @@ export class FakeServer {
       }
       case 'checkout': {
         const c = this.cabinet(body.cabinetId);
+        if (this.openDebts().length) throw new Refusal(409, 'DEBT_OUTSTANDING', 'debt');
         const lines = (body.lines as { sku: string; qty: number }[]).map((l) => {
           const item = (c.items ?? []).find((i) => i.sku === l.sku);
           if (!item) throw new Refusal(400, 'BAD_REQUEST', `unknown sku ${l.sku}`);
