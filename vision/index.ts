@@ -32,6 +32,8 @@ export interface RecogniserDeps {
   threads?: number;
   /** Override thresholds from the manifest (tests, tuning). */
   thresholds?: Partial<Thresholds>;
+  /** The products the cabinets may hold (their brand families tell look-alikes apart); the demo catalogue by default. */
+  catalogue?: readonly ProductSpec[];
 }
 
 export interface Recogniser {
@@ -49,11 +51,15 @@ export interface Recogniser {
 export async function createRecogniser(deps: RecogniserDeps): Promise<Recogniser> {
   const bundle = loadBundle(deps.modelDir ?? DEFAULT_MODEL_DIR);
   if (deps.thresholds) bundle.manifest.thresholds = { ...bundle.manifest.thresholds, ...deps.thresholds };
-  const core = await RecogniserCore.load(bundle, { clock: deps.clock, log: deps.log.child({ unit: 'recogniser' }), threads: deps.threads });
+  const catalogue = deps.catalogue ?? DEMO_CATALOGUE;
+  const core = await RecogniserCore.load(bundle, { clock: deps.clock, log: deps.log.child({ unit: 'recogniser' }), threads: deps.threads, catalogue });
   return {
     modelVersion: core.modelVersion,
     recognise: (visit) => core.recognise(visit),
-    enrol: (products) => enrolProducts(core.gallery, (c, n) => core.embed(c, n), products, { seedBase: SEED_BASE.enrol, shots: 2, catalogue: [...DEMO_CATALOGUE, ...products] }),
+    enrol: async (products) => {
+      for (const p of products) core.families.set(p.sku, p.brand);
+      await enrolProducts(core.gallery, (c, n) => core.embed(c, n), products, { seedBase: SEED_BASE.enrol, shots: 2, catalogue: [...catalogue, ...products] });
+    },
     close: () => core.release(),
   };
 }

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const contexts = new Map<string, VisitContext>(visits.map((v) => [v.visitId, { cabinetId: v.cabinetId, lanes: v.lanes, cameras: v.cameras }]));
 
   // Bare loop: one session, one visit after another.
-  const core = await RecogniserCore.load(loadBundle(DEFAULT_MODEL_DIR), { clock: systemClock, log: silentLogger, threads: 1 });
+  const core = await RecogniserCore.load(loadBundle(DEFAULT_MODEL_DIR), { clock: systemClock, log: silentLogger, threads: 1, catalogue: DEMO_CATALOGUE });
   await core.recognise(visits[0] as VisitEvidence);
   let t = performance.now();
   for (const v of visits) await core.recognise(v);

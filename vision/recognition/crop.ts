@@ -42,28 +42,39 @@ export function frameStats(f: DecodedFrame): { mean: number; std: number } {
 
 /**
  * Resamples the shelf rectangle `r`, seen through `m`, into CROP_W×CROP_H RGB (HWC, uint8), with 2×2
- * supersampling so the vertical downscale does not alias. Writes into `out` at `offset`.
+ * supersampling so the vertical downscale does not alias. Writes into `out` at `offset`. The hot loop of
+ * recognition: the affine map is applied inline and the shelf coordinates of the supersamples are computed
+ * once per crop, so no sample allocates (the output is the same, byte for byte, as mapping every sample).
  */
 export function cropSlot(f: DecodedFrame, m: Affine, r: Rect, out: Uint8Array, offset = 0): void {
   const { width, height, data } = f;
+  const { a, b, c, d, e } = m;
+  const mf = m.f;
+  const wm = width - 1;
+  const hm = height - 1;
+  const sxs = new Float64Array(CROP_W * 2);
+  for (let i = 0; i < CROP_W; i++) for (let si = 0; si < 2; si++) sxs[i * 2 + si] = r.x + ((i + 0.25 + 0.5 * si) / CROP_W) * r.w;
+  const sys = new Float64Array(CROP_H * 2);
+  for (let j = 0; j < CROP_H; j++) for (let sj = 0; sj < 2; sj++) sys[j * 2 + sj] = r.y + ((j + 0.25 + 0.5 * sj) / CROP_H) * r.h;
   for (let j = 0; j < CROP_H; j++) {
     for (let i = 0; i < CROP_W; i++) {
       let acc0 = 0;
       let acc1 = 0;
       let acc2 = 0;
       for (let sj = 0; sj < 2; sj++) {
+        const sy = sys[j * 2 + sj] as number;
         for (let si = 0; si < 2; si++) {
-          const sx = r.x + ((i + 0.25 + 0.5 * si) / CROP_W) * r.w;
-          const sy = r.y + ((j + 0.25 + 0.5 * sj) / CROP_H) * r.h;
-          const [px, py] = applyAffine(m, sx, sy);
+          const sx = sxs[i * 2 + si] as number;
+          const px = a * sx + c * sy + e;
+          const py = b * sx + d * sy + mf;
           const x0 = Math.floor(px - 0.5);
           const y0 = Math.floor(py - 0.5);
           const fx = px - 0.5 - x0;
           const fy = py - 0.5 - y0;
-          const xa = x0 < 0 ? 0 : x0 >= width ? width - 1 : x0;
-          const xb = x0 + 1 < 0 ? 0 : x0 + 1 >= width ? width - 1 : x0 + 1;
-          const ya = y0 < 0 ? 0 : y0 >= height ? height - 1 : y0;
-          const yb = y0 + 1 < 0 ? 0 : y0 + 1 >= height ? height - 1 : y0 + 1;
+          const xa = x0 < 0 ? 0 : x0 >= width ? wm : x0;
+          const xb = x0 + 1 < 0 ? 0 : x0 + 1 >= width ? wm : x0 + 1;
+          const ya = y0 < 0 ? 0 : y0 >= height ? hm : y0;
+          const yb = y0 + 1 < 0 ? 0 : y0 + 1 >= height ? hm : y0 + 1;
           const oa = (ya * width + xa) * 3;
           const ob = (ya * width + xb) * 3;
           const oc = (yb * width + xa) * 3;

@@ -4,6 +4,19 @@ import { EMPTY, OCCLUDED } from './gallery';
 /**
  * The pure half of recognition: from per-camera class probabilities of the facings that changed between the
  * `before` and `after` snapshots to the taken multiset, its confidence and the reasons to hold it. No I/O.
+ *
+ * Each facing is read twice: is it occupied (an item against `_EMPTY`, which the model separates very well),
+ * and if so, which item (which it separates less well between flavours of one brand). The decision leans on
+ * the first and uses the second only where an item actually left:
+ * - occupied before and after by the same brand family: unchanged. The facing passed the gate because of
+ *   light, glare or a hand; a look-alike read differently in the two snapshots is noise, not "one taken, one
+ *   added" (a shopper does not swap one flavour for its sibling in the same facing).
+ * - occupied before, empty after: one item taken, named from the `before` reading with the lane's planogram
+ *   SKU as a prior — a weak one, which settles a near tie between look-alikes but never outvotes a clear
+ *   reading: a look-alike standing in the wrong lane is named as itself, or held for review.
+ * - empty before, occupied after: an item put back. Within its lane it cancels a taken item of its family (the
+ *   lane's count is what it was); elsewhere it cancels a taken item of the same SKU, else of the same family;
+ *   an item that cancels nothing appeared from outside the cabinet and goes to review.
  */
 export interface ViewReading {
   camera: string;
@@ -23,12 +36,16 @@ export interface SlotReading {
 
 export interface DecideConfig {
   labels: readonly string[];
+  /** Brand family of each label (same order as `labels`); look-alike flavours share one. */
+  families: readonly string[];
   /** A visit settles only at or above this confidence. */
   settleThreshold: number;
   /** An item taken from a lane that should hold another SKU needs at least this confidence. */
   offPlanogramThreshold: number;
   /** A view whose occluded probability reaches this is ignored for the phase. */
   occludedP: number;
+  /** Prior probability that a facing holds something other than its lane's planogram SKU. */
+  offPlanogramPrior: number;
 }
 
 export interface Reason {
@@ -83,12 +100,57 @@ const argmax = (p: Float64Array): number => {
 /** Reasons that always hold a visit for review, whatever the confidence. */
 const BLOCKING: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['missing_frames', 'unreadable_frame', 'occluded', 'item_added', 'not_enrolled', 'too_many_changes', 'bad_evidence']);
 
+/** Which item stands in an occupied facing: the reading over SKUs only, times the planogram prior, normalised. */
+interface Identity {
+  /** Index into `labels` of the most likely SKU. */
+  best: number;
+  /** Its probability given that the facing is occupied. */
+  p: number;
+  /** Probability mass per brand family. */
+  families: Map<string, number>;
+}
+
 export function decide(readings: readonly SlotReading[], cfg: DecideConfig, prior: readonly Reason[] = []): Decision {
   const reasons: Reason[] = [...prior];
   const occ = cfg.labels.indexOf(OCCLUDED);
   const empty = cfg.labels.indexOf(EMPTY);
-  const taken = new Map<string, { qty: number; confidence: number }>();
-  const added = new Map<string, number>();
+  const skuCount = cfg.labels.length - (occ >= 0 ? 1 : 0) - (empty >= 0 ? 1 : 0);
+  const label = (i: number): string => cfg.labels[i] as string;
+  const family = (i: number): string => cfg.families[i] ?? label(i);
+
+  const identify = (p: Float64Array, planogramSku: string): Identity => {
+    const post = new Float64Array(p.length);
+    const others = Math.max(1, skuCount - 1);
+    let sum = 0;
+    for (let i = 0; i < p.length; i++) {
+      if (i === occ || i === empty) continue;
+      const pi = label(i) === planogramSku ? 1 - cfg.offPlanogramPrior : cfg.offPlanogramPrior / others;
+      post[i] = (p[i] as number) * pi;
+      sum += post[i] as number;
+    }
+    const families = new Map<string, number>();
+    for (let i = 0; i < p.length; i++) {
+      if (i === occ || i === empty) continue;
+      post[i] = sum > 0 ? (post[i] as number) / sum : 0;
+      families.set(family(i), (families.get(family(i)) ?? 0) + (post[i] as number));
+    }
+    const best = argmax(post);
+    return { best, p: post[best] as number, families };
+  };
+
+  interface Taken {
+    sku: string;
+    family: string;
+    laneId: string;
+    confidence: number;
+  }
+  interface Added {
+    laneId: string;
+    slot: number;
+    identity: Identity;
+  }
+  const taken: Taken[] = [];
+  const added: Added[] = [];
   const slots: SlotDecision[] = [];
   let confidence = 1;
   let weakOffPlanogram = false;
@@ -105,47 +167,69 @@ export function decide(readings: readonly SlotReading[], cfg: DecideConfig, prio
     );
     if (!pb || !pa) {
       reasons.push({ code: 'occluded', detail: `${r.laneId} facing ${r.slot + 1}: no camera sees it ${!pb ? 'before' : 'after'} the visit` });
-      slots.push({ laneId: r.laneId, slot: r.slot, before: pb ? (cfg.labels[argmax(pb)] as string) : OCCLUDED, after: pa ? (cfg.labels[argmax(pa)] as string) : OCCLUDED, confidence: 0 });
+      slots.push({ laneId: r.laneId, slot: r.slot, before: pb ? label(argmax(pb)) : OCCLUDED, after: pa ? label(argmax(pa)) : OCCLUDED, confidence: 0 });
       confidence = 0;
       continue;
     }
-    const b = argmax(pb);
-    const a = argmax(pa);
+    const ob = empty >= 0 ? 1 - (pb[empty] as number) : 1;
+    const oa = empty >= 0 ? 1 - (pa[empty] as number) : 1;
+    const idB = ob >= 0.5 ? identify(pb, r.planogramSku) : null;
+    const idA = oa >= 0.5 ? identify(pa, r.planogramSku) : null;
     let c: number;
-    const emptyB = empty >= 0 ? (pb[empty] as number) : 0;
-    const emptyA = empty >= 0 ? (pa[empty] as number) : 0;
-    if (a === b) {
-      // Unchanged: the facing was and is occupied (or empty); which look-alike it is does not matter here,
-      // because nothing left it.
-      c = emptyB * emptyA + (1 - emptyB) * (1 - emptyA);
-    } else {
-      c = (pb[b] as number) * (pa[a] as number);
-      if (b !== empty) {
-        const sku = cfg.labels[b] as string;
-        const t = taken.get(sku) ?? { qty: 0, confidence: 1 };
-        taken.set(sku, { qty: t.qty + 1, confidence: t.confidence * c });
-        if (sku !== r.planogramSku) {
-          const strong = c >= cfg.offPlanogramThreshold;
-          reasons.push({ code: strong ? 'off_planogram' : 'low_confidence', detail: `${r.laneId} should hold ${r.planogramSku}; the item taken from facing ${r.slot + 1} reads as ${sku} (p=${c.toFixed(3)})` });
-          if (!strong) weakOffPlanogram = true;
-        }
+    if (idB && idA) {
+      // Occupied in both snapshots: the same item, unless the brand family changed.
+      let same = 0;
+      for (const [fam, p] of idB.families) same += p * (idA.families.get(fam) ?? 0);
+      if (family(idB.best) === family(idA.best)) c = ob * oa * same;
+      else {
+        c = ob * oa * (1 - same);
+        taken.push({ sku: label(idB.best), family: family(idB.best), laneId: r.laneId, confidence: c });
+        added.push({ laneId: r.laneId, slot: r.slot, identity: idA });
       }
-      if (a !== empty) added.set(cfg.labels[a] as string, (added.get(cfg.labels[a] as string) ?? 0) + 1);
+    } else if (idB) {
+      c = ob * (1 - oa) * idB.p;
+      const sku = label(idB.best);
+      taken.push({ sku, family: family(idB.best), laneId: r.laneId, confidence: c });
+      if (sku !== r.planogramSku) {
+        const strong = c >= cfg.offPlanogramThreshold;
+        reasons.push({ code: strong ? 'off_planogram' : 'low_confidence', detail: `${r.laneId} should hold ${r.planogramSku}; the item taken from facing ${r.slot + 1} reads as ${sku} (p=${c.toFixed(3)})` });
+        if (!strong) weakOffPlanogram = true;
+      }
+    } else if (idA) {
+      c = (1 - ob) * oa;
+      added.push({ laneId: r.laneId, slot: r.slot, identity: idA });
+    } else {
+      c = (1 - ob) * (1 - oa);
     }
     confidence *= c;
-    slots.push({ laneId: r.laneId, slot: r.slot, before: cfg.labels[b] as string, after: cfg.labels[a] as string, confidence: c });
+    slots.push({ laneId: r.laneId, slot: r.slot, before: idB ? label(idB.best) : EMPTY, after: idA ? label(idA.best) : EMPTY, confidence: c });
   }
-  // Items put back in another lane cancel what was taken; anything else that appeared is for a human.
-  for (const [sku, n] of added) {
-    const t = taken.get(sku);
-    const left = (t?.qty ?? 0) - n;
-    if (left < 0) reasons.push({ code: 'item_added', detail: `${-left} × ${sku} appeared on the shelf` });
-    if (t) {
-      if (left > 0) taken.set(sku, { qty: left, confidence: t.confidence });
-      else taken.delete(sku);
+
+  // Items put back: first within their own lane (by family), then elsewhere by SKU, then by family.
+  const cancel = (a: Added, match: (t: Taken) => boolean): boolean => {
+    let best = -1;
+    for (let i = 0; i < taken.length; i++) {
+      const t = taken[i] as Taken;
+      if (match(t) && (best < 0 || (a.identity.families.get(t.family) ?? 0) > (a.identity.families.get((taken[best] as Taken).family) ?? 0))) best = i;
     }
+    if (best < 0) return false;
+    const [t] = taken.splice(best, 1) as [Taken];
+    confidence *= a.identity.families.get(t.family) ?? 0;
+    return true;
+  };
+  const addedSku = (a: Added): string => label(a.identity.best);
+  const addedFamily = (a: Added): string => family(a.identity.best);
+  let pending = added.filter((a) => !cancel(a, (t) => t.laneId === a.laneId && t.family === addedFamily(a)));
+  pending = pending.filter((a) => !cancel(a, (t) => t.sku === addedSku(a)));
+  pending = pending.filter((a) => !cancel(a, (t) => t.family === addedFamily(a)));
+  for (const a of pending) reasons.push({ code: 'item_added', detail: `${addedSku(a)} appeared in ${a.laneId} facing ${a.slot + 1}` });
+
+  const lines = new Map<string, { qty: number; confidence: number }>();
+  for (const t of taken) {
+    const l = lines.get(t.sku) ?? { qty: 0, confidence: 1 };
+    lines.set(t.sku, { qty: l.qty + 1, confidence: l.confidence * t.confidence });
   }
-  const items: RecognisedItem[] = [...taken.entries()]
+  const items: RecognisedItem[] = [...lines.entries()]
     .map(([sku, t]) => ({ sku, qty: t.qty, confidence: round(t.confidence) }))
     .sort((x, y) => x.sku.localeCompare(y.sku));
   if (confidence < cfg.settleThreshold && !reasons.some((x) => x.code === 'low_confidence')) {

@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
+import type { ProductSpec } from '../../contracts/domain';
 import { applyAffine, cameraAffine, shelfLayout, slotRect, type Affine, type LaneCell, type Rect } from '../render/geometry';
 import { RecognitionResult, VisitEvidence, type FramePhase, type SlotEvidence, type VisitFrame } from '../recognition.types';
 import { CROP_BYTES, cropSlot, decodeJpeg, frameStats, type DecodedFrame } from './crop';
 import { decide, type Reason, type SlotReading, type ViewReading } from './decide';
 import { loadEmbedder, type Embedder } from './embedder';
 import { Gallery, type GalleryData } from './gallery';
-import { blockMeans, laneDiffs } from './gate';
+import { facingDiffs } from './gate';
 
 /** Thresholds and constants shipped with the model in manifest.json; tuned on the validation split only. */
 export interface Thresholds {
@@ -19,8 +20,13 @@ export interface Thresholds {
   offPlanogram: number;
   /** A view at or above this occluded probability is ignored. */
   occludedP: number;
-  /** Before/after block difference (0..255) above which a facing is classified. */
+  /**
+   * Before/after block difference (0..255) above which a facing is classified. It must be exceeded in every
+   * camera that has both snapshots: a real change shows in all of them, glare and hands mostly in one.
+   */
   gate: number;
+  /** Prior probability that a facing holds something other than its lane's planogram SKU. */
+  offPlanogramPrior: number;
   /** Softmax scale over cosine similarities. */
   scale: number;
   /** Frames darker, brighter or flatter than this are unreadable. */
@@ -28,6 +34,9 @@ export interface Thresholds {
   maxMean: number;
   minStd: number;
 }
+
+/** Used for any threshold a manifest does not carry (older manifests). */
+export const DEFAULT_THRESHOLDS: Thresholds = { settle: 0.9, offPlanogram: 0.95, occludedP: 0.5, gate: 25, offPlanogramPrior: 0.03, scale: 20, minMean: 12, maxMean: 248, minStd: 4 };
 
 export interface ModelManifest {
   modelVersion: string;
@@ -85,12 +94,15 @@ export class RecogniserCore {
     readonly modelVersion: string,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Brand family per SKU: look-alike flavours share one. Grows when SKUs are enrolled. */
+    readonly families: Map<string, string>,
   ) {}
 
-  static async load(bundle: ModelBundle, deps: { clock: Clock; log: Logger; threads?: number }): Promise<RecogniserCore> {
+  static async load(bundle: ModelBundle, deps: { clock: Clock; log: Logger; threads?: number; catalogue: readonly ProductSpec[] }): Promise<RecogniserCore> {
     const embedder = await loadEmbedder(bundle.modelPath, { threads: deps.threads ?? 1 });
     const gallery = new Gallery(bundle.gallery.dim, bundle.manifest.thresholds.scale, bundle.gallery.prototypes);
-    return new RecogniserCore(embedder, gallery, bundle.manifest.thresholds, bundle.manifest.modelVersion, deps.clock, deps.log);
+    const families = new Map(deps.catalogue.map((p) => [p.sku, p.brand]));
+    return new RecogniserCore(embedder, gallery, { ...DEFAULT_THRESHOLDS, ...bundle.manifest.thresholds }, bundle.manifest.modelVersion, deps.clock, deps.log, families);
   }
 
   embed(crops: Uint8Array, n: number): Promise<Float32Array> {
@@ -148,59 +160,34 @@ export class RecogniserCore {
     const usable = views.filter((v) => v.before && v.after);
     if (usable.length === 0) return this.review(visit.visitId, reasons.length ? reasons : [{ code: 'missing_frames', detail: 'no camera has both snapshots' }], t0, framesEvidence, decodeMs);
 
-    // Crop every facing of every usable camera, both phases; gate on the before/after difference.
+    // Gate: a cheap look at every facing (block means sampled from the decoded frames), per camera; only the
+    // facings that changed in every usable camera are cropped and embedded.
     const tCrop = this.clock.now();
-    const slotsTotal = layout.cells.reduce((a, c) => a + c.capacity, 0);
-    const crops = usable.map((v) => {
-      const b = new Uint8Array(slotsTotal * CROP_BYTES);
-      const a = new Uint8Array(slotsTotal * CROP_BYTES);
-      let k = 0;
-      for (const cell of layout.cells) {
-        for (let i = 0; i < cell.capacity; i++, k++) {
-          cropSlot(v.before as DecodedFrame, v.affine, slotRect(cell, i), b, k * CROP_BYTES);
-          cropSlot(v.after as DecodedFrame, v.affine, slotRect(cell, i), a, k * CROP_BYTES);
-        }
-      }
-      return { b, a };
-    });
-    const diffs = usable.map((_, vi) => {
-      const { b, a } = crops[vi] as { b: Uint8Array; a: Uint8Array };
-      // Exposure is corrected per shelf row: a row holds many facings, so the few a shopper changed cannot
-      // drag the median, while vignetting still varies from row to row.
-      const out = new Array<number>(slotsTotal).fill(0);
-      const starts: number[] = [];
-      let k = 0;
-      for (const cell of layout.cells) {
-        starts.push(k);
-        k += cell.capacity;
-      }
-      for (let row = 0; row < layout.rows; row++) {
-        const idx = layout.cells.flatMap((cell, ci) => (cell.row === row ? Array.from({ length: cell.capacity }, (_, i) => (starts[ci] as number) + i) : []));
-        const d = laneDiffs(idx.map((j) => blockMeans(b, j)), idx.map((j) => blockMeans(a, j)));
-        idx.forEach((j, n) => (out[j] = d[n] as number));
-      }
-      return out;
-    });
+    const diffs = usable.map((v) => facingDiffs(v.before as DecodedFrame, v.after as DecodedFrame, v.affine, layout));
     const changed: Array<{ cell: LaneCell; slot: number; k: number }> = [];
     let k = 0;
+    let slotsTotal = 0;
     for (const cell of layout.cells) {
-      for (let i = 0; i < cell.capacity; i++, k++) if (diffs.some((d) => (d[k] as number) > th.gate)) changed.push({ cell, slot: i, k });
+      for (let i = 0; i < cell.capacity; i++, k++) if (diffs.every((d) => (d[k] as number) > th.gate)) changed.push({ cell, slot: i, k });
+      slotsTotal += cell.capacity;
     }
-    const cropMs = this.clock.now() - tCrop;
     if (changed.length > slotsTotal * 0.9) reasons.push({ code: 'too_many_changes', detail: `${changed.length} of ${slotsTotal} facings changed; a camera may have moved` });
 
-    // Embed the changed facings of every usable camera, before and after, in one batch.
-    const tEmbed = this.clock.now();
+    // Crop the changed facings of every usable camera, before and after, into one batch.
     const n = changed.length * usable.length * 2;
     const batch = new Uint8Array(n * CROP_BYTES);
     changed.forEach((c, ci) => {
-      usable.forEach((_, vi) => {
-        const { b, a } = crops[vi] as { b: Uint8Array; a: Uint8Array };
+      usable.forEach((v, vi) => {
         const j = (ci * usable.length + vi) * 2;
-        batch.set(b.subarray(c.k * CROP_BYTES, (c.k + 1) * CROP_BYTES), j * CROP_BYTES);
-        batch.set(a.subarray(c.k * CROP_BYTES, (c.k + 1) * CROP_BYTES), (j + 1) * CROP_BYTES);
+        const rect = slotRect(c.cell, c.slot);
+        cropSlot(v.before as DecodedFrame, v.affine, rect, batch, j * CROP_BYTES);
+        cropSlot(v.after as DecodedFrame, v.affine, rect, batch, (j + 1) * CROP_BYTES);
       });
     });
+    const cropMs = this.clock.now() - tCrop;
+
+    // One session run for the whole visit.
+    const tEmbed = this.clock.now();
     const emb = await this.embedder.embed(batch, n);
     const embedMs = this.clock.now() - tEmbed;
     const dim = this.gallery.dim;
@@ -211,14 +198,16 @@ export class RecogniserCore {
       planogramSku: laneById.get(c.cell.laneId)?.sku ?? '',
       views: usable.map((v, vi): ViewReading => {
         const j = (ci * usable.length + vi) * 2;
-        return { camera: v.camera, diff: (diffs[vi] as number[])[c.k] as number, before: this.gallery.match(emb, j * dim), after: this.gallery.match(emb, (j + 1) * dim) };
+        return { camera: v.camera, diff: (diffs[vi] as Float32Array)[c.k] as number, before: this.gallery.match(emb, j * dim), after: this.gallery.match(emb, (j + 1) * dim) };
       }),
     }));
     for (const r of readings) {
       const lane = laneById.get(r.laneId);
       if (lane && !this.gallery.has(lane.sku)) reasons.push({ code: 'not_enrolled', detail: `${lane.sku} in ${lane.laneId} has no enrolment shots` });
     }
-    const d = decide(readings, { labels: this.gallery.allLabels(), settleThreshold: th.settle, offPlanogramThreshold: th.offPlanogram, occludedP: th.occludedP }, reasons);
+    const labels = this.gallery.allLabels();
+    const families = labels.map((l) => this.families.get(l) ?? l);
+    const d = decide(readings, { labels, families, settleThreshold: th.settle, offPlanogramThreshold: th.offPlanogram, occludedP: th.occludedP, offPlanogramPrior: th.offPlanogramPrior }, reasons);
     const slotsEvidence: SlotEvidence[] = d.slots.map((s, i) => {
       const r = readings[i] as SlotReading;
       const cell = changed[i]?.cell as LaneCell;

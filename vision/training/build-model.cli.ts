@@ -12,7 +12,7 @@ import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
 import { enrolProducts, enrolPseudoClasses } from '../recognition/enrol';
 import { loadEmbedder } from '../recognition/embedder';
 import { Gallery } from '../recognition/gallery';
-import type { ModelManifest, Thresholds } from '../recognition/recogniser';
+import { DEFAULT_THRESHOLDS, type ModelManifest } from '../recognition/recogniser';
 import { HELD_OUT_SKUS, SEED_BASE } from './splits';
 
 const arg = (name: string, fallback: string): string => {
@@ -20,7 +20,6 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 };
 
-export const DEFAULT_THRESHOLDS: Thresholds = { settle: 0.9, offPlanogram: 0.95, occludedP: 0.5, gate: 40, scale: 20, minMean: 12, maxMean: 248, minStd: 4 };
 export const sha256File = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 async function main(): Promise<void> {
