@@ -1,14 +1,24 @@
-/** Jest runs every *.test.ts beside its code against one FerretDB started by test/global-setup.ts. */
-module.exports = {
+/**
+ * One jest run, two projects: the service (node; one FerretDB for the whole run, started by
+ * test/global-setup.ts, each test file in a database of its own) and the mini-program (jsdom +
+ * miniprogram-simulate, miniprogram/jest.config.js). The summary reporter prints the plain closing line.
+ */
+const service = {
+  displayName: 'service',
   testEnvironment: 'node',
+  rootDir: __dirname,
   roots: ['<rootDir>'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/web-admin/', '/miniprogram/', '/\\.cache/'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+  testTimeout: 30000,
+};
+
+module.exports = {
+  projects: [service, { ...require('./miniprogram/jest.config.js'), displayName: 'miniprogram' }],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
-  testTimeout: 30000,
   maxWorkers: 2,
   // A test that leaks a timer must not hang CI; leaks still show up as a warning.
   forceExit: true,
