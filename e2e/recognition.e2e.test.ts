@@ -39,7 +39,7 @@ describe('visit → recognition → visit', () => {
 
       let doc: { recognition?: { status: string; items: Array<{ sku: string; qty: number }>; modelVersion: string } } | null = null;
       for (let i = 0; i < 300 && !doc?.recognition; i++) {
-        doc = await svc.models.Visit.findOne({ visitId }).lean();
+        doc = (await svc.models.Visit.findOne({ visitId }).lean()) as typeof doc;
         if (!doc?.recognition) await new Promise((r) => setTimeout(r, 100));
       }
       expect(doc?.recognition).toMatchObject({ status: 'settled', items: [{ sku, qty: 1 }], modelVersion: expect.stringMatching(/^embedder-/) });
