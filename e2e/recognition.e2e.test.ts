@@ -37,10 +37,12 @@ describe('visit → recognition → visit', () => {
       for (const f of rendered.frames) perCamera[f.camera] = (perCamera[f.camera] ?? 0) + 1;
       expect((await dev.emit('upload.done', { visitId, frames: perCamera })).ok).toBe(true);
 
-      let doc: { recognition?: { status: string; items: Array<{ sku: string; qty: number }>; modelVersion: string } } | null = null;
+      type Recorded = { recognition?: { status: string; items: Array<{ sku: string; qty: number }>; modelVersion: string } } | null;
+      const read = async (): Promise<Recorded> => (await svc.models.Visit.findOne({ visitId }).lean()) as Recorded;
+      let doc = await read();
       for (let i = 0; i < 300 && !doc?.recognition; i++) {
-        doc = (await svc.models.Visit.findOne({ visitId }).lean()) as typeof doc;
-        if (!doc?.recognition) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 100));
+        doc = await read();
       }
       expect(doc?.recognition).toMatchObject({ status: 'settled', items: [{ sku, qty: 1 }], modelVersion: expect.stringMatching(/^embedder-/) });
       // The recorded answer ends the visit: a late resend is stored without reviving it.
