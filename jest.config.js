@@ -14,8 +14,11 @@ const service = {
   testTimeout: 30000,
 };
 
+// Worker count is a run-wide option; the mini-program's own file sets it for standalone runs.
+const { maxWorkers: _standaloneOnly, ...miniprogram } = require('./miniprogram/jest.config.js');
+
 module.exports = {
-  projects: [service, { ...require('./miniprogram/jest.config.js'), displayName: 'miniprogram' }],
+  projects: [service, { ...miniprogram, displayName: 'miniprogram' }],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

@@ -40,6 +40,21 @@ describe('loadConfig', () => {
     expect((err as ConfigError).code).toBe('CONFIG_INVALID');
   });
 
+  it('checks live WeChat credentials at boot and names what is missing', () => {
+    let err: unknown;
+    try {
+      loadConfig({ WECHAT_MODE: 'live', WECHAT_MCHID: '12' });
+    } catch (e) {
+      err = e;
+    }
+    const text = (err as ConfigError).problems.join('\n');
+    expect(text).toMatch(/^WECHAT mchid: /m);
+    expect(text).toMatch(/^WECHAT appid: /m);
+    expect(text).toMatch(/^WECHAT notifyBaseUrl: /m);
+    expect(loadConfig({ WECHAT_MODE: 'sandbox' }).wechat.mode).toBe('sandbox');
+    expect(loadConfig({ WECHAT_MODE: 'off', WECHAT_MCHID: '1900000001' }).wechat.env).toEqual({ WECHAT_MODE: 'off', WECHAT_MCHID: '1900000001' });
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ PORT: '' }).http.port).toBe(8080);
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../common/errors';
+import { parseWechatConfig, wechatConfigFromEnv } from '../payments/wechatpay/wechat.config';
 
 /**
  * The one configuration schema. Only this module reads the environment; the result is validated at boot,
@@ -34,6 +35,14 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   /** Recognition workers (one onnxruntime session each); 0 disables recognition. Default: one per core. */
   RECOGNITION_WORKERS: int(0, 64).optional(),
+  /**
+   * sandbox: start the local WeChat emulator beside the service and use its generated merchant;
+   * live: real WeChat Pay and mini-program APIs from the WECHAT_* variables; off: no WeChat (shopper sign-in
+   * and payments unavailable).
+   */
+  WECHAT_MODE: z.enum(['sandbox', 'live', 'off']).default('sandbox'),
+  /** Time-scale of the emulator's notification retry schedule in sandbox mode. */
+  WECHAT_EMULATOR_TIME_SCALE: z.coerce.number().positive().max(10_000).default(1),
   /** Frames above this size get TOO_LARGE from the device gateway. */
   MAX_FRAME_BYTES: int(1024, 8 << 20).default(512 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
@@ -58,6 +67,8 @@ export interface Config {
   readonly adminToken: string | undefined;
   readonly devices: { readonly maxFrameBytes: number };
   readonly recognition: { readonly workers: number | undefined };
+  /** WECHAT_* variables as given; payments/wechatpay/wechat.config.ts turns them into its config. */
+  readonly wechat: { readonly mode: 'sandbox' | 'live' | 'off'; readonly emulatorTimeScale: number; readonly env: Readonly<Record<string, string>> };
 }
 
 /** Thrown when the environment does not validate; `problems` lists every field at fault. */
@@ -74,14 +85,24 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (v !== undefined && v !== '') picked[key] = v;
   }
   const parsed = envSchema.safeParse(picked);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => {
-      const field = i.path.join('.') || '(root)';
-      const got = typeof i.path[0] === 'string' ? picked[i.path[0]] : undefined;
-      return `${field}: ${i.message}${got !== undefined && !/KEY|SECRET|URI|TOKEN/.test(field) ? ` (got "${got}")` : ''}`;
-    });
-    throw new ConfigError(problems);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
+        const field = i.path.join('.') || '(root)';
+        const got = typeof i.path[0] === 'string' ? picked[i.path[0]] : undefined;
+        return `${field}: ${i.message}${got !== undefined && !/KEY|SECRET|URI|TOKEN/.test(field) ? ` (got "${got}")` : ''}`;
+      });
+  // Live WeChat credentials are checked at boot too; sandbox ones come from the emulator at start-up.
+  if (source.WECHAT_MODE === 'live') {
+    try {
+      parseWechatConfig(wechatConfigFromEnv(source));
+    } catch (err) {
+      const issues = (err as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues;
+      if (issues) problems.push(...issues.map((i) => `WECHAT ${i.path.join('.')}: ${i.message}`));
+      else problems.push(`WECHAT: ${(err as Error).message}`);
+    }
   }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   return deepFreeze({
     env: e.NODE_ENV,
@@ -95,6 +116,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminToken: e.ADMIN_TOKEN,
     devices: { maxFrameBytes: e.MAX_FRAME_BYTES },
     recognition: { workers: e.RECOGNITION_WORKERS },
+    wechat: {
+      mode: e.WECHAT_MODE,
+      emulatorTimeScale: e.WECHAT_EMULATOR_TIME_SCALE,
+      env: Object.fromEntries(Object.entries(source).filter((kv): kv is [string, string] => kv[0].startsWith('WECHAT_') && typeof kv[1] === 'string')),
+    },
   });
 }
 

@@ -16,11 +16,16 @@ import { buildHttpApp } from '../gateways/http/app';
 import { MongooseFleetStore } from '../store/fleet.store';
 import { MongooseJournal } from '../store/journal';
 import { provisionCabinet } from './provisioning';
+import { ShopperService } from './shopper.service';
+import { startWechat, type WechatSide } from './wechat';
+import { registerShopperRoutes } from '../gateways/http/shopper.routes';
+import { registerPaymentNotifications } from '../payments/wechatpay/notifications';
+import { RateLimiter, TokenSigner } from '../common/tokens';
 import { bridgeRecognition } from './recognition.bridge';
 import { DEFAULT_MODEL_DIR } from '../vision';
 import { createRecognitionPool } from '../vision/pipeline/create';
 import { connectDatabase, pingDatabase, type DbConnection } from '../store/connection';
-import { startFerretDb, type FerretDbHandle } from '../store/ferretdb';
+import { freePort, startFerretDb, type FerretDbHandle } from '../store/ferretdb';
 import { createModels, ensureIndexes, type Models } from '../store/models';
 import { seedDemo } from '../tools/seed/seed';
 import type { Config } from './config';
@@ -33,6 +38,8 @@ export interface Service {
   readonly box: SecretBox;
   /** Set when the service started its own embedded database. */
   readonly ferretdb: FerretDbHandle | undefined;
+  /** WeChat clients and payment actors; undefined with WECHAT_MODE=off. */
+  readonly wechat: WechatSide | undefined;
   readonly fleet: Fleet;
   readonly devices: DeviceGateway;
   readonly adminToken: string;
@@ -55,15 +62,15 @@ function loadAdminToken(config: Config, dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** The master key that seals device secrets: from config, else generated once into DATA_DIR (mode 0600). */
-function loadSecretBox(config: Config, dataDir: string, log: Logger): SecretBox {
-  if (config.secretsKey) return new SecretBox(config.secretsKey);
+/** The master key (seals device secrets, derives token keys): from config, else generated once into DATA_DIR (0600). */
+function loadMasterKey(config: Config, dataDir: string, log: Logger): string {
+  if (config.secretsKey) return config.secretsKey;
   const file = join(dataDir, 'secrets.key');
   if (!existsSync(file)) {
     writeFileSync(file, SecretBox.generateKeyHex() + '\n', { mode: 0o600 });
     log.warn({ file }, 'generated a local secrets key; set SECRETS_KEY in production');
   }
-  return new SecretBox(readFileSync(file, 'utf8').trim());
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** Composition root: wires configuration, database, actors and gateways into one running service. */
@@ -71,7 +78,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const log = opts.log;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const box = loadSecretBox(config, dataDir, log);
+  const masterKey = loadMasterKey(config, dataDir, log);
+  const box = new SecretBox(masterKey);
 
   let ferretdb: FerretDbHandle | undefined;
   let uri = config.db.uri;
@@ -83,6 +91,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   }
 
   let conn: DbConnection | undefined;
+  let wechat: WechatSide | undefined;
   try {
     conn = await connectDatabase(uri, config.db.name);
     const models = createModels(conn);
@@ -148,6 +157,21 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       readiness: [{ name: 'database', check: () => pingDatabase(db) }],
       accepting: () => accepting,
     });
+    // The port is fixed before listening because WeChat's notify URL must name it.
+    const port = config.http.port || (await freePort());
+    const selfUrl = `http://${config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host}:${port}`;
+    wechat = await startWechat({ config, models, system, clock, log, notifyBaseUrl: selfUrl });
+    if (wechat) {
+      const w = wechat;
+      await http.register(registerPaymentNotifications, { config: w.config, keys: w.payments.v3.keys, clock, sink: w.payments.actors, log: log.child({ part: 'notify' }) });
+      const tokens = new TokenSigner(masterKey, 'shopper');
+      registerShopperRoutes(http, {
+        service: new ShopperService({ models, fleet, identity: w.payments.miniProgram, tokens, clock, log: log.child({ part: 'shopper' }), tokenTtlMs: 7 * 24 * 3_600_000 }),
+        tokens,
+        limiter: new RateLimiter(60, 10_000),
+        clock,
+      });
+    }
     registerAdminRoutes(http, {
       adminToken,
       fleet,
@@ -156,7 +180,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });
     gateway.attach(io);
     metrics.gaugeFrom('device_connections', 'Connected cabinets', () => gateway.connectedCount());
-    await http.listen({ host: config.http.host, port: config.http.port });
+    await http.listen({ host: config.http.host, port });
     const addr = http.server.address() as AddressInfo;
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${addr.port}`;
     log.info({ url, database: ferretdb ? 'embedded FerretDB' : 'MONGODB_URI' }, 'service listening');
@@ -169,6 +193,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       conn,
       box,
       ferretdb,
+      wechat,
       fleet,
       devices: gateway,
       adminToken,
@@ -187,6 +212,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
           // Let actors finish the message in hand (each is persisted before it is acknowledged).
           await new Promise((r) => setTimeout(r, 50));
           await recognition?.close();
+          await wechat?.stop();
           system.stop();
           fleet.close();
           await db.close();
@@ -197,6 +223,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       },
     };
   } catch (e) {
+    await wechat?.stop();
     await conn?.close().catch(() => undefined);
     await ferretdb?.stop();
     throw e;

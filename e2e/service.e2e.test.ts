@@ -24,10 +24,19 @@ describe('npm start (app/main.ts) as a real process', () => {
     expect(svc.logs.find((l) => l.msg === 'demo data seeded')).toMatchObject({ products: expect.any(Number), cabinets: 7 });
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
 
+    // The WeChat emulator runs beside the service in sandbox mode, and a shopper can sign in through it.
+    const emu = svc.logs.find((l) => l.msg === 'wechat emulator started') as { baseUrl: string; pid: number } | undefined;
+    expect(emu && processAlive(emu.pid)).toBe(true);
+    const { code } = (await (await fetch(`${emu!.baseUrl}/__control/login-code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"openid":"o-e2e"}' })).json()) as { code: string };
+    const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    expect(login.status).toBe(200);
+    expect(await login.json()).toMatchObject({ token: expect.any(String), shopper: { hasPhone: false } });
+
     svc.child.kill('SIGTERM');
     expect(await svc.exited).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
     expect(processAlive(ferretPid)).toBe(false);
+    expect(processAlive(emu!.pid)).toBe(false);
     expect(svc.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: no new work accepted', 'shut down']));
   });
 

@@ -19,6 +19,7 @@ export async function startTestService(opts: { timings?: Partial<CabinetTimings>
     SEED_DEMO: opts.seed === false ? 'false' : 'true',
     LOG_LEVEL: 'silent',
     RECOGNITION_WORKERS: '0',
+    WECHAT_MODE: 'off',
     ...opts.env,
   });
   const service = await startService(config, { log: opts.log ?? silentLogger, clock: opts.clock, timings: opts.timings });

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import type { ActorSystem } from '../actors/runtime';
+import type { Clock } from '../common/clock';
+import type { Logger } from '../common/log';
+import { createPayments, type Payments } from '../payments/payment/payments.wiring';
+import { parseWechatConfig, wechatConfigFromEnv, type WechatConfig } from '../payments/wechatpay/wechat.config';
+import type { Models } from '../store/models';
+import type { Config } from './config';
+
+const ROOT = resolve(__dirname, '..');
+
+export interface EmulatorProcess {
+  baseUrl: string;
+  dataDir: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the WeChat emulator as its own process (sandbox mode). On first start it generates the sandbox
+ * merchant into `dataDir` (kept across restarts); it exits with the service (IPC disconnect).
+ */
+export function startEmulatorProcess(dataDir: string, timeScale: number, log: Logger): Promise<EmulatorProcess> {
+  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+  const child: ChildProcess = spawn(tsx, [join(ROOT, 'payments', 'emulator', 'main.ts'), '--port', '0', '--data-dir', dataDir, '--time-scale', String(timeScale)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return new Promise((resolveStart, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`WeChat emulator did not start: ${err.trim() || out.trim()}`));
+    }, 30_000);
+    child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`WeChat emulator exited (${code}): ${err.trim()}`));
+    });
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (!line) return;
+      clearTimeout(timer);
+      const info = JSON.parse(line) as { baseUrl: string; dataDir: string };
+      log.info({ baseUrl: info.baseUrl, dataDir: info.dataDir, pid: child.pid }, 'wechat emulator started');
+      resolveStart({
+        baseUrl: info.baseUrl,
+        dataDir: info.dataDir,
+        pid: child.pid ?? -1,
+        async stop() {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGTERM');
+          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+          await exited;
+          clearTimeout(force);
+        },
+      });
+    });
+  });
+}
+
+export interface WechatSide {
+  config: WechatConfig;
+  payments: Payments;
+  emulator?: EmulatorProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * WeChat for the service: in sandbox mode the emulator's generated merchant and base URL, in live mode the
+ * WECHAT_* credentials — the same clients either way. `notifyBaseUrl` is where WeChat reaches this service.
+ */
+export async function startWechat(o: { config: Config; models: Models; system: ActorSystem; clock: Clock; log: Logger; notifyBaseUrl: string }): Promise<WechatSide | undefined> {
+  const w = o.config.wechat;
+  if (w.mode === 'off') return undefined;
+  let emulator: EmulatorProcess | undefined;
+  let env: Record<string, string | undefined> = { ...w.env, WECHAT_MODE: w.mode };
+  if (w.mode === 'sandbox') {
+    emulator = await startEmulatorProcess(resolve(o.config.dataDir, 'wechat-sandbox'), w.emulatorTimeScale, o.log);
+    env = { ...env, WECHAT_SANDBOX_DIR: emulator.dataDir, WECHAT_PAY_BASE_URL: emulator.baseUrl, WECHAT_API_BASE_URL: emulator.baseUrl };
+  }
+  try {
+    const config = parseWechatConfig(wechatConfigFromEnv({ WECHAT_NOTIFY_BASE_URL: o.notifyBaseUrl, ...env }));
+    const payments = createPayments({ config, models: o.models, system: o.system, clock: o.clock, log: o.log.child({ part: 'payments' }) });
+    return { config, payments, emulator, stop: async () => emulator?.stop() };
+  } catch (e) {
+    await emulator?.stop();
+    throw e;
+  }
+}
