@@ -1,0 +1,98 @@
+/**
+ * Benchmark: papay deductions per second through the per-shopper payment actors on FerretDB (with the
+ * emulator settling them and notifying back), against raw inserts of the same Payment records in the same
+ * run; prints the double-charge count (must be 0).
+ *
+ *   npx tsx payments/bench/deductions.bench.ts [shoppers=1000] [attemptsPerShopper=5]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectDatabase } from '../../store/connection';
+import { startFerretDb, freePort } from '../../store/ferretdb';
+import { createModels, ensureIndexes } from '../../store/models';
+import { startTestEmulator } from '../emulator/testing';
+import { contractCodeFor } from '../payment/payment.machine';
+import { createActorSystem, createPayments, listenForNotifications } from '../payment/payments.wiring';
+
+async function main(): Promise<void> {
+  const N = Number(process.argv[2] ?? 1000);
+  const K = Number(process.argv[3] ?? 5);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ferret-'));
+  const ferret = await startFerretDb({ dataDir: dir });
+  const conn = await connectDatabase(ferret.uri, 'bench');
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  const emu = await startTestEmulator({ timeScale: 1000 });
+  const port = await freePort();
+  const system = createActorSystem();
+  const pay = createPayments({ config: emu.config({ notifyBaseUrl: `http://127.0.0.1:${port}` }), models, system, actorOptions: { resolveAfterMs: 5000, askTimeoutMs: 600_000 } });
+  const rx = await listenForNotifications(pay, port);
+  try {
+    emu.emulator.notificationsEnabled = false;
+    const shoppers: object[] = [];
+    const contracts: object[] = [];
+    const orders: object[] = [];
+    for (let i = 0; i < N; i++) {
+      const shopperId = `b-${i}`;
+      const openid = `oBench${String(i).padStart(18, '0')}`;
+      emu.emulator.ensureUser(openid);
+      const code = contractCodeFor(shopperId, 1);
+      const c = emu.emulator.createContract(openid, { planId: emu.merchant.planId, contractCode: code, requestSerial: String(i + 1), displayAccount: 'x', notifyUrl: rx.url });
+      if ('error' in c) throw new Error(c.error);
+      shoppers.push({ shopperId, openid });
+      contracts.push({ _id: code, contractCode: code, shopperId, openid, planId: emu.merchant.planId, contractId: c.contractId, status: 'active' });
+      orders.push({ orderId: `bo-${i}`, outTradeNo: `CF-bo-${i}`, shopperId, cabinetId: 'cab', siteId: 'site', flow: 'auto', source: 'recognition', totalFen: 100 + (i % 97), status: 'draft' });
+    }
+    await models.Shopper.insertMany(shoppers);
+    await models.Contract.insertMany(contracts);
+    await models.Order.insertMany(orders);
+    emu.emulator.notificationsEnabled = true;
+    console.error(`seeded ${N} shoppers`);
+
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: N }, (_, i) => Promise.all(Array.from({ length: K }, () => pay.actors.charge(`b-${i}`, { orderId: `bo-${i}`, amountFen: 100 + (i % 97), description: 'Snacks' })))));
+    const accepted = Date.now() - t0;
+    console.error(`all ${N * K} charge requests answered in ${accepted} ms`);
+    for (;;) {
+      const paid = await models.Order.countDocuments({ status: 'paid' });
+      if (paid === N) break;
+      if (Date.now() - t0 > 20 * 60_000) throw new Error(`only ${paid}/${N} orders paid after 20 minutes`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const settled = Date.now() - t0;
+
+    const t1 = Date.now();
+    const raw = conn.db!.collection('bench_raw_payments');
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        for (let i = next++; i < N; i = next++) await raw.insertOne({ _id: `raw-${i}` as never, outTradeNo: `raw-${i}`, orderId: `bo-${i}`, shopperId: `b-${i}`, channel: 'papay', amountFen: 100 + (i % 97), status: 'succeeded', version: 1 });
+      }),
+    );
+    const rawMs = Date.now() - t1;
+
+    const perOrder = new Map<string, number>();
+    for (const c of emu.emulator.charges) perOrder.set(c.attach ?? '', (perOrder.get(c.attach ?? '') ?? 0) + 1);
+    const doubles = [...perOrder.values()].filter((n) => n > 1).length;
+    const missing = N - perOrder.size;
+    const actorRate = N / (settled / 1000);
+    const rawRate = N / (rawMs / 1000);
+    console.log(JSON.stringify({ shoppers: N, attemptsPerShopper: K, asks: N * K, acceptedMs: accepted, settledMs: settled, deductionsPerSecond: Number(actorRate.toFixed(1)), rawInsertsPerSecond: Number(rawRate.toFixed(1)), ratio: Number((actorRate / rawRate).toFixed(3)), doubleCharges: doubles, ordersWithoutCharge: missing }, null, 2));
+  } finally {
+    await rx.close();
+    system.stop();
+    await emu.close();
+    await conn.close();
+    await ferret.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
