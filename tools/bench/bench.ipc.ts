@@ -9,6 +9,7 @@ export interface ClientStart {
   cabinets: SimCabinetSpec[];
   statusIntervalMs: number;
   connectRate: number;
+  maxConnecting: number;
   ackTimeoutMs: number;
   seed: number;
 }

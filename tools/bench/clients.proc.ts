@@ -26,6 +26,7 @@ process.on('message', (m: ToClients) => {
         statusIntervalMs: m.statusIntervalMs,
         ackTimeoutMs: m.ackTimeoutMs,
         connectRate: m.connectRate,
+        maxConnecting: m.maxConnecting,
         shopperFor: () => noShopper,
       });
       void fleet.start();

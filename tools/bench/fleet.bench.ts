@@ -26,6 +26,7 @@ const { values: v } = parseArgs({
     'status-interval': { type: 'string', default: '15s' },
     settle: { type: 'string' },
     'connect-rate': { type: 'string', default: '1000' },
+    'max-connecting': { type: 'string', default: '400' },
     'connect-timeout': { type: 'string', default: '10m' },
     rows: { type: 'string', default: 'bare,service' },
     seed: { type: 'string', default: '1' },
@@ -39,7 +40,7 @@ const { values: v } = parseArgs({
 const say = (line: string): void => void process.stdout.write(line + '\n');
 
 if (v.help) {
-  say('npx tsx tools/bench/fleet.bench.ts [--count 10000] [--clients 2] [--unlocks 2000] [--unlock-rate 100] [--status-interval 15s] [--settle 20s] [--connect-rate 1000] [--rows bare,service] [--mongodb-uri URI] [--json]');
+  say('npx tsx tools/bench/fleet.bench.ts [--count 10000] [--clients 2] [--unlocks 2000] [--unlock-rate 100] [--status-interval 15s] [--settle 20s] [--connect-rate 1000] [--max-connecting 400] [--rows bare,service] [--mongodb-uri URI] [--json]');
   process.exit(0);
 }
 
@@ -54,6 +55,7 @@ const base: Omit<RowOptions, 'row'> = {
   // Long enough for every cabinet to have sent a periodic status after its first one.
   settleMs: v.settle ? parseDuration(v.settle) : statusIntervalMs + 5_000,
   connectRate: parseCount(v['connect-rate'], 'connect-rate', 1, 100_000),
+  maxConnecting: parseCount(v['max-connecting'], 'max-connecting', 1, 100_000),
   connectTimeoutMs: parseDuration(v['connect-timeout']),
   seed: parseCount(v.seed, 'seed'),
   openWithinMs: 15_000,
@@ -102,13 +104,13 @@ async function main(): Promise<void> {
   say(`command: ${command}`);
   say(`node ${process.version}, ${rows.join(' then ')}, each row in a fresh server process; memory is (after − before) / connected, after forced GC`);
   say('');
-  const head = [pad('row', 9), pad('connected', 11), pad('connect', 9), pad('heap/conn', 11), pad('RSS/conn', 11), pad('unlock p50', 12), pad('unlock p99', 12), pad('max', 10), pad('status ack p50/p99', 20), 'loop p99'];
+  const head = [pad('row', 9), pad('connected', 13), pad('connect', 9), pad('heap/conn', 11), pad('RSS/conn', 11), pad('unlock p50', 12), pad('unlock p99', 12), pad('max', 10), pad('status ack p50/p99', 20), 'loop p99'];
   say(head.join(''));
   for (const r of results) {
     say(
       [
         pad(r.row, 9),
-        pad(`${r.online}/${r.count}`, 11),
+        pad(`${r.online}/${r.count}`, 13),
         pad(`${(r.connectMs / 1000).toFixed(1)} s`, 9),
         pad(kb(r.perConnection.heapUsed), 11),
         pad(kb(r.perConnection.rss), 11),

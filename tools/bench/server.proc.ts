@@ -29,6 +29,8 @@ export interface RowOptions {
   statusIntervalMs: number;
   settleMs: number;
   connectRate: number;
+  /** First connections in progress at once, over all client processes. */
+  maxConnecting: number;
   connectTimeoutMs: number;
   seed: number;
   /** Service row: use this MongoDB server instead of the embedded FerretDB. */
@@ -44,9 +46,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function measure(): Promise<MemoryFigures> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with node --expose-gc');
-  for (let i = 0; i < 3; i++) {
+  // Collect until RSS settles: right after start-up the allocator is still handing pages back, which would
+  // make a small fleet's RSS per connection come out negative.
+  let last = Infinity;
+  for (let i = 0; i < 10; i++) {
     gc();
-    await sleep(100);
+    await sleep(300);
+    const rss = process.memoryUsage().rss;
+    if (Math.abs(rss - last) < 512 * 1024) break;
+    last = rss;
   }
   const m = process.memoryUsage();
   return { heapUsed: m.heapUsed, rss: m.rss, external: m.external };
@@ -127,7 +135,7 @@ function spawnClients(cabinets: SimCabinetSpec[], url: string): { children: Chil
     child.on('message', (m: FromClients) => {
       if (m.type === 'progress') progress.set(child, { online: m.online, refused: m.refused, connectErrors: m.connectErrors });
     });
-    child.send({ type: 'start', url, cabinets: share, statusIntervalMs: opts.statusIntervalMs, connectRate: Math.max(1, Math.round(opts.connectRate / k)), ackTimeoutMs: 10_000, seed: opts.seed + i } satisfies ToClients);
+    child.send({ type: 'start', url, cabinets: share, statusIntervalMs: opts.statusIntervalMs, connectRate: Math.max(1, Math.round(opts.connectRate / k)), maxConnecting: Math.max(1, Math.round(opts.maxConnecting / k)), ackTimeoutMs: 10_000, seed: opts.seed + i } satisfies ToClients);
     children.push(child);
   }
   return { children, progress };

@@ -140,6 +140,11 @@ export interface FleetOptions extends Omit<CabinetOptions, 'rng' | 'counters' | 
   tweak?: (spec: SimCabinetSpec, index: number) => Partial<CabinetOptions>;
   /** Connections opened per second while ramping up (0: all at once). */
   connectRate?: number;
+  /**
+   * At most this many first connections in progress at once while ramping up (default 200): on a busy machine
+   * a burst of handshakes outlasts socket.io's 20 s connect timeout, and the retries make it worse.
+   */
+  maxConnecting?: number;
 }
 
 /** N simulated cabinets with shared counters, ramped up at a steady rate. */
@@ -189,9 +194,13 @@ export class SimFleet {
     }
     const tickMs = 50;
     const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    const maxConnecting = this.o.maxConnecting ?? 200;
     return new Promise((resolve) => {
       const tick = (): void => {
-        for (let k = 0; k < perTick && this.started < all.length; k++) (all[this.started++] as SimCabinet).start();
+        const firstConnects = this.counters.connects - this.counters.reconnects;
+        const inProgress = this.started - firstConnects - this.refusedCount();
+        const room = Math.min(perTick, maxConnecting - inProgress);
+        for (let k = 0; k < room && this.started < all.length; k++) (all[this.started++] as SimCabinet).start();
         if (this.started >= all.length) {
           this.ramp = undefined;
           resolve();

@@ -26,7 +26,8 @@ Cabinets
 Behaviour
   --weak-signal           lossy, late link with outages; frames stored and resent
   --visit-every 30s       ask the service to unlock a random idle cabinet this often (see --unlock-path)
-  --unlock-path P         admin route for that (default /admin/cabinets/:id/unlock)
+  --unlock-path P         admin route for that (default /admin/cabinets/:id/restock-unlock: an operator's
+                          unlock, never billed; the simulated shopper still takes what its script says)
   --forced-open-every 10m force a random locked door open this often
   --no-show 0.05          share of unlocks nobody opens (the cabinet relocks)
   --forget-close 0.03     share of shoppers who leave the door open (door_left_open alarm)
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
       'secrets-file': { type: 'string' },
       'weak-signal': { type: 'boolean', default: false },
       'visit-every': { type: 'string' },
-      'unlock-path': { type: 'string', default: '/admin/cabinets/:id/unlock' },
+      'unlock-path': { type: 'string', default: '/admin/cabinets/:id/restock-unlock' },
       'forced-open-every': { type: 'string' },
       'no-show': { type: 'string', default: String(DEFAULT_SHOPPER.noShow) },
       'forget-close': { type: 'string', default: String(DEFAULT_SHOPPER.forgetToClose) },
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
         const id = idleDoored();
         if (!id) return;
         const path = v['unlock-path'].replace(':id', encodeURIComponent(id));
-        fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ purpose: 'shopping', operatorId: 'simulator' }) })
+        fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ operatorId: 'simulator' }) })
           .then(async (res) => {
             if (res.ok || warned) return;
             warned = true;
