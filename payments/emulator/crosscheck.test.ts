@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Aes, Formatter, Hash, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
 import { startTestEmulator, type TestEmulator } from './testing';
 
+// FerretDB, RSA key generation and the emulator are slow on the shared 2-core machine.
+jest.setTimeout(60_000);
+
 /**
  * Cross-check: the emulator driven by an independent implementation, wechatpay-axios-plugin 0.9.6, which
  * signs its own requests, verifies every answer's signature (public-key and certificate modes), checks the

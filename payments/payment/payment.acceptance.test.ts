@@ -6,6 +6,9 @@ import { startTestEmulator, type TestEmulator } from '../emulator/testing';
 import { contractCodeFor, outTradeNoFor } from './payment.machine';
 import { createActorSystem, createPayments, listenForNotifications, type Payments } from './payments.wiring';
 
+// FerretDB, RSA key generation and the emulator are slow on the shared 2-core machine.
+jest.setTimeout(60_000);
+
 async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

@@ -1,6 +1,9 @@
 import type { PaymentStatus } from '../../store/models/commerce';
 import { contractCodeFor, decideRefund, nextAttemptStatus, orderAfterAttempt, outRefundNoFor, outTradeNoFor, visitGate, type Observation } from './payment.machine';
 
+// FerretDB, RSA key generation and the emulator are slow on the shared 2-core machine.
+jest.setTimeout(60_000);
+
 describe('payment machine rules', () => {
   it('makes deterministic, valid merchant numbers', () => {
     const a = outTradeNoFor('order-123', 'P', 1);

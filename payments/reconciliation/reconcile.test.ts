@@ -5,6 +5,9 @@ import { WechatPayV3Client } from '../wechatpay/v3.client';
 import { parseTradeBill, reconcile } from './reconcile';
 import { runReconciliation } from './reconciliation.job';
 
+// FerretDB, RSA key generation and the emulator are slow on the shared 2-core machine.
+jest.setTimeout(60_000);
+
 describe('reconciliation', () => {
   it('lists missing, extra, amount and state differences (table)', () => {
     const bill = [

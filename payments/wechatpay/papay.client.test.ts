@@ -7,6 +7,9 @@ import { PapayV2Client } from './papay.client';
 import { WechatPayV3Client, type WxResult } from './v3.client';
 import type { WechatConfig } from './wechat.config';
 
+// FerretDB, RSA key generation and the emulator are slow on the shared 2-core machine.
+jest.setTimeout(60_000);
+
 const ok = <T>(r: WxResult<T>): T => {
   if (!r.ok) throw new Error(JSON.stringify(r.failure));
   return r.value;

@@ -6,6 +6,9 @@ import { aeadDecrypt, aeadEncrypt, nonceStr, paySignString, responseSigningStrin
 import { PlatformKeyRing, verifyWechatpaySignature } from './verifier';
 import { WechatPayV3Client, type WxResult } from './v3.client';
 
+// FerretDB, RSA key generation and the emulator are slow on the shared 2-core machine.
+jest.setTimeout(60_000);
+
 const expectOk = <T>(r: WxResult<T>): T => {
   if (!r.ok) throw new Error(`expected ok, got ${JSON.stringify(r.failure)}`);
   return r.value;
