@@ -58,7 +58,7 @@ export async function createRecogniser(deps: RecogniserDeps): Promise<Recogniser
     recognise: (visit) => core.recognise(visit),
     enrol: async (products) => {
       for (const p of products) core.families.set(p.sku, p.brand);
-      await enrolProducts(core.gallery, (c, n) => core.embed(c, n), products, { seedBase: SEED_BASE.enrol, shots: 2, catalogue: [...catalogue, ...products] });
+      await enrolProducts(core.gallery, (c, n) => core.embed(c, n), products, { seedBase: bundle.manifest.enrolment?.seedBase ?? SEED_BASE.enrol, shots: bundle.manifest.enrolment?.shotsPerSkuAndCamera ?? 6, catalogue: [...catalogue, ...products] });
     },
     close: () => core.release(),
   };

@@ -1,7 +1,49 @@
 import type { ProductSpec } from '../../contracts/domain';
 import type { Recogniser } from '../index';
 import type { RecognitionResult } from '../recognition.types';
-import { exactMatch, overcharges, simulateVisit, type SimOptions } from '../sim/visits';
+import { exactMatch, overcharges, simulateVisit, type SimOptions, type SimVisit } from '../sim/visits';
+import { SEED_BASE } from '../training/splits';
+
+/**
+ * The CI check's fixed-seed set (synthetic, drawn like the test split but from its own seeds): `evaluate.cli.ts
+ * --ci --write-manifest` records a floor from it, and vision/eval/ci-floor.test.ts checks the same visits.
+ */
+export const CI_SET = { seedBase: SEED_BASE.test + 900_000, visits: 10 } as const;
+
+/** The floor recorded from a CI run: one visit's worth below what was measured, so only a real drop fails. */
+export interface CiFloor {
+  /** The model the floor was measured on: a new model needs its own floor. */
+  modelVersion: string;
+  seedBase: number;
+  visits: number;
+  exactAmongSettled: number;
+  settledShare: number;
+  maxOvercharges: number;
+}
+
+export function ciFloorFrom(s: Summary, set: { seedBase: number; visits: number }, modelVersion: string): CiFloor {
+  const oneVisit = 1 / Math.max(1, s.visits);
+  return {
+    modelVersion,
+    seedBase: set.seedBase,
+    visits: set.visits,
+    exactAmongSettled: round4(Math.max(0, s.exactAmongSettled - 1 / Math.max(1, s.settled))),
+    settledShare: round4(Math.max(0, 1 - s.reviewShare - oneVisit)),
+    maxOvercharges: Math.round(s.overchargeRate * s.visits),
+  };
+}
+
+/** Problems with a CI run against its floor; empty when it holds. */
+export function checkFloor(s: Summary, floor: CiFloor): string[] {
+  const problems: string[] = [];
+  if (s.exactAmongSettled < floor.exactAmongSettled) problems.push(`exact among settled ${s.exactAmongSettled.toFixed(4)} < floor ${floor.exactAmongSettled}`);
+  if (1 - s.reviewShare < floor.settledShare) problems.push(`settled share ${(1 - s.reviewShare).toFixed(4)} < floor ${floor.settledShare}`);
+  const over = Math.round(s.overchargeRate * s.visits);
+  if (over > floor.maxOvercharges) problems.push(`${over} overcharged visits > ${floor.maxOvercharges}`);
+  return problems;
+}
+
+const round4 = (x: number): number => Math.floor(x * 1e4) / 1e4;
 
 /** One evaluated visit: the truth, what came back, and how long recognition took. */
 export interface EvalRow {
@@ -21,19 +63,41 @@ export interface EvalSet {
   sim?: Partial<SimOptions>;
 }
 
-export async function runVisits(rec: Recogniser, set: EvalSet, now: () => number, progress?: (done: number, total: number) => void): Promise<EvalRow[]> {
-  const rows: EvalRow[] = [];
+/** Renders the visits of a set (the expensive half; tuning reuses them for several passes). */
+export async function renderVisits(set: EvalSet, progress?: (done: number, total: number) => void): Promise<SimVisit[]> {
+  const visits: SimVisit[] = [];
   for (let i = 0; i < set.visits; i++) {
-    const seed = set.seedBase + i;
-    const v = await simulateVisit({ seed, products: set.products, hardShare: 0.5, handAfter: 0.05, unreadable: 0.01, ...set.sim });
+    visits.push(await simulateVisit({ seed: set.seedBase + i, products: set.products, hardShare: 0.5, handAfter: 0.05, unreadable: 0.01, ...set.sim }));
+    progress?.(i + 1, set.visits);
+  }
+  return visits;
+}
+
+/** Recognises rendered visits one after another, timing each `recognise` call. */
+export async function recogniseVisits(rec: Recogniser, visits: readonly SimVisit[], now: () => number, progress?: (done: number, total: number) => void): Promise<EvalRow[]> {
+  const rows: EvalRow[] = [];
+  for (const v of visits) {
     const t = now();
     const result = await rec.recognise(v.evidence);
     const latencyMs = now() - t;
-    rows.push({ seed, truth: v.truth, result, latencyMs, tags: v.tags, exact: exactMatch(result.items, v.truth), overcharge: overcharges(result.items, v.truth) });
+    rows.push({ seed: seedOf(v), truth: v.truth, result, latencyMs, tags: v.tags, exact: exactMatch(result.items, v.truth), overcharge: overcharges(result.items, v.truth) });
+    progress?.(rows.length, visits.length);
+  }
+  return rows;
+}
+
+/** Renders and recognises visit by visit (memory stays flat on long runs). */
+export async function runVisits(rec: Recogniser, set: EvalSet, now: () => number, progress?: (done: number, total: number) => void): Promise<EvalRow[]> {
+  const rows: EvalRow[] = [];
+  for (let i = 0; i < set.visits; i++) {
+    const [v] = await renderVisits({ ...set, seedBase: set.seedBase + i, visits: 1 });
+    rows.push(...(await recogniseVisits(rec, [v as SimVisit], now)));
     progress?.(i + 1, set.visits);
   }
   return rows;
 }
+
+const seedOf = (v: SimVisit): number => Number(v.evidence.visitId.replace(/^sim-/, ''));
 
 export interface Summary {
   visits: number;

@@ -12,8 +12,10 @@ import { EMPTY, OCCLUDED } from './gallery';
  *   light, glare or a hand; a look-alike read differently in the two snapshots is noise, not "one taken, one
  *   added" (a shopper does not swap one flavour for its sibling in the same facing).
  * - occupied before, empty after: one item taken, named from the `before` reading with the lane's planogram
- *   SKU as a prior — a weak one, which settles a near tie between look-alikes but never outvotes a clear
- *   reading: a look-alike standing in the wrong lane is named as itself, or held for review.
+ *   SKU as a prior. The prior firms up a reading that agrees with the planogram (a look-alike pair the model
+ *   separates only narrowly, such as a held-out flavour and its trained sibling); it never outvotes the
+ *   cameras: when it would change their answer, the facing is held for review. A look-alike standing in the
+ *   wrong lane is therefore named as itself, or held — never charged as the lane's SKU on the planogram's say.
  * - empty before, occupied after: an item put back. Within its lane it cancels a taken item of its family (the
  *   lane's count is what it was); elsewhere it cancels a taken item of the same SKU, else of the same family;
  *   an item that cancels nothing appeared from outside the cabinet and goes to review.
@@ -69,26 +71,44 @@ export interface Decision {
   slots: SlotDecision[];
 }
 
-/** Fuses the views of one phase: product of the per-camera distributions over everything but "occluded". */
-export function fuse(dists: Array<Float64Array | null>, occludedIndex: number, occludedP: number): Float64Array | null {
-  let acc: Float64Array | null = null;
-  for (const d of dists) {
-    if (!d || (occludedIndex >= 0 && (d[occludedIndex] as number) >= occludedP)) continue;
-    const next: Float64Array = acc ?? new Float64Array(d.length);
-    for (let i = 0; i < d.length; i++) next[i] = (next[i] as number) + Math.log(Math.max(d[i] as number, 1e-12));
-    acc = next;
-  }
-  if (!acc) return null;
-  if (occludedIndex >= 0) acc[occludedIndex] = -Infinity;
+/** What the cameras agree a facing held in one phase. */
+export interface PhaseReading {
+  /** Probability that an item stands in the facing. */
+  occupied: number;
+  /** Distribution over `labels` of which item it is (zero on `_EMPTY` and `_OCCLUDED`), given that one does. */
+  item: Float64Array;
+}
+
+/**
+ * Fuses the camera views of one facing in one phase; null when no camera sees it. A view whose "occluded"
+ * probability reaches `occludedP` is ignored. Occupancy is a noisy OR over the views: on the validation scenes
+ * an empty facing never reads as an item, while an item under a hand can read as empty in the camera the hand
+ * covers — so one camera that sees an item outweighs one that sees nothing. Which item is the product of the
+ * views that see one (or of all views when none does).
+ */
+export function fuse(dists: Array<Float64Array | null>, emptyIndex: number, occludedIndex: number, occludedP: number): PhaseReading | null {
+  const views = dists.filter((d): d is Float64Array => d !== null && !(occludedIndex >= 0 && (d[occludedIndex] as number) >= occludedP));
+  if (views.length === 0) return null;
+  const occupancy = views.map((d) => Math.max(0, 1 - (emptyIndex >= 0 ? (d[emptyIndex] as number) : 0) - (occludedIndex >= 0 ? (d[occludedIndex] as number) : 0)));
+  let none = 1;
+  for (const o of occupancy) none *= 1 - o;
+  const seeing = views.filter((_, i) => (occupancy[i] as number) >= 0.5);
+  const from = seeing.length > 0 ? seeing : views;
+  const n = (views[0] as Float64Array).length;
+  const log = new Float64Array(n);
+  for (const d of from) for (let i = 0; i < n; i++) log[i] = (log[i] as number) + Math.log(Math.max(d[i] as number, 1e-12));
+  if (emptyIndex >= 0) log[emptyIndex] = -Infinity;
+  if (occludedIndex >= 0) log[occludedIndex] = -Infinity;
   let max = -Infinity;
-  for (const v of acc) max = Math.max(max, v);
+  for (const v of log) max = Math.max(max, v);
+  const item = new Float64Array(n);
   let sum = 0;
-  for (let i = 0; i < acc.length; i++) {
-    acc[i] = Math.exp((acc[i] as number) - max);
-    sum += acc[i] as number;
+  for (let i = 0; i < n; i++) {
+    item[i] = Math.exp((log[i] as number) - max);
+    sum += item[i] as number;
   }
-  for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) / sum;
-  return acc;
+  for (let i = 0; i < n; i++) item[i] = (item[i] as number) / sum;
+  return { occupied: 1 - none, item };
 }
 
 const argmax = (p: Float64Array): number => {
@@ -100,7 +120,7 @@ const argmax = (p: Float64Array): number => {
 /** Reasons that always hold a visit for review, whatever the confidence. */
 const BLOCKING: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['missing_frames', 'unreadable_frame', 'occluded', 'item_added', 'not_enrolled', 'too_many_changes', 'bad_evidence']);
 
-/** Which item stands in an occupied facing: the reading over SKUs only, times the planogram prior, normalised. */
+/** Which item stands in an occupied facing: the fused reading times the planogram prior, normalised. */
 interface Identity {
   /** Index into `labels` of the most likely SKU. */
   best: number;
@@ -121,10 +141,11 @@ export function decide(readings: readonly SlotReading[], cfg: DecideConfig, prio
   const identify = (p: Float64Array, planogramSku: string): Identity => {
     const post = new Float64Array(p.length);
     const others = Math.max(1, skuCount - 1);
+    const planned = cfg.labels.includes(planogramSku);
     let sum = 0;
     for (let i = 0; i < p.length; i++) {
       if (i === occ || i === empty) continue;
-      const pi = label(i) === planogramSku ? 1 - cfg.offPlanogramPrior : cfg.offPlanogramPrior / others;
+      const pi = !planned ? 1 : label(i) === planogramSku ? 1 - cfg.offPlanogramPrior : cfg.offPlanogramPrior / others;
       post[i] = (p[i] as number) * pi;
       sum += post[i] as number;
     }
@@ -135,7 +156,11 @@ export function decide(readings: readonly SlotReading[], cfg: DecideConfig, prio
       families.set(family(i), (families.get(family(i)) ?? 0) + (post[i] as number));
     }
     const best = argmax(post);
-    return { best, p: post[best] as number, families };
+    // The prior may firm up the cameras' answer, never replace it: when it would, the answer is only as good
+    // as the cameras' own support for it, which holds the visit.
+    const seen = argmax(p);
+    const support = seen === best ? (post[best] as number) : (p[best] as number);
+    return { best, p: support, families };
   };
 
   interface Taken {
@@ -157,24 +182,27 @@ export function decide(readings: readonly SlotReading[], cfg: DecideConfig, prio
   for (const r of readings) {
     const pb = fuse(
       r.views.map((v) => v.before),
+      empty,
       occ,
       cfg.occludedP,
     );
     const pa = fuse(
       r.views.map((v) => v.after),
+      empty,
       occ,
       cfg.occludedP,
     );
     if (!pb || !pa) {
+      const name = (x: PhaseReading | null): string => (!x ? OCCLUDED : x.occupied >= 0.5 ? label(argmax(x.item)) : EMPTY);
       reasons.push({ code: 'occluded', detail: `${r.laneId} facing ${r.slot + 1}: no camera sees it ${!pb ? 'before' : 'after'} the visit` });
-      slots.push({ laneId: r.laneId, slot: r.slot, before: pb ? label(argmax(pb)) : OCCLUDED, after: pa ? label(argmax(pa)) : OCCLUDED, confidence: 0 });
+      slots.push({ laneId: r.laneId, slot: r.slot, before: name(pb), after: name(pa), confidence: 0 });
       confidence = 0;
       continue;
     }
-    const ob = empty >= 0 ? 1 - (pb[empty] as number) : 1;
-    const oa = empty >= 0 ? 1 - (pa[empty] as number) : 1;
-    const idB = ob >= 0.5 ? identify(pb, r.planogramSku) : null;
-    const idA = oa >= 0.5 ? identify(pa, r.planogramSku) : null;
+    const ob = pb.occupied;
+    const oa = pa.occupied;
+    const idB = ob >= 0.5 ? identify(pb.item, r.planogramSku) : null;
+    const idA = oa >= 0.5 ? identify(pa.item, r.planogramSku) : null;
     let c: number;
     if (idB && idA) {
       // Occupied in both snapshots: the same item, unless the brand family changed.

@@ -69,9 +69,9 @@ export async function enrolProducts(gallery: Gallery, embed: Embed, products: re
 }
 
 /** Prototypes for the empty facing (per shot and camera) and for hands (individual crops, they vary a lot). */
-export async function enrolPseudoClasses(gallery: Gallery, embed: Embed, opts: EnrolOptions & { handShots: number }): Promise<void> {
+export async function enrolPseudoClasses(gallery: Gallery, embed: Embed, opts: EnrolOptions & { emptyShots: number; handShots: number }): Promise<void> {
   const empties: Float32Array[] = [];
-  for (let s = 0; s < opts.shots * 6; s++) {
+  for (let s = 0; s < opts.emptyShots; s++) {
     for (const camera of ENROL_CAMERAS) {
       const seed = opts.seedBase + 500_000 + s;
       // Empty shelves are photographed in each cabinet at installation, so every backdrop is enrolled.

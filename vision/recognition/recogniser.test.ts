@@ -1,7 +1,7 @@
 import '../testing/ort-realm';
 import { SimulatedClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
-import { DEMO_FLEET } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE, DEMO_FLEET } from '../../tools/seed/demo-data';
 import { createRecogniser, type Recogniser } from '../index';
 import type { ShelfLaneState } from '../render/scene';
 import { visitFromStates } from '../sim/visits';
@@ -47,13 +47,19 @@ describe('recogniser on rendered visits', () => {
     expect(r.items).toEqual([{ sku: laneSku('C3'), qty: 2, confidence: expect.any(Number) }]);
   });
 
-  it('names a look-alike flavour taken from the wrong lane, or holds the visit for review', async () => {
-    // A1 holds one flavour; a sibling flavour of the same brand stands in its last facing and is the one taken.
-    const lane = cabinet.lanes.find((l) => l.laneId === 'A1');
-    const sibling = cabinet.lanes.map((l) => l.sku).find((s) => s !== lane?.sku && s.split('-')[0] === lane?.sku.split('-')[0]);
-    const lookalike = sibling ?? 'COLA-ZERO';
-    const before = full().map((l) => (l.laneId === 'A1' ? { ...l, slots: (l.slots ?? []).map((s, i) => (i === 5 ? lookalike : s)) } : l));
-    const r = await rec.recognise(await visitFromStates({ seed: 104, before, after: without(before, 'A1', [5]) }));
+  // A1 holds a trained flavour and gets a trained sibling; the hard pair is CHIP-CUKE (held out from training,
+  // known only by enrolment) standing in a CHIP-SEAWEED lane, and the reverse.
+  const lookalikes: Array<[laneSku: string, lookalike: string]> = [
+    [laneSku('A1'), DEMO_CATALOGUE.find((p) => p.sku !== laneSku('A1') && p.brand === DEMO_CATALOGUE.find((q) => q.sku === laneSku('A1'))?.brand)?.sku ?? 'none'],
+    ['CHIP-SEAWEED', 'CHIP-CUKE'],
+    ['CHIP-CUKE', 'CHIP-SEAWEED'],
+  ];
+  it.each(lookalikes)('names a look-alike taken from a %s lane (%s) as itself, or holds the visit for review', async (planned, lookalike) => {
+    const lane = cabinet.lanes.find((l) => l.sku === planned) ?? cabinet.lanes[0];
+    if (!lane) throw new Error('no lane');
+    const last = lane.capacity - 1;
+    const before = full().map((l) => (l.laneId === lane.laneId ? { ...l, sku: planned, slots: (l.slots ?? []).map((s, i) => (i === last ? lookalike : planned)) } : l));
+    const r = await rec.recognise(await visitFromStates({ seed: 104, before, after: without(before, lane.laneId, [last]) }));
     if (r.status === 'settled') expect(r.items.map((i) => [i.sku, i.qty])).toEqual([[lookalike, 1]]);
     else expect(r.reasons.length).toBeGreaterThan(0);
   });

@@ -42,6 +42,7 @@ export interface ModelManifest {
   modelVersion: string;
   files: Record<string, string>;
   thresholds: Thresholds;
+  enrolment?: { seedBase: number; shotsPerSkuAndCamera: number; [key: string]: unknown };
   [section: string]: unknown;
 }
 

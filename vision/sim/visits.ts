@@ -16,6 +16,8 @@ export interface SimVisit {
   truth: Record<string, number>;
   /** Tags describing what makes the visit hard, for the report. */
   tags: string[];
+  /** The shelf as it stood before and after, facing by facing (the tuning tools read the gate's truth here). */
+  shelves: { before: ShelfLaneState[]; after: ShelfLaneState[] };
 }
 
 export interface SimOptions {
@@ -118,7 +120,7 @@ export async function simulateVisit(o: SimOptions): Promise<SimVisit> {
     await shot('after', after);
   }
   const lanes: Lane[] = before.map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.count }));
-  return { evidence: { visitId: `sim-${o.seed}`, cabinetId: 'SIM-CAB-01', lanes, cameras, frames }, truth, tags: [...new Set(tags)] };
+  return { evidence: { visitId: `sim-${o.seed}`, cabinetId: 'SIM-CAB-01', lanes, cameras, frames }, truth, tags: [...new Set(tags)], shelves: { before, after } };
 }
 
 /** True when the recognised multiset equals the truth exactly. */

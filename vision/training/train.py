@@ -166,12 +166,9 @@ def main():
     model.eval()
     torch.onnx.export(model, torch.zeros(1, 3, CROP_H, CROP_W), onnx_path, input_names=['crops'], output_names=['embedding'],
                       dynamic_axes={'crops': {0: 'n'}, 'embedding': {0: 'n'}}, opset_version=13, do_constant_folding=True)
-    try:
-        commit = subprocess.check_output(['git', 'rev-parse', 'HEAD'], text=True).strip()
-    except Exception:  # noqa: BLE001 - a training run outside git still reports
-        commit = 'unknown'
+    commit, dirty = code_commit()
     report = {
-        'seed': args.seed, 'commit': commit, 'torch': torch.__version__, 'epochs': args.epochs, 'batch': args.batch, 'lr': args.lr,
+        'seed': args.seed, 'commit': commit, 'codeDirty': dirty, 'torch': torch.__version__, 'epochs': args.epochs, 'batch': args.batch, 'lr': args.lr,
         'threads': args.threads, 'data': {'crops': n, 'scenes': meta.get('scenes'), 'seedBase': meta.get('seedBase'), 'sha256Labels': sha256(os.path.join(args.data, 'labels.txt')),
                                           'sha256Crops': sha256(os.path.join(args.data, 'crops.u8'))},
         'classes': classes, 'embedDim': EMBED_DIM, 'input': [3, CROP_H, CROP_W], 'pixelMean': PIXEL_MEAN, 'pixelScale': PIXEL_SCALE,
@@ -179,6 +176,20 @@ def main():
     }
     json.dump(report, open(os.path.join(args.out, 'training.json'), 'w'), indent=2)
     print(f'wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.2f} MB) in {time.time() - t0:.0f} s', flush=True)
+
+
+# The code that defines the training data and the model: a retrain must check out this commit.
+CODE_PATHS = ['vision/training', 'vision/render', 'vision/recognition/crop.ts', 'tools/seed/demo-data.ts']
+
+
+def code_commit():
+    """The last commit of the data and model code, and whether the working tree differs from it there."""
+    try:
+        commit = subprocess.check_output(['git', 'log', '-1', '--format=%H', '--', *CODE_PATHS], text=True).strip()
+        dirty = subprocess.check_output(['git', 'status', '--porcelain', '--', *CODE_PATHS], text=True).strip() != ''
+        return commit or 'unknown', dirty
+    except Exception:  # noqa: BLE001 - a training run outside git still reports
+        return 'unknown', True
 
 
 @torch.no_grad()
