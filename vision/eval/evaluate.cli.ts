@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const manifestPath = join(DEFAULT_MODEL_DIR, 'manifest.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown> & { ciFloor?: CiFloor };
   if (flag('write-manifest')) {
-    const { confusions, ...figures } = s;
+    const { confusions, ...raw } = s;
+    const figures = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v]));
     const command = `npx tsx vision/eval/evaluate.cli.ts ${process.argv.slice(2).join(' ')}`;
     manifest[ci ? 'ciRun' : split === 'test' ? 'evaluation' : 'validation'] = { synthetic: true, command, modelVersion: rec.modelVersion, seedBase, ...figures, confusions: confusions.slice(0, 20) };
     if (ci) manifest.ciFloor = ciFloorFrom(s, CI_SET, rec.modelVersion);
