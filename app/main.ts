@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from '../common/log';
-import { startService } from './service';
+import { startService, type Service } from './service';
 
 /** `npm start`: validate configuration, start the service, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -15,25 +15,31 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger({ level: config.log.level });
-  const service = await startService(config, { log });
-  process.stdout.write(`\nCabinet fleet service is up at ${service.url}  (health: ${service.url}/readyz, metrics: ${service.url}/metrics)\n\n`);
 
+  // Handlers go in before anything starts: a signal during start-up waits for it, then stops cleanly.
+  let starting: Promise<Service> | undefined;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) {
       log.warn({ sig }, 'second signal: exiting now');
       process.exit(1);
     }
-    service.stop(sig).then(
-      () => process.exit(0),
-      (e: unknown) => {
-        log.error({ err: String(e) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    void (starting ?? Promise.reject(new Error('not started')))
+      .then((service) => service.stop(sig))
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          log.error({ err: String(e) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  starting = startService(config, { log });
+  const service = await starting;
+  process.stdout.write(`\nCabinet fleet service is up at ${service.url}  (health: ${service.url}/readyz, metrics: ${service.url}/metrics)\n\n`);
 }
 
 main().catch((e: unknown) => {

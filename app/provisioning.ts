@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../common/errors';
 import { newDeviceSecret, type SecretBox } from '../common/sealing';
-import { CabinetSpec, Lane } from '../contracts/domain';
+import { CabinetSpec, Lane, type FlowKind } from '../contracts/domain';
 import type { Models } from '../store/models';
 import { isDuplicateKey } from '../store/connection';
 import { DEMO_FLEET } from '../tools/seed/demo-data';
@@ -11,7 +11,7 @@ export const ProvisionRequest = CabinetSpec.extend({ lanes: z.array(Lane).max(20
 export type ProvisionRequest = z.infer<typeof ProvisionRequest>;
 
 export interface Provisioned {
-  cabinet: { cabinetId: string; name: string; kind: string; siteId: string; cameras: string[]; lanes: Lane[] };
+  cabinet: { cabinetId: string; name: string; kind: FlowKind; siteId: string; cameras: string[]; lanes: Lane[] };
   /** Shown once; stored only sealed. */
   secret: string;
 }

@@ -135,6 +135,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       },
     });
     devices.link = gateway;
+    await fleet.loadDirectory();
 
     let recognition: { close(): Promise<void> } | undefined;
     if (config.recognition.workers !== 0) {
@@ -175,7 +176,11 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     registerAdminRoutes(http, {
       adminToken,
       fleet,
-      provision: (req, actor) => provisionCabinet(models, box, req, actor, new Date(clock.now())),
+      provision: async (req, actor) => {
+        const p = await provisionCabinet(models, box, req, actor, new Date(clock.now()));
+        fleet.registered(p.cabinet);
+        return p;
+      },
     });
     const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });
     gateway.attach(io);

@@ -22,8 +22,8 @@ export interface EmulatorProcess {
  * merchant into `dataDir` (kept across restarts); it exits with the service (IPC disconnect).
  */
 export function startEmulatorProcess(dataDir: string, timeScale: number, log: Logger): Promise<EmulatorProcess> {
-  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-  const child: ChildProcess = spawn(tsx, [join(ROOT, 'payments', 'emulator', 'main.ts'), '--port', '0', '--data-dir', dataDir, '--time-scale', String(timeScale)], {
+  // One process (no tsx wrapper), so the IPC channel it watches is really to this service.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'payments', 'emulator', 'main.ts'), '--port', '0', '--data-dir', dataDir, '--time-scale', String(timeScale)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

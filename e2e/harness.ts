@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
-const TSX = resolve(ROOT, 'node_modules', '.bin', 'tsx');
+/** One process, as `npm start` runs it, so a signal or a SIGKILL reaches the service itself (not a tsx wrapper). */
+const NODE_ARGS = ['--import', 'tsx', 'app/main.ts'];
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -15,7 +16,7 @@ export interface ServiceProcess {
 
 /** Runs `app/main.ts` as a real process with the given environment (plus the inherited one). */
 export function runService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(TSX, ['app/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, NODE_ARGS, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   let text = '';
   let resolveUrl!: (u: string) => void;

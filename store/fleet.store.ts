@@ -35,6 +35,11 @@ export class MongooseFleetStore implements FleetStore {
     return c ? { cabinetId: c.cabinetId, name: c.name, kind: c.kind, siteId: c.siteId, disabled: c.disabled, cameras: c.cameras, lanes: c.lanes.map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.count })) } : undefined;
   }
 
+  async listCabinets(): Promise<Array<{ cabinetId: string; kind: CabinetRecord['kind']; siteId: string; lastSeenAt?: number; firmware?: string }>> {
+    const rows = await this.m.Cabinet.find({}, { cabinetId: 1, kind: 1, siteId: 1, lastSeenAt: 1, firmware: 1 }).lean();
+    return rows.map((r) => ({ cabinetId: r.cabinetId, kind: r.kind, siteId: r.siteId, lastSeenAt: r.lastSeenAt?.getTime(), firmware: r.firmware ?? undefined }));
+  }
+
   async openVisitOf(cabinetId: string): Promise<VisitView | undefined> {
     const held = await this.m.Visit.findOne({ doorLock: doorKey(cabinetId) }).lean();
     if (held) return toView(held);

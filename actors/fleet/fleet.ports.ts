@@ -43,6 +43,8 @@ export interface StoredFrame {
 /** Persistence the fleet needs; implemented on mongoose in store/fleet.store.ts. */
 export interface FleetStore {
   loadCabinet(cabinetId: string): Promise<CabinetRecord | undefined>;
+  /** Every registered cabinet, for the fleet view before its actor exists. */
+  listCabinets(): Promise<Array<{ cabinetId: string; kind: CabinetRecord['kind']; siteId: string; lastSeenAt?: number; firmware?: string }>>;
   /** The visit holding the cabinet's door (unlocking, open, or closed without its frames), if any. */
   openVisitOf(cabinetId: string): Promise<VisitView | undefined>;
   raisedAlarms(cabinetId: string): Promise<Array<{ kind: AlarmKind; since: number; detail?: string }>>;

@@ -63,6 +63,23 @@ export class Fleet {
     this.visitLimit = o.visitMailboxLimit ?? 500;
   }
 
+  /**
+   * Lists every registered cabinet in the live view (offline, with its last-seen time) without spawning
+   * actors; an actor is spawned when its cabinet first connects or is asked for something.
+   */
+  async loadDirectory(): Promise<number> {
+    const rows = await this.o.store.listCabinets();
+    for (const r of rows) {
+      if (!this.views.has(r.cabinetId)) this.views.set(r.cabinetId, { cabinetId: r.cabinetId, kind: r.kind, siteId: r.siteId, state: 'offline', online: false, lastSeenAt: r.lastSeenAt, firmware: r.firmware, alarms: [] });
+    }
+    return rows.length;
+  }
+
+  /** A newly provisioned cabinet joins the live view at once. */
+  registered(c: { cabinetId: string; kind: CabinetView['kind']; siteId: string }): void {
+    if (!this.views.has(c.cabinetId)) this.views.set(c.cabinetId, { ...c, state: 'offline', online: false, alarms: [] });
+  }
+
   /** The cabinet's actor, spawned from its stored record on first use; undefined for an unknown cabinet. */
   cabinet(cabinetId: string): Promise<ActorRef<CabinetMsg> | undefined> {
     const ref = this.cabinets.get(cabinetId);
@@ -120,7 +137,8 @@ export class Fleet {
       notice: (n) => this.notices$.next(n),
     });
     this.cabinets.set(cabinetId, ref);
-    this.views.set(cabinetId, { cabinetId, kind: rec.kind, siteId: rec.siteId, state: 'offline', online: false, alarms: raised.map((a) => a.kind) });
+    const known = this.views.get(cabinetId);
+    this.views.set(cabinetId, { cabinetId, kind: rec.kind, siteId: rec.siteId, state: 'offline', online: false, lastSeenAt: known?.lastSeenAt, alarms: raised.map((a) => a.kind) });
     return ref;
   }
 

@@ -110,6 +110,17 @@ describe('device events', () => {
     expect((await fetch(`${svc.url}/readyz`)).status).toBe(200);
   });
 
+  it('lists every registered cabinet in the fleet snapshot, connected or not, with mailbox depth', async () => {
+    await provision(svc, 'EV-NEVER');
+    const res = await fetch(`${svc.url}/admin/fleet`, { headers: { authorization: `Bearer ${svc.adminToken}` } });
+    const body = (await res.json()) as { counts: { total: number; online: number }; cabinets: Array<{ cabinetId: string; state: string; online: boolean; mailbox: number; lastSeenAt?: number }> };
+    const byId = Object.fromEntries(body.cabinets.map((c) => [c.cabinetId, c]));
+    expect(byId['EV-01']).toMatchObject({ state: 'idle', online: true, mailbox: expect.any(Number), lastSeenAt: expect.any(Number) });
+    expect(byId['EV-NEVER']).toMatchObject({ state: 'offline', online: false, mailbox: 0 });
+    expect(body.counts).toMatchObject({ total: 2, online: 1 });
+    expect((await fetch(`${svc.url}/admin/fleet`)).status).toBe(401);
+  });
+
   it('answers an event the protocol does not name', async () => {
     expect(await dev.emit('reboot', {})).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   });
