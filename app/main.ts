@@ -17,14 +17,14 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.log.level });
 
   // Handlers go in before anything starts: a signal during start-up waits for it, then stops cleanly.
-  let starting: Promise<Service> | undefined;
+  const run: { starting?: Promise<Service> } = {};
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) {
       log.warn({ sig }, 'second signal: exiting now');
       process.exit(1);
     }
-    void (starting ?? Promise.reject(new Error('not started')))
+    void (run.starting ?? Promise.reject(new Error('not started')))
       .then((service) => service.stop(sig))
       .then(
         () => process.exit(0),
@@ -37,8 +37,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  starting = startService(config, { log });
-  const service = await starting;
+  run.starting = startService(config, { log });
+  const service = await run.starting;
   process.stdout.write(`\nCabinet fleet service is up at ${service.url}  (health: ${service.url}/readyz, metrics: ${service.url}/metrics)\n\n`);
 }
 
