@@ -1,16 +1,7 @@
-/** A small seeded PRNG (mulberry32), so a simulated fleet replays the same way for the same seed. */
-export type Rng = () => number;
+/** The simulator's seeded PRNG is the renderer's (mulberry32, vision/render/prng.ts): one generator, one behaviour. */
+import type { Rng } from '../../vision/render/prng';
 
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng as seededRng, type Rng } from '../../vision/render/prng';
 
 /** FNV-1a of a string, to derive per-cabinet seeds from ids. */
 export function hashSeed(s: string, base = 0): number {
