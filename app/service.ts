@@ -17,6 +17,8 @@ import { MongooseFleetStore } from '../store/fleet.store';
 import { MongooseJournal } from '../store/journal';
 import { provisionCabinet } from './provisioning';
 import { ShopperService } from './shopper.service';
+import { Sessions } from './sessions';
+import { ShoppingService } from './shopping.service';
 import { startWechat, type WechatSide } from './wechat';
 import { registerShopperRoutes } from '../gateways/http/shopper.routes';
 import { registerPaymentNotifications } from '../payments/wechatpay/notifications';
@@ -41,6 +43,7 @@ export interface Service {
   /** WeChat clients and payment actors; undefined with WECHAT_MODE=off. */
   readonly wechat: WechatSide | undefined;
   readonly fleet: Fleet;
+  readonly sessions: Sessions;
   readonly devices: DeviceGateway;
   readonly adminToken: string;
   /** Stops accepting work, drains, closes the database, stops the embedded database. Idempotent. */
@@ -162,12 +165,17 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const port = config.http.port || (await freePort());
     const selfUrl = `http://${config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host}:${port}`;
     wechat = await startWechat({ config, models, system, clock, log, notifyBaseUrl: selfUrl });
+    const sessions = new Sessions({ system, models, fleet, clock, log: log.child({ part: 'sessions' }), payments: wechat?.payments.actors });
+    const resumed = await sessions.start();
+    if (resumed) log.info({ sessions: resumed }, 'unfinished shopper sessions resumed');
     if (wechat) {
       const w = wechat;
       await http.register(registerPaymentNotifications, { config: w.config, keys: w.payments.v3.keys, clock, sink: w.payments.actors, log: log.child({ part: 'notify' }) });
       const tokens = new TokenSigner(masterKey, 'shopper');
+      const shoppers = new ShopperService({ models, fleet, identity: w.payments.miniProgram, tokens, clock, log: log.child({ part: 'shopper' }), tokenTtlMs: 7 * 24 * 3_600_000 });
       registerShopperRoutes(http, {
-        service: new ShopperService({ models, fleet, identity: w.payments.miniProgram, tokens, clock, log: log.child({ part: 'shopper' }), tokenTtlMs: 7 * 24 * 3_600_000 }),
+        service: shoppers,
+        shopping: new ShoppingService({ models, fleet, sessions, shoppers, payments: w.payments.actors, clock, log: log.child({ part: 'shopping' }) }),
         tokens,
         limiter: new RateLimiter(60, 10_000),
         clock,
@@ -200,6 +208,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       ferretdb,
       wechat,
       fleet,
+      sessions,
       devices: gateway,
       adminToken,
       stop(reason = 'stop') {
@@ -219,6 +228,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
           await recognition?.close();
           await wechat?.stop();
           system.stop();
+          sessions.close();
           fleet.close();
           await db.close();
           await ferretdb?.stop();

@@ -14,6 +14,8 @@ import { openTestDb, type TestDb } from '../../test/db';
 import { seedDemo } from '../../tools/seed/seed';
 import { buildHttpApp } from './app';
 import { registerShopperRoutes } from './shopper.routes';
+import { Sessions } from '../../app/sessions';
+import { ShoppingService } from '../../app/shopping.service';
 
 jest.setTimeout(30_000);
 
@@ -32,8 +34,11 @@ describe('shopper API: sign-in, profile, QR and catalogue', () => {
     const fleet = new Fleet({ system, store: new MongooseFleetStore(db.models), devices: { sendUnlock: async () => ({ ok: false, error: { code: 'NOT_CONNECTED' } }) } });
     const tokens = new TokenSigner(key, 'shopper');
     app = buildHttpApp({ log: silentLogger, metrics: new Metrics({ defaults: false }), readiness: [], accepting: () => true });
+    const service = new ShopperService({ models: db.models, fleet, identity: new MiniProgramClient({ config: emu.config() }), tokens, clock, log: silentLogger, tokenTtlMs: 3_600_000 });
+    const sessions = new Sessions({ system, models: db.models, fleet, clock, log: silentLogger });
     registerShopperRoutes(app, {
-      service: new ShopperService({ models: db.models, fleet, identity: new MiniProgramClient({ config: emu.config() }), tokens, clock, log: silentLogger, tokenTtlMs: 3_600_000 }),
+      service,
+      shopping: new ShoppingService({ models: db.models, fleet, sessions, shoppers: service, payments: undefined, clock, log: silentLogger }),
       tokens,
       limiter: new RateLimiter(20, 10_000),
       clock,

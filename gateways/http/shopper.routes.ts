@@ -3,12 +3,14 @@ import { z } from 'zod';
 import type { Clock } from '../../common/clock';
 import { AppError } from '../../common/errors';
 import type { RateLimiter, TokenSigner } from '../../common/tokens';
-import { API_PREFIX, LoginRequest, PhoneRequest, SHOPPER_ROUTES } from '../../contracts/shopper-api';
+import { API_PREFIX, AppealRequest, CheckoutRequest, LoginRequest, PayDebtsRequest, PhoneRequest, SHOPPER_ROUTES, StartVisitRequest } from '../../contracts/shopper-api';
 import { CabinetId } from '../../contracts/domain';
 import type { ShopperService } from '../../app/shopper.service';
+import type { ShoppingService } from '../../app/shopping.service';
 
 export interface ShopperRouteDeps {
   service: ShopperService;
+  shopping: ShoppingService;
   tokens: TokenSigner;
   limiter: RateLimiter;
   clock: Clock;
@@ -21,6 +23,8 @@ declare module 'fastify' {
 }
 
 const CabinetParams = z.object({ cabinetId: CabinetId });
+const SessionParams = z.object({ sessionId: z.string().min(1).max(64) });
+const OrderParams = z.object({ orderId: z.string().min(1).max(64) });
 
 /** Shopper API v1 (contracts/shopper-api.ts): bearer auth and a rate limit per shopper on every route but login. */
 export function registerShopperRoutes(app: FastifyInstance, deps: ShopperRouteDeps): void {
@@ -54,6 +58,20 @@ export function registerShopperRoutes(app: FastifyInstance, deps: ShopperRouteDe
         return deps.service.cabinet(cabinetId, flow);
       });
       api.get(SHOPPER_ROUTES.catalogue.path, async (req) => deps.service.catalogue(CabinetParams.parse(req.params).cabinetId));
+
+      const shop = deps.shopping;
+      api.post(SHOPPER_ROUTES.startVisit.path, async (req, reply) => reply.status(201).send(await shop.startVisit(shopperOf(req), StartVisitRequest.parse(req.body).cabinetId)));
+      api.get(SHOPPER_ROUTES.visit.path, async (req) => shop.visit(shopperOf(req), SessionParams.parse(req.params).sessionId));
+      api.post(SHOPPER_ROUTES.checkout.path, async (req) => {
+        const body = CheckoutRequest.parse(req.body);
+        return shop.checkout(shopperOf(req), { cabinetId: body.cabinetId, lines: body.lines, signContract: body.signContract, ...(body.sessionId ? { sessionId: body.sessionId } : {}) });
+      });
+      api.get(SHOPPER_ROUTES.debts.path, async (req) => shop.debts(shopperOf(req)));
+      api.post(SHOPPER_ROUTES.payDebts.path, async (req) => shop.payDebts(shopperOf(req), PayDebtsRequest.parse(req.body).via));
+      api.post(SHOPPER_ROUTES.papaySign.path, async (req) => shop.papaySign(shopperOf(req)));
+      api.get(SHOPPER_ROUTES.orders.path, async (req) => shop.orders(shopperOf(req)));
+      api.get(SHOPPER_ROUTES.order.path, async (req) => shop.order(shopperOf(req), OrderParams.parse(req.params).orderId));
+      api.post(SHOPPER_ROUTES.appeal.path, async (req) => shop.appeal(shopperOf(req), OrderParams.parse(req.params).orderId, AppealRequest.parse(req.body).reason));
     },
     { prefix: API_PREFIX },
   );

@@ -59,6 +59,8 @@ export interface CabinetDoc {
   disabled: boolean;
   firmware?: string;
   lastSeenAt?: Date;
+  /** Keys of the latest stock movements applied (sale, restock), so a retried movement is applied once. */
+  stockMoves: string[];
   /** Bumped on every stock or planogram change; guards compare-and-set writes. */
   version: number;
 }
@@ -80,6 +82,7 @@ export const cabinetSchema = new Schema<CabinetDoc>(
     disabled: { type: Boolean, default: false },
     firmware: String,
     lastSeenAt: Date,
+    stockMoves: { type: [String], default: [] },
     version: { type: Number, default: 0 },
   },
   {

@@ -4,6 +4,7 @@ import { commerceModels } from './commerce';
 import { journalModels } from './journal';
 import { oversightModels } from './oversight';
 import { peopleModels } from './people';
+import { sessionModels } from './session';
 import { visitModels } from './visit';
 
 export type Models = ReturnType<typeof createModels>;
@@ -14,6 +15,7 @@ export function createModels(conn: Connection) {
     ...catalogueModels(conn),
     ...peopleModels(conn),
     ...visitModels(conn),
+    ...sessionModels(conn),
     ...commerceModels(conn),
     ...oversightModels(conn),
     ...journalModels(conn),

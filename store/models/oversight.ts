@@ -1,43 +1,59 @@
-import { Schema, type Connection, type Query } from 'mongoose';
+import { Schema, Types, type Connection, type Query } from 'mongoose';
 
 export type ReviewStatus = 'open' | 'decided';
 export type ReviewDecision = 'confirm' | 'adjust' | 'waive';
 export type ReviewReason = 'low_confidence' | 'discrepancy' | 'unreadable' | 'appeal';
 
 export interface ReviewCaseDoc {
+  /** The case id as natural key (only `_id` lookups are pushed down on FerretDB). */
+  _id?: string;
   caseId: string;
   visitId: string;
   orderId?: string;
   cabinetId: string;
   siteId: string;
   shopperId?: string;
+  flow: 'open' | 'semi' | 'auto';
   reason: ReviewReason;
   status: ReviewStatus;
   /** Recogniser output and frame references for the console; shape owned by vision/. */
   evidence: unknown;
+  /** What recognition saw, per SKU with its confidence. */
+  recognised: Array<{ sku: string; qty: number; confidence: number }>;
+  /** The shopper's paid cart (semi-automatic), when there is one. */
+  paidLines?: Array<{ sku: string; qty: number }>;
   proposedLines: Array<{ sku: string; qty: number }>;
   decision?: ReviewDecision;
   decidedBy?: string;
   decidedAt?: Date;
+  /** What the decision did: charged, debt, nothing_due, waived, refunded … */
+  outcome?: string;
+  note?: string;
   deadlineAt: Date;
   version: number;
 }
 
 export const reviewCaseSchema = new Schema<ReviewCaseDoc>(
   {
+    _id: { type: String, default: () => new Types.ObjectId().toHexString() },
     caseId: { type: String, required: true },
     visitId: { type: String, required: true },
     orderId: String,
     cabinetId: { type: String, required: true },
     siteId: { type: String, required: true },
     shopperId: String,
+    flow: { type: String, enum: ['open', 'semi', 'auto'], required: true },
     reason: { type: String, enum: ['low_confidence', 'discrepancy', 'unreadable', 'appeal'], required: true },
     status: { type: String, enum: ['open', 'decided'], required: true },
     evidence: { type: Schema.Types.Mixed },
+    recognised: { type: [new Schema({ sku: String, qty: Number, confidence: Number }, { _id: false })], default: [] },
+    paidLines: { type: [new Schema({ sku: String, qty: Number }, { _id: false })], default: undefined },
     proposedLines: { type: [new Schema({ sku: String, qty: Number }, { _id: false })], default: [] },
     decision: { type: String, enum: ['confirm', 'adjust', 'waive'] },
     decidedBy: String,
     decidedAt: Date,
+    outcome: String,
+    note: String,
     deadlineAt: { type: Date, required: true },
     version: { type: Number, default: 0 },
   },
