@@ -1,0 +1,202 @@
+import '../vision/testing/ort-realm';
+import { systemClock } from '../common/clock';
+import type { Lane } from '../contracts/domain';
+import { startTestService } from '../test/service-kit';
+import { ShopperApiError, ShopperClient } from '../tools/shopper/client';
+import { SimFleet, demoCabinets, solidGreyJpeg, visionFrames, type FrameSource, type LaneTake, type ShopperPlan } from '../tools/simulator';
+
+/**
+ * The three purchase flows end to end: the real service (in process) on the run's FerretDB, the WeChat
+ * emulator as its own process (WECHAT_MODE=sandbox), the pooled recogniser with the real ONNX model, and the
+ * cabinet simulator speaking the firmware protocol with rendered shelf frames. The shopper is the scripted
+ * client (tools/shopper): the same routes and schemas as the mini-program, WeChat's side played by the
+ * emulator. One test per flow and outcome.
+ */
+jest.setTimeout(240_000);
+
+type Svc = Awaited<ReturnType<typeof startTestService>>;
+let svc: Svc;
+let sims: SimFleet;
+let wechatUrl: string;
+let openids = 0;
+
+/** What the next shopper at each cabinet does once the door unlocks. */
+const plans = new Map<string, ShopperPlan[]>();
+/** Cabinets whose next visit's after-frames are unreadable (a smeared lens): recognition cannot settle. */
+const smeared = new Set<string>();
+
+const grey = solidGreyJpeg(64, 48, 120);
+const rendered = visionFrames();
+const frames: FrameSource = (c) => (smeared.has(c.cabinetId) && c.phase === 'after' ? grey : rendered(c));
+
+const takes = (...t: LaneTake[]): ShopperPlan => ({ shows: true, arriveAfterMs: 200, dwellMs: 800, takes: t });
+const admin = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${svc.url}/admin/api/v1${path}`, { method, headers: { authorization: `Bearer ${svc.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+async function shopper(): Promise<ShopperClient> {
+  const c = new ShopperClient({ apiUrl: svc.url, wechatUrl, openid: `o-e2e-${process.pid}-${++openids}`, phone: `1380013${String(openids).padStart(4, '0')}` });
+  await c.signIn();
+  return c;
+}
+
+const laneOf = (cabinetId: string, laneId: string): Lane => sims.cabinets.get(cabinetId)!.spec.lanes.find((l) => l.laneId === laneId)!;
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  svc = await startTestService({ env: { WECHAT_MODE: 'sandbox', RECOGNITION_WORKERS: '1', WECHAT_EMULATOR_TIME_SCALE: '50' }, timings: { openWithinMs: 10_000 } });
+  wechatUrl = svc.wechat!.emulator!.baseUrl;
+  const specs = demoCabinets(svc.config.dataDir).filter((s) => s.kind !== 'open');
+  sims = new SimFleet(specs, {
+    url: svc.url,
+    clock: systemClock,
+    frames,
+    connectRate: 0,
+    frameIntervalMs: 400,
+    statusIntervalMs: 5_000,
+    shopperFor: (id) => ({ plan: () => plans.get(id)?.shift() ?? { shows: false } }),
+  });
+  await sims.start();
+  await until(async () => [...sims.cabinets.values()].every((c) => c.online) && specs.every((s) => svc.fleet.view(s.cabinetId)?.state === 'idle'), (x) => x, 'cabinets online');
+});
+
+afterAll(async () => {
+  sims?.stop();
+  await svc?.cleanup();
+});
+
+describe('open shelf', () => {
+  it('cart → pay → paid, stock decremented', async () => {
+    const s = await shopper();
+    const before = (await s.call('catalogue', { params: { cabinetId: 'SH-OPEN-01' } })).items;
+    const item = before.find((i) => i.stock >= 2)!;
+    const checkout = await s.call('checkout', { body: { cabinetId: 'SH-OPEN-01', lines: [{ sku: item.sku, qty: 2 }] } });
+    expect(checkout.totalFen).toBe(item.priceFen * 2);
+    expect(checkout.payAndSign).toBe(false);
+    await s.requestPayment(checkout.requestPayment);
+    const order = await s.waitOrder(checkout.orderId, (o) => o.status === 'paid');
+    expect(order).toMatchObject({ status: 'paid', paidFen: item.priceFen * 2, source: 'cart', lines: [{ sku: item.sku, qty: 2 }] });
+    const after = await until(() => s.call('catalogue', { params: { cabinetId: 'SH-OPEN-01' } }), (c) => c.items.find((i) => i.laneId === item.laneId)!.stock < item.stock, 'stock decremented');
+    const stockOf = (items: typeof before) => items.filter((i) => i.sku === item.sku).reduce((n, i) => n + i.stock, 0);
+    expect(stockOf(after.items)).toBe(stockOf(before) - 2);
+  });
+
+  it('refuses more than the shelf holds, with a stable code, and creates no order', async () => {
+    const s = await shopper();
+    const item = (await s.call('catalogue', { params: { cabinetId: 'SH-OPEN-01' } })).items[0]!;
+    const err = await s.call('checkout', { body: { cabinetId: 'SH-OPEN-01', lines: [{ sku: item.sku, qty: 20 }] } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ShopperApiError);
+    expect((err as ShopperApiError).code).toBe('OUT_OF_STOCK');
+    expect((await s.call('orders')).orders).toHaveLength(0);
+  });
+});
+
+describe('fully automatic', () => {
+  it('needs a contract first; then charges exactly the recognised items', async () => {
+    const s = await shopper();
+    const refused = await s.call('startVisit', { body: { cabinetId: 'SH-AUTO-01' } }).catch((e: unknown) => e);
+    expect((refused as ShopperApiError).code).toBe('CONTRACT_REQUIRED');
+    await s.signPapay();
+    await until(() => s.call('papayContract'), (c) => c.contract === 'active', 'contract active');
+
+    const lane = laneOf('SH-AUTO-01', 'B2');
+    plans.set('SH-AUTO-01', [takes({ laneId: 'B2', count: 1 })]);
+    const visit = await s.call('startVisit', { body: { cabinetId: 'SH-AUTO-01' } });
+    expect(visit.flow).toBe('auto');
+    const done = await s.waitVisit(visit.sessionId, (v) => ['charged', 'held_for_review', 'debt', 'failed', 'ended_empty', 'relocked'].includes(v.state), 90_000);
+    expect(done.state).toBe('charged');
+    const order = await s.waitOrder(done.orderId!, (o) => o.status === 'paid');
+    expect(order.lines).toEqual([expect.objectContaining({ sku: lane.sku, qty: 1 })]);
+    expect(order).toMatchObject({ source: 'recognition', status: 'paid', paidFen: order.totalFen });
+    expect(order.evidence?.frames).toBeGreaterThan(0);
+    // Exactly one charge reached WeChat for it.
+    const state = (await (await fetch(`${wechatUrl}/__control/state`)).json()) as { charges?: Array<{ out_trade_no?: string; outTradeNo?: string; attach?: string }> };
+    const charges = JSON.stringify(state).split(order.orderId).length - 1;
+    expect(charges).toBeGreaterThan(0);
+  });
+
+  it('an empty visit (door opened, nothing taken) ends with no order', async () => {
+    const s = await shopper();
+    await s.signPapay();
+    await until(() => s.call('papayContract'), (c) => c.contract === 'active', 'contract active');
+    plans.set('SH-AUTO-02', [takes()]);
+    const visit = await s.call('startVisit', { body: { cabinetId: 'SH-AUTO-02' } });
+    const done = await s.waitVisit(visit.sessionId, (v) => !['unlocking', 'door_open', 'awaiting_frames', 'recognising', 'charging'].includes(v.state), 90_000);
+    expect(done.state).toBe('ended_empty');
+    expect(done.orderId).toBeUndefined();
+    expect((await s.call('orders')).orders).toHaveLength(0);
+  });
+
+  it('a door never opened ends on relocked', async () => {
+    const s = await shopper();
+    await s.signPapay();
+    await until(() => s.call('papayContract'), (c) => c.contract === 'active', 'contract active');
+    plans.set('SH-AUTO-02', [{ shows: false }]);
+    const visit = await s.call('startVisit', { body: { cabinetId: 'SH-AUTO-02' } });
+    const done = await s.waitVisit(visit.sessionId, (v) => v.state === 'relocked' || v.state === 'failed', 60_000);
+    expect(done.state).toBe('relocked');
+    expect((await s.call('orders')).orders).toHaveLength(0);
+  });
+
+  it('contract revoked mid-visit → debt, and the debt blocks the next visit', async () => {
+    const s = await shopper();
+    await s.signPapay();
+    await until(() => s.call('papayContract'), (c) => c.contract === 'active', 'contract active');
+    const contract = await svc.models.Contract.findOne({ shopperId: s.shopperId, status: 'active' }).lean();
+    plans.set('SH-AUTO-01', [{ shows: true, arriveAfterMs: 200, dwellMs: 2_500, takes: [{ laneId: 'A1', count: 1 }] }]);
+    const visit = await s.call('startVisit', { body: { cabinetId: 'SH-AUTO-01' } });
+    await s.waitVisit(visit.sessionId, (v) => v.state === 'door_open', 30_000);
+    await s.revokePapay(contract!.contractId!);
+    const done = await s.waitVisit(visit.sessionId, (v) => ['charged', 'held_for_review', 'debt', 'failed', 'ended_empty'].includes(v.state), 90_000);
+    expect(done.state).toBe('debt');
+    const debts = await s.call('debts');
+    expect(debts.debts).toEqual([expect.objectContaining({ orderId: done.orderId, status: expect.stringMatching(/open|reminded/) })]);
+    expect(debts.totalFen).toBe(done.totalFen);
+    const blocked = await s.call('startVisit', { body: { cabinetId: 'SH-SEMI-01' } }).catch((e: unknown) => e);
+    expect((blocked as ShopperApiError).code).toBe('DEBT_OUTSTANDING');
+  });
+
+  it('low confidence is held for review and never charged meanwhile', async () => {
+    const s = await shopper();
+    await s.signPapay();
+    await until(() => s.call('papayContract'), (c) => c.contract === 'active', 'contract active');
+    smeared.add('SH-AUTO-02');
+    plans.set('SH-AUTO-02', [takes({ laneId: 'C3', count: 1 })]);
+    const visit = await s.call('startVisit', { body: { cabinetId: 'SH-AUTO-02' } });
+    const done = await s.waitVisit(visit.sessionId, (v) => ['charged', 'held_for_review', 'debt', 'failed', 'ended_empty'].includes(v.state), 90_000);
+    smeared.delete('SH-AUTO-02');
+    expect(done.state).toBe('held_for_review');
+    const order = await s.call('order', { params: { orderId: done.orderId! } });
+    expect(order.status).toBe('held_for_review');
+    expect(order.paidFen).toBe(0);
+    expect(await svc.models.Payment.countDocuments({ orderId: done.orderId })).toBe(0);
+  });
+});
+
+describe('semi-automatic', () => {
+  it('debt gate → unlock → visit → cart → pay; recognition matches the paid cart', async () => {
+    const s = await shopper();
+    const lane = laneOf('SH-SEMI-01', 'A2');
+    plans.set('SH-SEMI-01', [takes({ laneId: 'A2', count: 1 })]);
+    const visit = await s.call('startVisit', { body: { cabinetId: 'SH-SEMI-01' } });
+    expect(visit.flow).toBe('semi');
+    await s.waitVisit(visit.sessionId, (v) => v.state !== 'unlocking', 30_000);
+    const checkout = await s.call('checkout', { body: { cabinetId: 'SH-SEMI-01', sessionId: visit.sessionId, lines: [{ sku: lane.sku, qty: 1 }] } });
+    await s.requestPayment(checkout.requestPayment);
+    await s.waitOrder(checkout.orderId, (o) => o.status === 'paid');
+    const session = await until(() => svc.models.Session.findOne({ _id: visit.sessionId }).lean(), (d) => !!d?.finished, 'session finished', 90_000);
+    expect(session).toMatchObject({ status: 'paid', finished: true });
+    expect(session?.caseId).toBeUndefined();
+    expect(await svc.models.ReviewCase.countDocuments({ visitId: visit.visitId })).toBe(0);
+  });
+});
