@@ -133,3 +133,21 @@ export async function openReviewCase(models: Pick<Models, 'ReviewCase'>, c: NewR
     throw e;
   }
 }
+
+/** The debt of an order: one per order, keyed like the payment service's (`D-<orderId>`). */
+export const debtIdFor = (orderId: string): string => `D-${orderId}`;
+
+/**
+ * A pending order raised by an operator (a review's decision, or by hand): stored unpaid as the shopper's
+ * debt, which blocks the next visit until it is cleared (deduction or JSAPI, see payments). Idempotent.
+ */
+export async function raisePendingOrder(models: Pick<Models, 'Order' | 'Debt'>, o: Omit<NewOrder, 'status' | 'source'>, reason: string): Promise<{ orderId: string; totalFen: number; debtId: string }> {
+  const order = await createOrder(models, { ...o, source: 'review', status: 'debt' });
+  const debtId = debtIdFor(o.orderId);
+  try {
+    await models.Debt.create({ _id: debtId, debtId, shopperId: o.shopperId, orderId: o.orderId, amountFen: order.totalFen, reason, status: 'open' });
+  } catch (e) {
+    if (!isDuplicateKey(e)) throw e;
+  }
+  return { orderId: o.orderId, totalFen: order.totalFen, debtId };
+}

@@ -19,6 +19,9 @@ import { provisionCabinet } from './provisioning';
 import { ShopperService } from './shopper.service';
 import { Sessions } from './sessions';
 import { ShoppingService } from './shopping.service';
+import { OperatorService } from './operator.service';
+import { registerOperatorRoutes } from '../gateways/http/operator.routes';
+import { bootstrapAuthenticator } from '../gateways/http/operator-auth';
 import { startWechat, type WechatSide } from './wechat';
 import { registerShopperRoutes } from '../gateways/http/shopper.routes';
 import { registerPaymentNotifications } from '../payments/wechatpay/notifications';
@@ -190,6 +193,12 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         return p;
       },
     });
+    // Operator accounts with roles and sites join the bootstrap token here (anyOf) when the console has them.
+    const operatorAuth = bootstrapAuthenticator(adminToken);
+    const operators = new OperatorService({ models, fleet, payments: wechat?.payments.actors, clock, log: log.child({ part: 'operators' }) });
+    const resumedDecisions = await operators.resumeDecisions();
+    if (resumedDecisions) log.info({ cases: resumedDecisions }, 'interrupted review decisions carried out');
+    registerOperatorRoutes(http, { auth: operatorAuth, service: operators, clock });
     const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });
     gateway.attach(io);
     metrics.gaugeFrom('device_connections', 'Connected cabinets', () => gateway.connectedCount());

@@ -113,6 +113,10 @@ export const RefundResponse = z.object({ orderId: z.string(), outRefundNo: z.str
 
 export const RestockUnlockResponse = z.object({ visitId: z.string() });
 
+/** After restocking: the counts the restocker left in each lane (only the lanes named change). */
+export const SetStockRequest = z.object({ lanes: z.array(z.object({ laneId: z.string(), count: z.number().int().min(0).max(50) })).min(1).max(100), visitId: z.string().optional() });
+export const SetStockResponse = z.object({ cabinetId: CabinetId, lanes: z.array(z.object({ laneId: z.string(), sku: Sku, capacity: z.number().int(), count: z.number().int() })) });
+
 export const AuditEntry = z.object({
   at: z.number().int(),
   actorId: z.string(),
@@ -135,4 +139,5 @@ export const OPERATOR_ROUTES = {
   pendingOrder: { method: 'POST', path: '/pending-orders', body: PendingOrderRequest, response: PendingOrderResponse, permission: 'review.decide' },
   refund: { method: 'POST', path: '/orders/:orderId/refunds', body: RefundRequest, response: RefundResponse, permission: 'orders.refund' },
   restockUnlock: { method: 'POST', path: '/cabinets/:cabinetId/restock-unlock', response: RestockUnlockResponse, permission: 'cabinet.restock' },
+  setStock: { method: 'POST', path: '/cabinets/:cabinetId/stock', body: SetStockRequest, response: SetStockResponse, permission: 'cabinet.restock' },
 } as const;

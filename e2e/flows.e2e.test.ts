@@ -180,6 +180,24 @@ describe('fully automatic', () => {
     expect(order.status).toBe('held_for_review');
     expect(order.paidFen).toBe(0);
     expect(await svc.models.Payment.countDocuments({ orderId: done.orderId })).toBe(0);
+
+    // The operator sees the case with its evidence, corrects it to what left the cabinet, and it is charged.
+    const caseId = `R${visit.visitId}`;
+    const listed = await admin('GET', '/reviews?status=open');
+    expect((listed.body.cases as Array<{ caseId: string }>).map((c) => c.caseId)).toContain(caseId);
+    const detail = await admin('GET', `/reviews/${caseId}`);
+    expect(detail.body).toMatchObject({ caseId, flow: 'auto', orderId: done.orderId, reason: expect.stringMatching(/low_confidence|unreadable/) });
+    const lane = laneOf('SH-AUTO-02', 'C3');
+    const decided = await admin('POST', `/reviews/${caseId}/decision`, { decision: 'adjust', lines: [{ sku: lane.sku, qty: 1 }], note: 'one can of C3 on the before/after frames' });
+    expect(decided.status).toBe(200);
+    expect(decided.body.outcome).toMatch(/charging|charged/);
+    const charged = await s.waitOrder(done.orderId!, (o) => o.status === 'paid');
+    expect(charged).toMatchObject({ status: 'paid', source: 'review', lines: [expect.objectContaining({ sku: lane.sku, qty: 1 })] });
+    expect(charged.evidence?.reviewed).toBe(true);
+    // A second decision is refused; the audit log holds the first with before/after values.
+    expect((await admin('POST', `/reviews/${caseId}/decision`, { decision: 'waive' })).status).toBe(409);
+    const audit = await svc.models.Audit.find({ objectType: 'review_case', objectId: caseId }).lean();
+    expect(audit).toEqual([expect.objectContaining({ action: 'review.adjust', actorRole: 'admin', before: expect.objectContaining({ status: 'open' }), after: expect.objectContaining({ decision: 'adjust' }) })]);
   });
 });
 
@@ -198,5 +216,69 @@ describe('semi-automatic', () => {
     expect(session).toMatchObject({ status: 'paid', finished: true });
     expect(session?.caseId).toBeUndefined();
     expect(await svc.models.ReviewCase.countDocuments({ visitId: visit.visitId })).toBe(0);
+  });
+
+  it('discrepancy → review → pending order → debt → blocked next visit → cleared', async () => {
+    const s = await shopper();
+    const paidLane = laneOf('SH-SEMI-01', 'A3');
+    const extraLane = laneOf('SH-SEMI-01', 'C1');
+    plans.set('SH-SEMI-01', [takes({ laneId: 'A3', count: 1 }, { laneId: 'C1', count: 1 })]);
+    const visit = await s.call('startVisit', { body: { cabinetId: 'SH-SEMI-01' } });
+    await s.waitVisit(visit.sessionId, (v) => v.state !== 'unlocking', 30_000);
+    // The shopper pays for one item but took two.
+    const checkout = await s.call('checkout', { body: { cabinetId: 'SH-SEMI-01', sessionId: visit.sessionId, lines: [{ sku: paidLane.sku, qty: 1 }] } });
+    await s.requestPayment(checkout.requestPayment);
+    await s.waitOrder(checkout.orderId, (o) => o.status === 'paid');
+    const caseId = `R${visit.visitId}`;
+    const opened = await until(() => admin('GET', `/reviews/${caseId}`), (r) => r.status === 200, 'review case', 90_000);
+    expect(opened.body).toMatchObject({ reason: 'discrepancy', flow: 'semi', paidLines: [{ sku: paidLane.sku, qty: 1 }] });
+    expect(opened.body.recognised).toEqual(expect.arrayContaining([expect.objectContaining({ sku: extraLane.sku, qty: 1 })]));
+    const frames = opened.body.frames as Array<{ camera: string; seq: number; phase: string }>;
+    expect(frames.some((f) => f.phase === 'before') && frames.some((f) => f.phase === 'after')).toBe(true);
+    const img = await fetch(`${svc.url}/admin/api/v1/frames/${visit.visitId}/${frames[0]!.camera}/${frames[0]!.seq}`, { headers: { authorization: `Bearer ${svc.adminToken}` } });
+    expect(img.headers.get('content-type')).toBe('image/jpeg');
+    expect((await img.arrayBuffer()).byteLength).toBeGreaterThan(100);
+
+    const decided = await admin('POST', `/reviews/${caseId}/decision`, { decision: 'confirm' });
+    expect(decided.body).toMatchObject({ outcome: 'debt' });
+    const pendingId = decided.body.orderId as string;
+    const debts = await s.call('debts');
+    expect(debts.debts).toEqual([expect.objectContaining({ orderId: pendingId, amountFen: expect.any(Number), status: 'open' })]);
+    const pending = await s.call('order', { params: { orderId: pendingId } });
+    expect(pending).toMatchObject({ status: 'debt', source: 'review', lines: [expect.objectContaining({ sku: extraLane.sku, qty: 1 })] });
+    expect(debts.totalFen).toBe(pending.totalFen);
+
+    const blocked = await s.call('startVisit', { body: { cabinetId: 'SH-SEMI-01' } }).catch((e: unknown) => e);
+    expect((blocked as ShopperApiError).code).toBe('DEBT_OUTSTANDING');
+    const pay = await s.call('payDebts', { body: { via: 'jsapi' } });
+    expect(pay.result).toBe('pay');
+    if (pay.result !== 'pay') return;
+    await s.requestPayment(pay.requestPayment);
+    await until(() => s.call('debts'), (d) => d.totalFen === 0, 'debt cleared');
+    expect((await s.call('debts')).debts[0]!.status).toBe('paid');
+    plans.set('SH-SEMI-01', [{ shows: false }]);
+    const next = await s.call('startVisit', { body: { cabinetId: 'SH-SEMI-01' } });
+    expect(next.state).toBe('unlocking');
+    await s.waitVisit(next.sessionId, (v) => v.state === 'relocked', 60_000);
+  });
+
+  it('pay-and-sign in a semi-automatic visit, then a fully automatic cabinet without signing again', async () => {
+    const s = await shopper();
+    const lane = laneOf('SH-SEMI-01', 'B2');
+    plans.set('SH-SEMI-01', [takes({ laneId: 'B2', count: 1 })]);
+    const visit = await s.call('startVisit', { body: { cabinetId: 'SH-SEMI-01' } });
+    await s.waitVisit(visit.sessionId, (v) => v.state !== 'unlocking', 30_000);
+    const checkout = await s.call('checkout', { body: { cabinetId: 'SH-SEMI-01', sessionId: visit.sessionId, lines: [{ sku: lane.sku, qty: 1 }], signContract: true } });
+    expect(checkout.payAndSign).toBe(true);
+    await s.requestPayment(checkout.requestPayment);
+    await s.waitOrder(checkout.orderId, (o) => o.status === 'paid');
+    await until(() => s.call('papayContract'), (c) => c.contract === 'active', 'contract signed by paying');
+
+    const autoLane = laneOf('SH-AUTO-01', 'D1');
+    plans.set('SH-AUTO-01', [takes({ laneId: 'D1', count: 1 })]);
+    const auto = await s.call('startVisit', { body: { cabinetId: 'SH-AUTO-01' } });
+    const done = await s.waitVisit(auto.sessionId, (v) => ['charged', 'held_for_review', 'debt', 'failed', 'ended_empty'].includes(v.state), 90_000);
+    expect(done.state).toBe('charged');
+    expect((await s.call('order', { params: { orderId: done.orderId! } })).lines).toEqual([expect.objectContaining({ sku: autoLane.sku, qty: 1 })]);
   });
 });

@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import type { Fleet } from '../actors/fleet/fleet';
+import type { Line } from '../actors/session/session.protocol';
+import type { Clock } from '../common/clock';
+import { AppError } from '../common/errors';
+import type { Logger } from '../common/log';
+import { can, inScope, type DecideRequest, type DecideResponse, type PendingOrderResponse, type Principal, type RefundResponse, type ReviewCase, type SetStockResponse } from '../contracts/admin-api';
+import type { PaymentActors } from '../payments/payment/payment.actor';
+import type { ChargeReply } from '../payments/payment/payment.protocol';
+import { compareAndSet } from '../store/cas';
+import type { Models } from '../store/models';
+import type { ReviewCaseDoc } from '../store/models/oversight';
+import { debtIdFor, linesBeyond, moveStock, priceLines, raisePendingOrder } from './commerce';
+
+export interface OperatorDeps {
+  models: Models;
+  fleet: Fleet;
+  /** Undefined with WeChat off: charging and refunding answer UNAVAILABLE. */
+  payments: Pick<PaymentActors, 'charge' | 'refund'> | undefined;
+  clock: Clock;
+  log: Logger;
+}
+
+type Decision = z.infer<typeof DecideRequest>;
+
+function forbidden(p: Principal, what: string): AppError {
+  return new AppError('FORBIDDEN', `role ${p.role} may not ${what}`);
+}
+
+/** Scope check that does not reveal whether an object of another site exists: out of scope reads as not found. */
+function inSite(p: Principal, siteId: string, what: string): void {
+  if (!inScope(p, siteId)) throw new AppError('NOT_FOUND', `no ${what}`);
+}
+
+function chargeOutcome(r: ChargeReply): string {
+  switch (r.type) {
+    case 'DeductionAccepted':
+    case 'PaymentPending':
+      return 'charging';
+    case 'OrderPaid':
+      return 'charged';
+    case 'DebtRecorded':
+      return 'debt';
+    case 'ChargeRefused':
+      return `charge_refused: ${r.reason}`;
+    case 'PaymentErrored':
+      return `charge_failed: ${r.code}`;
+  }
+}
+
+/**
+ * The operator console's actions: review cases (list, evidence, decide), pending orders, refunds, restock
+ * unlocks and stock counts. Every call is checked against the principal's role and sites (an object of
+ * another site reads as not found), and every change goes to the append-only audit log with its
+ * before and after values.
+ */
+export class OperatorService {
+  constructor(private readonly d: OperatorDeps) {}
+
+  private async audit(p: Principal, action: string, objectType: string, objectId: string, siteId: string | undefined, before: unknown, after: unknown): Promise<void> {
+    await this.d.models.Audit.create({ at: new Date(this.d.clock.now()), actorId: p.id, actorRole: p.role, action, objectType, objectId, ...(siteId ? { siteId } : {}), before: before ?? null, after: after ?? null });
+  }
+
+  private toWire(c: ReviewCaseDoc & { createdAt?: Date }, frames: ReviewCase['frames']): ReviewCase {
+    return {
+      caseId: c.caseId,
+      visitId: c.visitId,
+      cabinetId: c.cabinetId,
+      siteId: c.siteId,
+      flow: c.flow,
+      reason: c.reason,
+      status: c.status,
+      recognised: (c.recognised ?? []).map((r) => ({ sku: r.sku, qty: r.qty, confidence: r.confidence })),
+      proposedLines: (c.proposedLines ?? []).map((l) => ({ sku: l.sku, qty: l.qty })),
+      deadlineAt: c.deadlineAt.getTime(),
+      createdAt: c.createdAt?.getTime() ?? 0,
+      frames,
+      ...(c.orderId ? { orderId: c.orderId } : {}),
+      // Shoppers are shown by a short reference, never by phone number.
+      ...(c.shopperId ? { shopperId: `${c.shopperId.slice(0, 5)}…${c.shopperId.slice(-4)}` } : {}),
+      ...(c.paidLines ? { paidLines: c.paidLines.map((l) => ({ sku: l.sku, qty: l.qty })) } : {}),
+      ...(c.decision ? { decision: c.decision } : {}),
+      ...(c.decidedBy ? { decidedBy: c.decidedBy } : {}),
+      ...(c.decidedAt ? { decidedAt: c.decidedAt.getTime() } : {}),
+      ...(c.outcome ? { outcome: c.outcome } : {}),
+      ...(c.evidence !== undefined && c.evidence !== null ? { evidence: c.evidence } : {}),
+    };
+  }
+
+  // ---- review cases -------------------------------------------------------------------------------------
+
+  async listCases(p: Principal, q: { status?: 'open' | 'decided'; siteId?: string }): Promise<{ cases: ReviewCase[] }> {
+    if (!can(p, 'review.view')) throw forbidden(p, 'view review cases');
+    if (q.siteId && !inScope(p, q.siteId)) throw forbidden(p, `view site ${q.siteId}`);
+    const filter: Record<string, unknown> = { status: q.status ?? 'open' };
+    if (q.siteId) filter.siteId = q.siteId;
+    else if (p.sites !== '*') filter.siteId = { $in: p.sites };
+    const rows = await this.d.models.ReviewCase.find(filter, { evidence: 0 }).sort({ deadlineAt: 1 }).limit(200).lean();
+    // Frames are listed per case in GET /reviews/:caseId (one scan per visit on FerretDB).
+    return { cases: rows.map((c) => this.toWire({ ...c, evidence: undefined }, [])) };
+  }
+
+  private async loadCase(p: Principal, caseId: string): Promise<ReviewCaseDoc & { createdAt?: Date }> {
+    const c = await this.d.models.ReviewCase.findOne({ _id: caseId }).lean();
+    if (!c) throw new AppError('NOT_FOUND', `no review case ${caseId}`);
+    inSite(p, c.siteId, `review case ${caseId}`);
+    return c;
+  }
+
+  async getCase(p: Principal, caseId: string): Promise<ReviewCase> {
+    if (!can(p, 'review.view')) throw forbidden(p, 'view review cases');
+    const c = await this.loadCase(p, caseId);
+    const frames = c.visitId ? await this.d.models.Frame.find({ visitId: c.visitId, phase: { $in: ['before', 'after'] } }, { camera: 1, seq: 1, phase: 1 }).sort({ camera: 1, seq: 1 }).lean() : [];
+    return this.toWire(c, frames.map((f) => ({ camera: f.camera, seq: f.seq, phase: f.phase as 'before' | 'after' })));
+  }
+
+  async frame(p: Principal, visitId: string, camera: string, seq: number): Promise<Buffer> {
+    if (!can(p, 'review.view')) throw forbidden(p, 'view evidence');
+    const visit = await this.d.models.Visit.findOne({ visitId }, { siteId: 1 }).lean();
+    if (!visit) throw new AppError('NOT_FOUND', `no visit ${visitId}`);
+    inSite(p, visit.siteId, `visit ${visitId}`);
+    const f = await this.d.models.Frame.findOne({ visitId, camera, seq }, { jpeg: 1 }).lean();
+    if (!f) throw new AppError('NOT_FOUND', `no frame ${camera}/${seq} for ${visitId}`);
+    return Buffer.isBuffer(f.jpeg) ? f.jpeg : Buffer.from((f.jpeg as unknown as { buffer: ArrayBuffer }).buffer);
+  }
+
+  /**
+   * Decides a case. The decision is claimed first (compare-and-set open → decided, so two operators can't
+   * both bill it), then carried out idempotently (deterministic order ids); `resumeDecisions` finishes any
+   * decision a crash interrupted.
+   */
+  async decide(p: Principal, caseId: string, req: Decision): Promise<z.infer<typeof DecideResponse>> {
+    if (!can(p, 'review.decide')) throw forbidden(p, 'decide review cases');
+    const c = await this.loadCase(p, caseId);
+    if (!can(p, 'review.decide', c.siteId)) throw forbidden(p, `decide at site ${c.siteId}`);
+    if (c.status !== 'open') throw new AppError('CONFLICT', `case ${caseId} was already decided (${c.decision} by ${c.decidedBy})`, { decision: c.decision, outcome: c.outcome });
+    const lines = req.decision === 'adjust' ? req.lines : req.decision === 'confirm' ? c.proposedLines : [];
+    if (req.decision === 'adjust') await priceLines(this.d.models, lines); // unknown SKUs are refused before anything changes
+    const set = { status: 'decided', decision: req.decision, decidedBy: p.id, decidedAt: new Date(this.d.clock.now()), proposedLines: lines, ...(req.note ? { note: req.note } : {}) };
+    if (!(await compareAndSet(this.d.models.ReviewCase, { _id: caseId, status: 'open' }, set))) throw new AppError('CONFLICT', `case ${caseId} was decided meanwhile`);
+    const decided = { ...c, ...set, status: 'decided' as const };
+    const result = await this.carryOut(decided);
+    await compareAndSet(this.d.models.ReviewCase, { _id: caseId, status: 'decided' }, { outcome: result.outcome });
+    await this.audit(p, `review.${req.decision}`, 'review_case', caseId, c.siteId, { status: c.status, proposedLines: c.proposedLines }, { status: 'decided', decision: req.decision, lines, outcome: result.outcome, ...(result.orderId ? { orderId: result.orderId } : {}) });
+    this.d.log.info({ caseId, decision: req.decision, outcome: result.outcome, by: p.id }, 'review case decided');
+    return { case: this.toWire({ ...decided, outcome: result.outcome }, []), outcome: result.outcome, ...(result.orderId ? { orderId: result.orderId } : {}) };
+  }
+
+  /** Decisions claimed but never carried out (the process stopped in between): carried out now. */
+  async resumeDecisions(): Promise<number> {
+    const rows = await this.d.models.ReviewCase.find({ status: 'decided', outcome: { $exists: false } }).lean();
+    for (const c of rows) {
+      const r = await this.carryOut(c);
+      await compareAndSet(this.d.models.ReviewCase, { _id: c.caseId, status: 'decided' }, { outcome: r.outcome });
+    }
+    return rows.length;
+  }
+
+  private async carryOut(c: ReviewCaseDoc): Promise<{ outcome: string; orderId?: string }> {
+    const lines: Line[] = c.decision === 'waive' ? [] : c.proposedLines.map((l) => ({ sku: l.sku, qty: l.qty }));
+    if (c.reason === 'appeal') return this.carryOutAppeal(c, lines);
+    if (c.flow === 'auto' && c.orderId) return this.billHeldOrder(c, c.orderId, lines);
+    // Semi-automatic: what left beyond the paid cart becomes a pending order, i.e. the shopper's debt.
+    const extra = linesBeyond(lines, c.paidLines ?? []);
+    if (!extra.length || !c.shopperId) return { outcome: 'nothing_due' };
+    const priced = await priceLines(this.d.models, extra);
+    const r = await raisePendingOrder(this.d.models, { orderId: `Q${c.visitId}`, shopperId: c.shopperId, cabinetId: c.cabinetId, siteId: c.siteId, visitId: c.visitId, flow: c.flow, lines: priced.lines, totalFen: priced.totalFen }, `review ${c.caseId}`);
+    return { outcome: 'debt', orderId: r.orderId };
+  }
+
+  /** Fully automatic, held: bill the decided lines by deduction (or waive the order). */
+  private async billHeldOrder(c: ReviewCaseDoc, orderId: string, lines: Line[]): Promise<{ outcome: string; orderId: string }> {
+    const order = await this.d.models.Order.findOne({ orderId }).lean();
+    if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`);
+    if (!lines.length) {
+      if (order.status === 'held_for_review') await compareAndSet(this.d.models.Order, { _id: order._id, status: 'held_for_review' }, { status: 'waived', lines: [], totalFen: 0 });
+      return { outcome: 'waived', orderId };
+    }
+    const priced = await priceLines(this.d.models, lines);
+    if (order.status === 'held_for_review') await compareAndSet(this.d.models.Order, { _id: order._id, status: 'held_for_review' }, { status: 'draft', source: 'review', lines: priced.lines, totalFen: priced.totalFen });
+    await moveStock(this.d.models, c.cabinetId, `review:${c.caseId}`, { take: lines });
+    if (!this.d.payments) return { outcome: 'charge_pending: payments are off', orderId };
+    const r = await this.d.payments.charge(order.shopperId, { orderId, amountFen: priced.totalFen, description: '无人柜商品（人工复核）', requestId: `review-${c.caseId}` });
+    return { outcome: chargeOutcome(r), orderId };
+  }
+
+  /** An appeal: confirm keeps the order; adjust refunds what was paid beyond the new lines; waive refunds it all or waives the debt. */
+  private async carryOutAppeal(c: ReviewCaseDoc, lines: Line[]): Promise<{ outcome: string; orderId?: string }> {
+    if (c.decision === 'confirm' || !c.orderId) return { outcome: 'upheld', ...(c.orderId ? { orderId: c.orderId } : {}) };
+    const order = await this.d.models.Order.findOne({ orderId: c.orderId }).lean();
+    if (!order) throw new AppError('NOT_FOUND', `no order ${c.orderId}`);
+    const due = lines.length ? (await priceLines(this.d.models, lines)).totalFen : 0;
+    if (order.status === 'debt') {
+      if (due > 0) return { outcome: 'upheld: adjust a debt by waiving it and raising a pending order', orderId: order.orderId };
+      const debtId = debtIdFor(order.orderId);
+      const debt = await this.d.models.Debt.findOne({ _id: debtId }).lean();
+      if (debt && (debt.status === 'open' || debt.status === 'reminded')) await compareAndSet(this.d.models.Debt, { _id: debtId, status: debt.status }, { status: 'waived', settledAt: new Date(this.d.clock.now()) });
+      await compareAndSet(this.d.models.Order, { _id: order._id, status: 'debt' }, { status: 'waived' });
+      return { outcome: 'debt_waived', orderId: order.orderId };
+    }
+    const refundable = order.paidFen - order.refundedFen - due;
+    if (refundable <= 0) return { outcome: 'upheld', orderId: order.orderId };
+    if (!this.d.payments) return { outcome: 'refund_pending: payments are off', orderId: order.orderId };
+    const r = await this.d.payments.refund(order.shopperId, { orderId: order.orderId, amountFen: refundable, reason: `申诉处理 ${c.caseId}`, requestedBy: c.decidedBy ?? 'review', refundKey: `appeal-${c.caseId}` });
+    return { outcome: r.type === 'RefundRequested' ? `refunded ${refundable}` : `refund_refused: ${r.type === 'RefundRefused' ? r.reason : r.code}`, orderId: order.orderId };
+  }
+
+  // ---- pending orders, refunds ----------------------------------------------------------------------------
+
+  async raisePendingOrder(p: Principal, req: { visitId: string; lines: Line[]; reason: string }): Promise<z.infer<typeof PendingOrderResponse>> {
+    if (!can(p, 'review.decide')) throw forbidden(p, 'raise pending orders');
+    const visit = await this.d.models.Visit.findOne({ visitId: req.visitId }).lean();
+    if (!visit) throw new AppError('NOT_FOUND', `no visit ${req.visitId}`);
+    inSite(p, visit.siteId, `visit ${req.visitId}`);
+    if (!visit.shopperId) throw new AppError('BAD_REQUEST', 'a restock visit has no shopper to bill');
+    const cab = await this.d.models.Cabinet.findOne({ cabinetId: visit.cabinetId }, { kind: 1 }).lean();
+    const priced = await priceLines(this.d.models, req.lines);
+    const orderId = `Q${visit.visitId}`;
+    const r = await raisePendingOrder(this.d.models, { orderId, shopperId: visit.shopperId, cabinetId: visit.cabinetId, siteId: visit.siteId, visitId: visit.visitId, flow: cab?.kind ?? 'semi', lines: priced.lines, totalFen: priced.totalFen }, req.reason);
+    await this.audit(p, 'order.raise_pending', 'order', orderId, visit.siteId, null, { lines: priced.lines, totalFen: r.totalFen, debtId: r.debtId, reason: req.reason });
+    return { orderId, totalFen: r.totalFen, debtId: r.debtId, outcome: 'debt' };
+  }
+
+  async refund(p: Principal, orderId: string, req: { amountFen: number; reason: string; refundKey: string }): Promise<z.infer<typeof RefundResponse>> {
+    if (!can(p, 'orders.refund')) throw forbidden(p, 'refund orders');
+    const order = await this.d.models.Order.findOne({ orderId }).lean();
+    if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`);
+    inSite(p, order.siteId, `order ${orderId}`);
+    if (!this.d.payments) throw new AppError('UNAVAILABLE', 'payments are not configured (WECHAT_MODE=off)');
+    const r = await this.d.payments.refund(order.shopperId, { orderId, amountFen: req.amountFen, reason: req.reason, requestedBy: p.id, refundKey: req.refundKey });
+    if (r.type === 'PaymentErrored') throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `refund failed: ${r.code}`);
+    const out = r.type === 'RefundRequested' ? { orderId, outRefundNo: r.outRefundNo, amountFen: r.amountFen, outcome: 'requested' as const } : { orderId, amountFen: req.amountFen, outcome: 'refused' as const, reason: r.reason };
+    await this.audit(p, 'order.refund', 'order', orderId, order.siteId, { status: order.status, paidFen: order.paidFen, refundedFen: order.refundedFen }, out);
+    return out;
+  }
+
+  // ---- restocking ---------------------------------------------------------------------------------------
+
+  private async cabinetSite(p: Principal, cabinetId: string): Promise<string> {
+    const siteId = this.d.fleet.view(cabinetId)?.siteId ?? (await this.d.models.Cabinet.findOne({ cabinetId }, { siteId: 1 }).lean())?.siteId;
+    if (!siteId) throw new AppError('NOT_FOUND', `no cabinet ${cabinetId}`);
+    inSite(p, siteId, `cabinet ${cabinetId}`);
+    return siteId;
+  }
+
+  /** Unlocks for restocking: never billed; shoppers are refused while the restock visit holds the door. */
+  async restockUnlock(p: Principal, cabinetId: string): Promise<{ visitId: string }> {
+    if (!can(p, 'cabinet.restock')) throw forbidden(p, 'unlock cabinets for restocking');
+    const siteId = await this.cabinetSite(p, cabinetId);
+    const r = await this.d.fleet.requestUnlock(cabinetId, { purpose: 'restock', operatorId: p.id });
+    await this.audit(p, 'cabinet.restock_unlock', 'cabinet', cabinetId, siteId, null, r.ok ? { visitId: r.visitId } : { refused: r.reason });
+    if (!r.ok) throw new AppError(r.reason === 'UNKNOWN_CABINET' ? 'NOT_FOUND' : 'CABINET_UNAVAILABLE', `unlock refused: ${r.reason}`, { reason: r.reason });
+    return { visitId: r.visitId };
+  }
+
+  async setStock(p: Principal, cabinetId: string, req: { lanes: Array<{ laneId: string; count: number }>; visitId?: string }): Promise<z.infer<typeof SetStockResponse>> {
+    if (!can(p, 'cabinet.restock')) throw forbidden(p, 'set stock');
+    const siteId = await this.cabinetSite(p, cabinetId);
+    const before = await this.d.models.Cabinet.findOne({ cabinetId }, { lanes: 1 }).lean();
+    await moveStock(this.d.models, cabinetId, `restock:${req.visitId ?? randomBytes(6).toString('hex')}`, { set: req.lanes });
+    const after = await this.d.models.Cabinet.findOne({ cabinetId }, { lanes: 1 }).lean();
+    const lanes = (after?.lanes ?? []).map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.count }));
+    const changed = new Set(req.lanes.map((l) => l.laneId));
+    await this.audit(p, 'cabinet.set_stock', 'cabinet', cabinetId, siteId, (before?.lanes ?? []).filter((l) => changed.has(l.laneId)).map((l) => ({ laneId: l.laneId, count: l.count })), lanes.filter((l) => changed.has(l.laneId)).map((l) => ({ laneId: l.laneId, count: l.count })));
+    return { cabinetId, lanes };
+  }
+}

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Clock } from '../../common/clock';
+import { ADMIN_PREFIX, DecideRequest, OPERATOR_ROUTES, PendingOrderRequest, RefundRequest, SetStockRequest } from '../../contracts/admin-api';
+import { CabinetId } from '../../contracts/domain';
+import type { OperatorService } from '../../app/operator.service';
+import { authenticateOperators, principalOf, type OperatorAuthenticator } from './operator-auth';
+
+export interface OperatorRouteDeps {
+  auth: OperatorAuthenticator;
+  service: OperatorService;
+  clock: Clock;
+}
+
+const Id = z.string().min(1).max(80);
+const CaseParams = z.object({ caseId: Id });
+const OrderParams = z.object({ orderId: Id });
+const CabinetParams = z.object({ cabinetId: CabinetId });
+const FrameParams = z.object({ visitId: Id, camera: z.string().min(1).max(16), seq: z.coerce.number().int().min(0) });
+
+/** Operator actions (contracts/admin-api OPERATOR_ROUTES); role and site are checked by the service on every call. */
+export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRouteDeps): void {
+  const R = OPERATOR_ROUTES;
+  const svc = deps.service;
+  app.register(
+    async (api) => {
+      authenticateOperators(api, deps.auth, () => deps.clock.now());
+      api.get(R.reviewCases.path, async (req) => svc.listCases(principalOf(req), R.reviewCases.query.parse(req.query)));
+      api.get(R.reviewCase.path, async (req) => svc.getCase(principalOf(req), CaseParams.parse(req.params).caseId));
+      api.post(R.decide.path, async (req) => svc.decide(principalOf(req), CaseParams.parse(req.params).caseId, DecideRequest.parse(req.body)));
+      api.get(R.frame.path, async (req, reply) => {
+        const f = FrameParams.parse(req.params);
+        const jpeg = await svc.frame(principalOf(req), f.visitId, f.camera, f.seq);
+        return reply.header('content-type', 'image/jpeg').header('cache-control', 'private, max-age=3600').send(jpeg);
+      });
+      api.post(R.pendingOrder.path, async (req, reply) => reply.status(201).send(await svc.raisePendingOrder(principalOf(req), PendingOrderRequest.parse(req.body))));
+      api.post(R.refund.path, async (req) => svc.refund(principalOf(req), OrderParams.parse(req.params).orderId, RefundRequest.parse(req.body)));
+      api.post(R.restockUnlock.path, async (req) => svc.restockUnlock(principalOf(req), CabinetParams.parse(req.params).cabinetId));
+      api.post(R.setStock.path, async (req) => {
+        const body = SetStockRequest.parse(req.body);
+        return svc.setStock(principalOf(req), CabinetParams.parse(req.params).cabinetId, { lanes: body.lanes, ...(body.visitId ? { visitId: body.visitId } : {}) });
+      });
+    },
+    { prefix: ADMIN_PREFIX },
+  );
+}
