@@ -31,6 +31,11 @@ export const envSchema = z.object({
   /** 32-byte key (64 hex chars) that encrypts device secrets at rest; generated into DATA_DIR when unset. */
   SECRETS_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
   SEED_DEMO: bool.default(true),
+  /**
+   * With the demo data and the WeChat sandbox, `npm start` also runs the demo cabinets in the simulator
+   * (rendered shelf frames) so every flow can be driven from the command line (`npm run shopper`).
+   */
+  DEMO_SIMULATOR: bool.default(true),
   /** Bearer token for the admin API (provisioning, fleet); generated into DATA_DIR/admin.token when unset. */
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   /** Recognition workers (one onnxruntime session each); 0 disables recognition. Default: one per core. */
@@ -54,6 +59,8 @@ export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly http: { readonly host: string; readonly port: number };
   readonly log: { readonly level: z.infer<typeof envSchema>['LOG_LEVEL'] };
+  /** Run the demo cabinets in the simulator beside the service (npm start's demo). */
+  readonly demoSimulator: boolean;
   readonly db: {
     readonly uri: string | undefined;
     readonly name: string;
@@ -112,6 +119,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: e.DATA_DIR,
     secretsKey: e.SECRETS_KEY,
     seedDemo: e.SEED_DEMO,
+    demoSimulator: e.SEED_DEMO && e.DEMO_SIMULATOR && e.WECHAT_MODE === 'sandbox',
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     adminToken: e.ADMIN_TOKEN,
     devices: { maxFrameBytes: e.MAX_FRAME_BYTES },

@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from '../common/log';
+import { resolve } from 'node:path';
 import { startService, type Service } from './service';
+import { DEMO_HELP, startDemoSimulator } from './demo';
 
 /** `npm start`: validate configuration, start the service, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -37,9 +39,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  run.starting = startService(config, { log });
+  run.starting = startService(config, { log }).then((service) => {
+    const emulator = service.wechat?.emulator;
+    if (config.demoSimulator && emulator) {
+      const sim = startDemoSimulator({ url: service.url, wechatUrl: emulator.baseUrl, dataDir: resolve(config.dataDir), log: log.child({ part: 'demo' }) });
+      const stop = service.stop.bind(service);
+      return Object.assign(service, {
+        async stop(reason?: string) {
+          await sim.stop();
+          await stop(reason);
+        },
+      });
+    }
+    return service;
+  });
   const service = await run.starting;
   process.stdout.write(`\nCabinet fleet service is up at ${service.url}  (health: ${service.url}/readyz, metrics: ${service.url}/metrics)\n\n`);
+  if (config.demoSimulator && service.wechat?.emulator) process.stdout.write(DEMO_HELP(service.url) + '\n');
 }
 
 main().catch((e: unknown) => {

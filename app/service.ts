@@ -22,6 +22,7 @@ import { ShoppingService } from './shopping.service';
 import { OperatorService } from './operator.service';
 import { registerOperatorRoutes } from '../gateways/http/operator.routes';
 import { bootstrapAuthenticator } from '../gateways/http/operator-auth';
+import { registerOpenApi } from '../gateways/http/openapi';
 import { startWechat, type WechatSide } from './wechat';
 import { registerShopperRoutes } from '../gateways/http/shopper.routes';
 import { registerPaymentNotifications } from '../payments/wechatpay/notifications';
@@ -199,6 +200,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const resumedDecisions = await operators.resumeDecisions();
     if (resumedDecisions) log.info({ cases: resumedDecisions }, 'interrupted review decisions carried out');
     registerOperatorRoutes(http, { auth: operatorAuth, service: operators, clock });
+    registerOpenApi(http);
     const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });
     gateway.attach(io);
     metrics.gaugeFrom('device_connections', 'Connected cabinets', () => gateway.connectedCount());

@@ -136,7 +136,7 @@ export const OPERATOR_ROUTES = {
   reviewCase: { method: 'GET', path: '/reviews/:caseId', response: ReviewCase, permission: 'review.view' },
   decide: { method: 'POST', path: '/reviews/:caseId/decision', body: DecideRequest, response: DecideResponse, permission: 'review.decide' },
   frame: { method: 'GET', path: '/frames/:visitId/:camera/:seq', permission: 'review.view' },
-  pendingOrder: { method: 'POST', path: '/pending-orders', body: PendingOrderRequest, response: PendingOrderResponse, permission: 'review.decide' },
+  pendingOrder: { method: 'POST', path: '/pending-orders', body: PendingOrderRequest, response: PendingOrderResponse, permission: 'review.decide', status: 201 },
   refund: { method: 'POST', path: '/orders/:orderId/refunds', body: RefundRequest, response: RefundResponse, permission: 'orders.refund' },
   restockUnlock: { method: 'POST', path: '/cabinets/:cabinetId/restock-unlock', response: RestockUnlockResponse, permission: 'cabinet.restock' },
   setStock: { method: 'POST', path: '/cabinets/:cabinetId/stock', body: SetStockRequest, response: SetStockResponse, permission: 'cabinet.restock' },

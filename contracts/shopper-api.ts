@@ -199,7 +199,7 @@ export const SHOPPER_ROUTES = {
   papayContract: { method: 'GET', path: '/papay/contract', response: PapayContractResponse, auth: true },
   cabinet: { method: 'GET', path: '/cabinets/:cabinetId', query: z.object({ flow: FlowKind.optional() }), response: CabinetResponse, auth: true },
   catalogue: { method: 'GET', path: '/cabinets/:cabinetId/catalogue', response: CatalogueResponse, auth: true },
-  startVisit: { method: 'POST', path: '/visits', body: StartVisitRequest, response: VisitResponse, auth: true },
+  startVisit: { method: 'POST', path: '/visits', body: StartVisitRequest, response: VisitResponse, auth: true, status: 201 },
   visit: { method: 'GET', path: '/visits/:sessionId', response: VisitResponse, auth: true },
   checkout: { method: 'POST', path: '/checkout', body: CheckoutRequest, response: CheckoutResponse, auth: true },
   orders: { method: 'GET', path: '/orders', response: OrdersResponse, auth: true },

@@ -14,9 +14,9 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `app/main.ts` as a real process with the given environment (plus the inherited one). */
+/** Runs `app/main.ts` as a real process with the given environment (plus the inherited one; the demo simulator off unless asked for). */
 export function runService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, NODE_ARGS, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, NODE_ARGS, { cwd: ROOT, env: { ...process.env, DEMO_SIMULATOR: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   let text = '';
   let resolveUrl!: (u: string) => void;

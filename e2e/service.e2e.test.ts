@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive, runService } from './harness';
@@ -13,7 +13,7 @@ describe('npm start (app/main.ts) as a real process', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('starts on the embedded database with demo data, is ready, and leaves nothing behind on SIGTERM', async () => {
-    const svc = runService({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info' });
+    const svc = runService({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', DEMO_SIMULATOR: 'true' });
     const url = await svc.url;
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
@@ -32,11 +32,21 @@ describe('npm start (app/main.ts) as a real process', () => {
     expect(login.status).toBe(200);
     expect(await login.json()).toMatchObject({ token: expect.any(String), shopper: { hasPhone: false } });
 
+    // The demo: the demo cabinets connect from the simulator beside the service.
+    const sim = svc.logs.find((l) => l.msg === 'demo simulator started') as { pid: number } | undefined;
+    expect(sim && processAlive(sim.pid)).toBe(true);
+    const adminToken = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
+    const online = async () => ((await (await fetch(`${url}/admin/fleet`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { counts: { online: number } }).counts.online;
+    for (let i = 0; i < 100 && (await online()) < 6; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await online()).toBeGreaterThanOrEqual(6);
+    expect(JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8'))).toEqual({ url, wechatUrl: emu!.baseUrl });
+
     svc.child.kill('SIGTERM');
     expect(await svc.exited).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
     expect(processAlive(ferretPid)).toBe(false);
     expect(processAlive(emu!.pid)).toBe(false);
+    expect(processAlive(sim!.pid)).toBe(false);
     expect(svc.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: no new work accepted', 'shut down']));
   });
 

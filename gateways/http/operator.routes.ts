@@ -33,7 +33,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
         const jpeg = await svc.frame(principalOf(req), f.visitId, f.camera, f.seq);
         return reply.header('content-type', 'image/jpeg').header('cache-control', 'private, max-age=3600').send(jpeg);
       });
-      api.post(R.pendingOrder.path, async (req, reply) => reply.status(201).send(await svc.raisePendingOrder(principalOf(req), PendingOrderRequest.parse(req.body))));
+      api.post(R.pendingOrder.path, async (req, reply) => reply.status(R.pendingOrder.status).send(await svc.raisePendingOrder(principalOf(req), PendingOrderRequest.parse(req.body))));
       api.post(R.refund.path, async (req) => svc.refund(principalOf(req), OrderParams.parse(req.params).orderId, RefundRequest.parse(req.body)));
       api.post(R.restockUnlock.path, async (req) => svc.restockUnlock(principalOf(req), CabinetParams.parse(req.params).cabinetId));
       api.post(R.setStock.path, async (req) => {

@@ -60,7 +60,7 @@ export function registerShopperRoutes(app: FastifyInstance, deps: ShopperRouteDe
       api.get(SHOPPER_ROUTES.catalogue.path, async (req) => deps.service.catalogue(CabinetParams.parse(req.params).cabinetId));
 
       const shop = deps.shopping;
-      api.post(SHOPPER_ROUTES.startVisit.path, async (req, reply) => reply.status(201).send(await shop.startVisit(shopperOf(req), StartVisitRequest.parse(req.body).cabinetId)));
+      api.post(SHOPPER_ROUTES.startVisit.path, async (req, reply) => reply.status(SHOPPER_ROUTES.startVisit.status).send(await shop.startVisit(shopperOf(req), StartVisitRequest.parse(req.body).cabinetId)));
       api.get(SHOPPER_ROUTES.visit.path, async (req) => shop.visit(shopperOf(req), SessionParams.parse(req.params).sessionId));
       api.post(SHOPPER_ROUTES.checkout.path, async (req) => {
         const body = CheckoutRequest.parse(req.body);

@@ -82,6 +82,8 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  // Started by npm start's demo (app/demo.ts): exit with the service.
+  if (process.send) process.on('disconnect', () => process.exit(0));
   const url = v.url.replace(/\/+$/, '');
   const dataDir = resolve(v['data-dir']);
   const count = parseCount(v.count, 'count', 0, 100_000);
