@@ -44,6 +44,8 @@ export interface ActorSystem {
   readonly name: string;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Whether actors with a persistence key are journalled (a system without a journal runs them in memory). */
+  readonly journalled: boolean;
   /** @internal */ readonly root: unknown;
   stop(): void;
 }
@@ -59,6 +61,7 @@ export function createActorSystem(opts: { name?: string; clock?: Clock; log?: Lo
     name,
     clock: opts.clock ?? systemClock,
     log: opts.log ?? silentLogger,
+    journalled: !!opts.journal,
     root,
     stop: () => nact.stop(root as never),
   };
@@ -228,7 +231,9 @@ export function spawnMachine<S, M, F>(parent: Parent, def: MachineDef<S, M, F>, 
     onCrash: onCrash(def.supervision ?? 'restart', def.id, sys.log, def.onFailure) as never,
     afterStop: () => timers.forEach((c) => c()),
   };
-  const n = def.persistenceKey
+  // nact's persistent actor without a persistence engine fails on every message (a crash loop): in a system
+  // without a journal the actor simply runs in memory.
+  const n = def.persistenceKey && sys.journalled
     ? nact.spawnPersistent(nactParent(parent) as never, f as never, def.persistenceKey, def.id, {
         ...props,
         ...(def.snapshotEvery ? { snapshotEvery: def.snapshotEvery } : {}),
