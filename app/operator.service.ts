@@ -136,7 +136,8 @@ export class OperatorService {
     if (!can(p, 'review.decide', c.siteId)) throw forbidden(p, `decide at site ${c.siteId}`);
     if (c.status !== 'open') throw new AppError('CONFLICT', `case ${caseId} was already decided (${c.decision} by ${c.decidedBy})`, { decision: c.decision, outcome: c.outcome });
     const lines = req.decision === 'adjust' ? req.lines : req.decision === 'confirm' ? c.proposedLines : [];
-    if (req.decision === 'adjust') await priceLines(this.d.models, lines); // unknown SKUs are refused before anything changes
+    // Unknown SKUs are refused before anything changes (never a decided case that cannot be billed).
+    if (lines.length) await priceLines(this.d.models, lines);
     const set = { status: 'decided', decision: req.decision, decidedBy: p.id, decidedAt: new Date(this.d.clock.now()), proposedLines: lines, ...(req.note ? { note: req.note } : {}) };
     if (!(await compareAndSet(this.d.models.ReviewCase, { _id: caseId, status: 'open' }, set))) throw new AppError('CONFLICT', `case ${caseId} was decided meanwhile`);
     const decided = { ...c, ...set, status: 'decided' as const };
