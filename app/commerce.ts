@@ -107,7 +107,7 @@ export function linesBeyond(billed: readonly Line[], paid: readonly Line[]): Lin
 
 export interface NewReviewCase {
   caseId: string;
-  visitId: string;
+  visitId?: string;
   orderId?: string;
   cabinetId: string;
   siteId: string;

@@ -65,7 +65,7 @@ export class OperatorService {
   private toWire(c: ReviewCaseDoc & { createdAt?: Date }, frames: ReviewCase['frames']): ReviewCase {
     return {
       caseId: c.caseId,
-      visitId: c.visitId,
+      ...(c.visitId ? { visitId: c.visitId } : {}),
       cabinetId: c.cabinetId,
       siteId: c.siteId,
       flow: c.flow,
@@ -166,7 +166,7 @@ export class OperatorService {
     const extra = linesBeyond(lines, c.paidLines ?? []);
     if (!extra.length || !c.shopperId) return { outcome: 'nothing_due' };
     const priced = await priceLines(this.d.models, extra);
-    const r = await raisePendingOrder(this.d.models, { orderId: `Q${c.visitId}`, shopperId: c.shopperId, cabinetId: c.cabinetId, siteId: c.siteId, visitId: c.visitId, flow: c.flow, lines: priced.lines, totalFen: priced.totalFen }, `review ${c.caseId}`);
+    const r = await raisePendingOrder(this.d.models, { orderId: `Q${c.visitId ?? c.caseId}`, shopperId: c.shopperId, cabinetId: c.cabinetId, siteId: c.siteId, ...(c.visitId ? { visitId: c.visitId } : {}), flow: c.flow, lines: priced.lines, totalFen: priced.totalFen }, `review ${c.caseId}`);
     return { outcome: 'debt', orderId: r.orderId };
   }
 

@@ -224,7 +224,7 @@ export class ShoppingService {
     const lines = order.lines.map((l) => ({ sku: l.sku, qty: l.qty }));
     await openReviewCase(this.d.models, {
       caseId: `A${orderId}`,
-      visitId: order.visitId ?? '',
+      ...(order.visitId ? { visitId: order.visitId } : {}),
       orderId,
       cabinetId: order.cabinetId,
       siteId: order.siteId,

@@ -61,7 +61,8 @@ export type ReviewLine = z.infer<typeof ReviewLine>;
 
 export const ReviewCase = z.object({
   caseId: z.string(),
-  visitId: z.string(),
+  /** Absent for an appeal of an open-shelf order (no door, no visit). */
+  visitId: z.string().optional(),
   orderId: z.string().optional(),
   cabinetId: CabinetId,
   siteId: SiteId,

@@ -91,6 +91,21 @@ describe('open shelf', () => {
     expect(stockOf(after.items)).toBe(stockOf(before) - 2);
   });
 
+  it('an appeal goes to the review queue; an operator waives it and the payment is refunded to its source', async () => {
+    const s = await shopper();
+    const item = (await s.call('catalogue', { params: { cabinetId: 'SH-OPEN-01' } })).items.find((i) => i.stock > 0)!;
+    const checkout = await s.call('checkout', { body: { cabinetId: 'SH-OPEN-01', lines: [{ sku: item.sku, qty: 1 }] } });
+    await s.requestPayment(checkout.requestPayment);
+    await s.waitOrder(checkout.orderId, (o) => o.status === 'paid');
+    const appeal = await s.call('appeal', { params: { orderId: checkout.orderId }, body: { reason: '商品已过期' } });
+    expect(appeal.appeal).toEqual({ status: 'open', reason: '商品已过期' });
+    expect((await s.call('order', { params: { orderId: checkout.orderId } })).appeal?.status).toBe('open');
+    const decided = await admin('POST', `/reviews/A${checkout.orderId}/decision`, { decision: 'waive', note: 'expired stock' });
+    expect(decided.body.outcome).toBe(`refunded ${checkout.totalFen}`);
+    const refunded = await s.waitOrder(checkout.orderId, (o) => o.status === 'refunded');
+    expect(refunded).toMatchObject({ status: 'refunded', refundedFen: checkout.totalFen, appeal: { status: 'decided' } });
+  });
+
   it('refuses more than the shelf holds, with a stable code, and creates no order', async () => {
     const s = await shopper();
     const item = (await s.call('catalogue', { params: { cabinetId: 'SH-OPEN-01' } })).items[0]!;

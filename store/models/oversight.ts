@@ -8,7 +8,8 @@ export interface ReviewCaseDoc {
   /** The case id as natural key (only `_id` lookups are pushed down on FerretDB). */
   _id?: string;
   caseId: string;
-  visitId: string;
+  /** The visit under review; absent for an appeal of an open-shelf order. */
+  visitId?: string;
   orderId?: string;
   cabinetId: string;
   siteId: string;
@@ -37,7 +38,7 @@ export const reviewCaseSchema = new Schema<ReviewCaseDoc>(
   {
     _id: { type: String, default: () => new Types.ObjectId().toHexString() },
     caseId: { type: String, required: true },
-    visitId: { type: String, required: true },
+    visitId: String,
     orderId: String,
     cabinetId: { type: String, required: true },
     siteId: { type: String, required: true },
