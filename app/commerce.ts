@@ -5,7 +5,7 @@ import type { Line } from '../actors/session/session.protocol';
 import { compareAndSet } from '../store/cas';
 import { isDuplicateKey } from '../store/connection';
 import type { Models } from '../store/models';
-import type { OrderLine, OrderSource, OrderStatus } from '../store/models/commerce';
+import type { OrderDoc, OrderLine, OrderStatus } from '../store/models/commerce';
 import type { ReviewReason } from '../store/models/oversight';
 
 /**
@@ -32,18 +32,8 @@ export async function priceLines(models: Pick<Models, 'Product'>, lines: readonl
   return { lines: out, totalFen: out.reduce((n, l) => n + l.amountFen, 0) };
 }
 
-export interface NewOrder {
-  orderId: string;
-  shopperId: string;
-  cabinetId: string;
-  siteId: string;
-  visitId?: string;
-  flow: FlowKind;
-  source: OrderSource;
-  lines: OrderLine[];
-  totalFen: number;
-  status: Extract<OrderStatus, 'draft' | 'held_for_review' | 'debt'>;
-}
+/** A new order: its identity, what it bills, and the status it starts in. */
+export type NewOrder = Pick<OrderDoc, 'orderId' | 'shopperId' | 'cabinetId' | 'siteId' | 'visitId' | 'flow' | 'source' | 'lines' | 'totalFen'> & { status: Extract<OrderStatus, 'draft' | 'held_for_review' | 'debt'> };
 
 /** Creates the order unless it exists (unique orderId); returns the stored one either way. */
 export async function createOrder(models: Pick<Models, 'Order'>, o: NewOrder): Promise<{ orderId: string; totalFen: number; status: OrderStatus; created: boolean }> {

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../common/log';
-
-const ROOT = resolve(__dirname, '..');
+import { spawnTsChild } from './child';
 
 export interface DemoSimulator {
   pid: number;
@@ -17,9 +15,8 @@ export interface DemoSimulator {
  */
 export function startDemoSimulator(o: { url: string; wechatUrl: string; dataDir: string; log: Logger }): DemoSimulator {
   writeFileSync(join(o.dataDir, 'demo.json'), JSON.stringify({ url: o.url, wechatUrl: o.wechatUrl }, null, 2) + '\n');
-  const args = ['--import', 'tsx', join(ROOT, 'tools', 'simulator', 'simulator.cli.ts'), '--url', o.url, '--demo', '--count', '0', '--data-dir', o.dataDir, '--frames', 'vision', '--no-show', '0', '--forget-close', '0', '--progress-every', '60s', '--events'];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const args = ['--url', o.url, '--demo', '--count', '0', '--data-dir', o.dataDir, '--frames', 'vision', '--no-show', '0', '--forget-close', '0', '--progress-every', '60s', '--events'];
+  const { child, stop } = spawnTsChild('tools/simulator/simulator.cli.ts', args);
   const relay = (level: 'info' | 'warn') => (d: Buffer) => {
     for (const line of d.toString().split('\n')) if (line.trim()) o.log[level]({ sim: line.trim() }, 'demo simulator');
   };
@@ -28,13 +25,7 @@ export function startDemoSimulator(o: { url: string; wechatUrl: string; dataDir:
   o.log.info({ pid: child.pid }, 'demo simulator started');
   return {
     pid: child.pid ?? -1,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(force);
-    },
+    stop: () => stop(3000),
   };
 }
 

@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ActorSystem } from '../actors/runtime';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/log';
 import { createPayments, type Payments } from '../payments/payment/payments.wiring';
 import { parseWechatConfig, wechatConfigFromEnv, type WechatConfig } from '../payments/wechatpay/wechat.config';
 import type { Models } from '../store/models';
+import { spawnTsChild } from './child';
 import type { Config } from './config';
-
-const ROOT = resolve(__dirname, '..');
 
 export interface EmulatorProcess {
   baseUrl: string;
@@ -23,11 +21,7 @@ export interface EmulatorProcess {
  */
 export function startEmulatorProcess(dataDir: string, timeScale: number, log: Logger): Promise<EmulatorProcess> {
   // One process (no tsx wrapper), so the IPC channel it watches is really to this service.
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'payments', 'emulator', 'main.ts'), '--port', '0', '--data-dir', dataDir, '--time-scale', String(timeScale)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const { child, stop } = spawnTsChild('payments/emulator/main.ts', ['--port', '0', '--data-dir', dataDir, '--time-scale', String(timeScale)]);
   return new Promise((resolveStart, reject) => {
     let out = '';
     let err = '';
@@ -36,7 +30,7 @@ export function startEmulatorProcess(dataDir: string, timeScale: number, log: Lo
       reject(new Error(`WeChat emulator did not start: ${err.trim() || out.trim()}`));
     }, 30_000);
     child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-    child.once('exit', (code) => {
+    child.once('exit', (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`WeChat emulator exited (${code}): ${err.trim()}`));
     });
@@ -51,13 +45,7 @@ export function startEmulatorProcess(dataDir: string, timeScale: number, log: Lo
         baseUrl: info.baseUrl,
         dataDir: info.dataDir,
         pid: child.pid ?? -1,
-        async stop() {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          child.kill('SIGTERM');
-          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(force);
-        },
+        stop: () => stop(5000),
       });
     });
   });

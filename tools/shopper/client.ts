@@ -98,22 +98,21 @@ export class ShopperClient {
   }
 
   /** Polls the visit until `done` holds (or the time is up; then the last answer is returned). */
-  async waitVisit(sessionId: string, done: (v: ResponseOf<'visit'>) => boolean, timeoutMs = 30_000): Promise<ResponseOf<'visit'>> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await this.call('visit', { params: { sessionId } });
-      if (done(v) || Date.now() > end) return v;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  waitVisit(sessionId: string, done: (v: ResponseOf<'visit'>) => boolean, timeoutMs = 30_000): Promise<ResponseOf<'visit'>> {
+    return pollUntil(() => this.call('visit', { params: { sessionId } }), done, timeoutMs);
   }
 
   /** Polls an order until `done` holds (or the time is up). */
-  async waitOrder(orderId: string, done: (o: ResponseOf<'order'>) => boolean, timeoutMs = 30_000): Promise<ResponseOf<'order'>> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const o = await this.call('order', { params: { orderId } });
-      if (done(o) || Date.now() > end) return o;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  waitOrder(orderId: string, done: (o: ResponseOf<'order'>) => boolean, timeoutMs = 30_000): Promise<ResponseOf<'order'>> {
+    return pollUntil(() => this.call('order', { params: { orderId } }), done, timeoutMs);
+  }
+}
+
+async function pollUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
