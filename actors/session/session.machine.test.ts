@@ -1,5 +1,5 @@
-import { caseIdForVisit, decide, DEFAULT_SESSION_TIMINGS, initialDoorSession, initialOpenShelfSession, orderIdForVisit, sameLines, type SessionEffect } from './session.machine';
-import type { RecognitionSummary, SessionMsg, SessionView } from './session.protocol';
+import { caseIdForVisit, decide, DEFAULT_SESSION_TIMINGS, SESSION_TRANSITIONS, initialDoorSession, initialOpenShelfSession, orderIdForVisit, sameLines, type SessionEffect } from './session.machine';
+import { TERMINAL_SESSION_STATES, type RecognitionSummary, type SessionMsg, type SessionView } from './session.protocol';
 
 const T0 = Date.UTC(2026, 10, 24, 2);
 const door = (flow: 'semi' | 'auto'): SessionView => initialDoorSession({ sessionId: 'P1', shopperId: 'S1', cabinetId: 'C1', siteId: 'site', flow, visitId: 'V1', now: T0 });
@@ -171,5 +171,20 @@ describe('sameLines', () => {
   ] as Array<[Array<[string, number]>, Array<[string, number]>, boolean]>)('%j vs %j → %s', (a, b, same) => {
     const lines = (x: Array<[string, number]>) => x.map(([sku, qty]) => ({ sku, qty }));
     expect(sameLines(lines(a), lines(b))).toBe(same);
+  });
+});
+
+describe('session transitions table', () => {
+  it('reaches every state from the initial ones, and terminal states have no exit', () => {
+    const seen = new Set<string>(['unlocking', 'awaiting_payment']);
+    const queue = [...seen];
+    while (queue.length) for (const next of SESSION_TRANSITIONS[queue.shift() as keyof typeof SESSION_TRANSITIONS]) if (!seen.has(next)) (seen.add(next), queue.push(next));
+    expect([...seen].sort()).toEqual(Object.keys(SESSION_TRANSITIONS).sort());
+    for (const t of TERMINAL_SESSION_STATES) expect(SESSION_TRANSITIONS[t]).toEqual([]);
+  });
+
+  it('refuses a move the table does not allow (a corrupted state is a bug, not a guess)', () => {
+    const corrupt: SessionView = { ...door('semi'), status: 'debt', finished: false };
+    expect(() => decide(corrupt, { type: 'VisitObserved', visit: { visitId: 'V1', status: 'relocked' } }, T0)).toThrow(/no transition debt → relocked/);
   });
 });

@@ -45,6 +45,26 @@ const VISIT_DISPLAY: Record<VisitSnapshot['status'], SessionState> = {
 
 const IN_VISIT: readonly SessionState[] = ['unlocking', 'door_open', 'awaiting_frames', 'recognising'];
 
+/**
+ * Every status move the machine may make (a session may also stay put). `decide` refuses any other move
+ * (it would be a bug), and a test walks the table for unreachable states and exits from terminal ones.
+ */
+export const SESSION_TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
+  unlocking: ['door_open', 'awaiting_frames', 'recognising', 'awaiting_payment', 'charging', 'held_for_review', 'paid', 'ended_empty', 'relocked', 'failed'],
+  door_open: ['awaiting_frames', 'recognising', 'awaiting_payment', 'charging', 'held_for_review', 'paid', 'ended_empty'],
+  awaiting_frames: ['recognising', 'awaiting_payment', 'charging', 'held_for_review', 'paid', 'ended_empty'],
+  recognising: ['awaiting_payment', 'charging', 'held_for_review', 'paid', 'ended_empty'],
+  awaiting_payment: ['paid', 'held_for_review', 'ended_empty', 'failed'],
+  charging: ['charged', 'debt', 'failed'],
+  paid: [],
+  charged: [],
+  held_for_review: [],
+  debt: [],
+  ended_empty: [],
+  relocked: [],
+  failed: [],
+};
+
 /** Order id of the order recognition builds for a visit, and the visit's review case: deterministic, so retries are the same record. */
 export const orderIdForVisit = (visitId: string): string => `O${visitId}`;
 export const caseIdForVisit = (visitId: string): string => `R${visitId}`;
@@ -267,5 +287,6 @@ function step(s: SessionView, msg: SessionMsg, now: number, t: SessionTimings): 
 export function decide(s: SessionView, msg: SessionMsg, now: number, t: SessionTimings = DEFAULT_SESSION_TIMINGS): Step<SessionView, SessionEffect> {
   if (s.finished && msg.type !== 'GetSession') return { state: s, effects: [] };
   const out = step(s, msg, now, t);
+  if (out.state.status !== s.status && !SESSION_TRANSITIONS[s.status].includes(out.state.status)) throw new Error(`session ${s.sessionId}: no transition ${s.status} → ${out.state.status} on ${msg.type}`);
   return out.state === s ? out : { state: out.state, effects: [{ type: 'Project', view: out.state }, ...out.effects] };
 }
