@@ -178,7 +178,14 @@ describe('session transitions table', () => {
   it('reaches every state from the initial ones, and terminal states have no exit', () => {
     const seen = new Set<string>(['unlocking', 'awaiting_payment']);
     const queue = [...seen];
-    while (queue.length) for (const next of SESSION_TRANSITIONS[queue.shift() as keyof typeof SESSION_TRANSITIONS]) if (!seen.has(next)) (seen.add(next), queue.push(next));
+    while (queue.length) {
+      for (const next of SESSION_TRANSITIONS[queue.shift() as keyof typeof SESSION_TRANSITIONS]) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          queue.push(next);
+        }
+      }
+    }
     expect([...seen].sort()).toEqual(Object.keys(SESSION_TRANSITIONS).sort());
     for (const t of TERMINAL_SESSION_STATES) expect(SESSION_TRANSITIONS[t]).toEqual([]);
   });
