@@ -5,6 +5,8 @@ import type { Logger } from '../common/log';
 import { createPayments, type Payments } from '../payments/payment/payments.wiring';
 import { parseWechatConfig, wechatConfigFromEnv, type WechatConfig } from '../payments/wechatpay/wechat.config';
 import type { Models } from '../store/models';
+import { runReconciliation } from '../payments/reconciliation/reconciliation.job';
+import { scheduleReconciliation } from '../payments/reconciliation/reconciliation.scheduler';
 import { spawnTsChild } from './child';
 import type { Config } from './config';
 
@@ -73,8 +75,26 @@ export async function startWechat(o: { config: Config; models: Models; system: A
   }
   try {
     const config = parseWechatConfig(wechatConfigFromEnv({ WECHAT_NOTIFY_BASE_URL: o.notifyBaseUrl, ...env }));
-    const payments = createPayments({ config, models: o.models, system: o.system, clock: o.clock, log: o.log.child({ part: 'payments' }) });
-    return { config, payments, emulator, stop: async () => emulator?.stop() };
+    const log = o.log.child({ part: 'payments' });
+    const payments = createPayments({ config, models: o.models, system: o.system, clock: o.clock, log });
+    // Before serving: attempts whose outcome is unknown are resolved by query, recorded notifications processed.
+    const recovered = await payments.service.recover();
+    log.info(recovered, 'payments recovered');
+    const stopReconciliation = scheduleReconciliation({
+      clock: o.clock,
+      log,
+      run: (billDate) => runReconciliation({ models: o.models, v3: payments.v3, log }, billDate),
+      reportStatus: async (billDate) => (await o.models.ReconciliationReport.findOne({ billDate }, { status: 1 }).lean())?.status,
+    });
+    return {
+      config,
+      payments,
+      emulator,
+      stop: async () => {
+        stopReconciliation();
+        await emulator?.stop();
+      },
+    };
   } catch (e) {
     await emulator?.stop();
     throw e;

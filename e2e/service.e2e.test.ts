@@ -23,6 +23,10 @@ describe('npm start (app/main.ts) as a real process', () => {
     expect(processAlive(ferretPid)).toBe(true);
     expect(svc.logs.find((l) => l.msg === 'demo data seeded')).toMatchObject({ products: expect.any(Number), cabinets: 7 });
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    // Payments recovered (unknown outcomes resolved, recorded notifications processed) before serving.
+    const order = svc.logs.map((l) => l.msg);
+    expect(order.indexOf('payments recovered')).toBeGreaterThan(-1);
+    expect(order.indexOf('payments recovered')).toBeLessThan(order.indexOf('service listening'));
 
     // The WeChat emulator runs beside the service in sandbox mode, and a shopper can sign in through it.
     const emu = svc.logs.find((l) => l.msg === 'wechat emulator started') as { baseUrl: string; pid: number } | undefined;

@@ -1,4 +1,3 @@
-import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { Models } from '../../store/models';
 import type { ReconciliationReportDoc } from '../../store/models/commerce';
@@ -8,7 +7,8 @@ import { parseTradeBill, reconcile } from './reconcile';
 /**
  * The daily reconciliation job: downloads the trade bill of `billDate` (YYYY-MM-DD, Beijing time), lists
  * every difference against our payments and refunds, and stores the report (one per day, replaced on a
- * re-run) for finance. Schedule it after 10:00 Beijing time, when WeChat has the previous day's bill.
+ * re-run) for finance. reconciliation.scheduler.ts runs it daily after 10:00 Beijing time, when WeChat has the
+ * previous day's bill.
  */
 export async function runReconciliation(d: { models: Pick<Models, 'Payment' | 'Refund' | 'ReconciliationReport'>; v3: WechatPayV3Client; log: Logger }, billDate: string): Promise<ReconciliationReportDoc> {
   const csv = await d.v3.tradeBill(billDate);
@@ -30,9 +30,4 @@ export async function runReconciliation(d: { models: Pick<Models, 'Payment' | 'R
   await d.models.ReconciliationReport.create(report);
   d.log.info({ billDate, status: report.status, diffs: report.diffs.length }, 'reconciliation done');
   return { ...report, version: 0 };
-}
-
-/** Yesterday in Beijing time, the bill date a daily run reconciles. */
-export function previousBillDate(clock: Clock): string {
-  return new Date(clock.now() + 8 * 3600_000 - 86_400_000).toISOString().slice(0, 10);
 }
