@@ -38,6 +38,13 @@ const newRequestId = (): string => `pay-${Date.now().toString(36)}-${(++requestS
 
 export class PaymentActors implements NotificationSink {
   private readonly registry = new ActorRegistry<PaymentMessage>();
+  /**
+   * Deductions sent and not yet settled, by `shopperId/orderId`: a repeated charge request (a retry, a second
+   * tap) is answered from here without touching the store or WeChat. Only ever read and written inside the
+   * shopper's actor (its mailbox serialises them); dropped when a notification or a query settles the
+   * attempt, so a later request sees the recorded outcome.
+   */
+  private readonly pending = new Map<string, { outTradeNo: string; amountFen: number; reply: 'DeductionAccepted' | 'PaymentPending' }>();
   private readonly resolveAfterMs: number;
   private readonly askTimeoutMs: number;
 
@@ -107,6 +114,7 @@ export class PaymentActors implements NotificationSink {
           break;
         case 'Process': {
           const m = effect.message;
+          this.forgetPending(state.shopperId, m);
           try {
             if (m.type === 'NotificationReceived') await withRetry(() => this.service.processNotification(m.inboxKey, m.event));
             else {
@@ -126,6 +134,16 @@ export class PaymentActors implements NotificationSink {
     }
   }
 
+  /** A notification or a query may settle a deduction: later charge requests must read its outcome. */
+  private forgetPending(shopperId: string, m: Extract<PaymentMessage, { type: 'NotificationReceived' | 'ResolvePayment' }>): void {
+    if (m.type === 'ResolvePayment') {
+      for (const [key, p] of this.pending) if (p.outTradeNo === m.outTradeNo) this.pending.delete(key);
+      return;
+    }
+    // Any payment notification for this shopper: drop what it may concern (cheap: a shopper has few in flight).
+    for (const key of this.pending.keys()) if (key.startsWith(`${shopperId}/`)) this.pending.delete(key);
+  }
+
   private async execute(cmd: PaymentCommand, ctx: ActorContext<PaymentMessage>, shopperId: string): Promise<void> {
     const { replyTo: _r, type: _t, ...body } = cmd;
     const base = { ...body, shopperId };
@@ -133,8 +151,17 @@ export class PaymentActors implements NotificationSink {
     try {
       switch (cmd.type) {
         case 'ChargeOrder': {
+          const key = `${shopperId}/${cmd.orderId}`;
+          const known = this.pending.get(key);
+          if (known && known.amountFen === cmd.amountFen) {
+            reply = { type: known.reply, requestId: cmd.requestId, outTradeNo: known.outTradeNo } satisfies ChargeReply;
+            break;
+          }
           const r = await withRetry(() => this.service.charge(base as Parameters<PaymentService['charge']>[0]));
-          if (r.type === 'DeductionAccepted' || r.type === 'PaymentPending') ctx.schedule(this.resolveAfterMs, { type: 'ResolvePayment', outTradeNo: r.outTradeNo });
+          if (r.type === 'DeductionAccepted' || r.type === 'PaymentPending') {
+            this.pending.set(key, { outTradeNo: r.outTradeNo, amountFen: cmd.amountFen, reply: r.type });
+            ctx.schedule(this.resolveAfterMs, { type: 'ResolvePayment', outTradeNo: r.outTradeNo });
+          } else this.pending.delete(key);
           reply = r;
           break;
         }
