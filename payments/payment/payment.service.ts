@@ -137,6 +137,23 @@ export class PaymentService {
     return out;
   }
 
+  /**
+   * Active contract per shopper, as last read here. Dropped on every contract notification and whenever a
+   * deduction finds the contract gone; a contract ended by another process is caught by WeChat's
+   * CONTRACT_NOT_EXIST on the next deduction, which records a debt.
+   */
+  private readonly activeContracts = new Map<string, { contractCode: string; contractId: string }>();
+
+  private async activeContract(shopperId: string): Promise<{ contractCode: string; contractId: string } | undefined> {
+    const known = this.activeContracts.get(shopperId);
+    if (known) return known;
+    const c = (await this.contractsOf(shopperId)).find((x) => x.status === 'active' && x.contractId);
+    if (!c?.contractId) return undefined;
+    const found = { contractCode: c.contractCode, contractId: c.contractId };
+    this.activeContracts.set(shopperId, found);
+    return found;
+  }
+
   /** The shopper's contracts, found by their deterministic codes (by `_id`) until a gap. */
   private async contractsOf(shopperId: string): Promise<Array<{ contractCode: string; contractId?: string; status: string }>> {
     const out: Array<{ contractCode: string; contractId?: string; status: string }> = [];
@@ -330,6 +347,10 @@ export class PaymentService {
   async charge(cmd: Cmd<ChargeOrder>): Promise<ChargeReply> {
     const loaded = await this.loadChargeable(cmd);
     if ('type' in loaded) return loaded;
+    if (loaded.status === 'draft') {
+      const first = await this.firstDeduction(loaded, cmd.description, cmd.requestId);
+      if (first) return first;
+    }
     const attempts = await this.resolveOpenAttempts(cmd.orderId);
     const order = (await this.order(cmd.orderId))!;
     const paid = attempts.find((a) => a.status === 'succeeded');
@@ -343,9 +364,29 @@ export class PaymentService {
     return this.startDeduction(order, 'order', attempts, cmd.description, cmd.requestId);
   }
 
+  /**
+   * The common case in few round trips: a draft order has no attempt but possibly a P1 whose sender died
+   * before moving the order on (JSAPI attempts only exist once the order left draft). So P1 is created
+   * straight away; if it exists already, undefined sends the caller down the full path, which resolves it.
+   */
+  private async firstDeduction(order: OrderDoc, description: string, requestId: string): Promise<ChargeReply | undefined> {
+    const contract = await this.activeContract(order.shopperId);
+    if (!contract) return undefined; // the full path records the debt
+    const outTradeNo = outTradeNoFor(order.orderId, 'P', 1);
+    const doc = { _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay' as const, amountFen: order.totalFen, status: 'created' as const, purpose: 'order' as const, contractId: contract.contractId, attempts: 1 };
+    try {
+      await this.m.Payment.create(doc);
+    } catch (e) {
+      if (isDuplicateKey(e)) return undefined;
+      throw e;
+    }
+    await this.toAwaiting(order);
+    return this.sendDeduction({ ...doc, version: 0 } as PaymentDoc, description, requestId);
+  }
+
   private async startDeduction(order: OrderDoc, purpose: 'order' | 'debt', attempts: PaymentDoc[], description: string, requestId: string): Promise<ChargeReply> {
-    const contract = (await this.contractsOf(order.shopperId)).find((c) => c.status === 'active');
-    if (!contract?.contractId) {
+    const contract = await this.activeContract(order.shopperId);
+    if (!contract) {
       if (order.status !== 'debt') {
         await this.toAwaiting(order);
         const debtId = await this.moveToDebt(order.orderId, 'NO_CONTRACT');
@@ -404,6 +445,7 @@ export class PaymentService {
   }
 
   private async markContractGone(shopperId: string, contractId: string): Promise<void> {
+    this.activeContracts.delete(shopperId);
     const c = (await this.contractsOf(shopperId)).find((x) => x.contractId === contractId);
     if (c && c.status !== 'terminated') await compareAndSet(this.m.Contract, { _id: c.contractCode, status: c.status }, { status: 'terminated', terminatedAt: new Date(this.d.clock.now()), terminationReason: 'CONTRACT_NOT_EXIST on deduction' });
   }
@@ -670,6 +712,7 @@ export class PaymentService {
       }
       c = (await this.m.Contract.findOne({ _id: e.contractCode }).lean())!;
     }
+    this.activeContracts.delete(c.shopperId);
     if (e.change === 'ADD' && c.status === 'signing') {
       await compareAndSet(this.m.Contract, { _id: c.contractCode, status: 'signing' }, { status: 'active', contractId: e.contractId, signedAt: new Date(this.d.clock.now()) });
     } else if (e.change === 'DELETE' && c.status !== 'terminated') {
