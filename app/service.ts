@@ -135,10 +135,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       metrics,
       maxFrameBytes: config.devices.maxFrameBytes,
       directory: {
-        async credentials(cabinetId) {
-          const c = await models.Cabinet.findOne({ cabinetId }, { secret: 1, disabled: 1 }).lean();
-          return c ? { secret: box.open(c.secret, `cabinet:${cabinetId}`), disabled: c.disabled } : undefined;
-        },
+        // From the fleet's in-memory directory (loaded below, kept current by provisioning and disabling): no
+        // database read per handshake; each secret is unsealed on its cabinet's first handshake, then cached.
+        credentials: (cabinetId) => fleet.directory.credentials(cabinetId, (sealed) => box.open(sealed, `cabinet:${cabinetId}`)),
       },
     });
     devices.link = gateway;

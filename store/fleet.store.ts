@@ -1,8 +1,9 @@
 import type { AlarmKind } from '../contracts/cabinet-protocol';
-import type { CabinetRecord, FleetStore, NewVisit, StoredFrame } from '../actors/fleet/fleet.ports';
+import type { DirectoryRow, FleetStore, NewVisit, RaisedAlarm, StoredFrame } from '../actors/fleet/fleet.ports';
 import type { VisitView } from '../actors/visit/visit.protocol';
 import { asBuffer, isDuplicateKey } from './connection';
 import type { Models } from './models';
+import type { CabinetDoc } from './models/catalogue';
 import type { VisitDoc } from './models/visit';
 
 const doorKey = (cabinetId: string, door = 'main') => `${cabinetId}/${door}`;
@@ -26,18 +27,87 @@ function toView(d: VisitDoc): VisitView {
   };
 }
 
-/** The fleet's persistence on mongoose (FerretDB or MongoDB). */
+/** What the directory needs of a cabinet document (not its stock-move keys, which grow). */
+const DIRECTORY_FIELDS = { cabinetId: 1, name: 1, kind: 1, siteId: 1, disabled: 1, cameras: 1, lanes: 1, secret: 1, lastSeenAt: 1, firmware: 1 } as const;
+
+type DirectoryDoc = Pick<CabinetDoc, '_id' | 'cabinetId' | 'name' | 'kind' | 'siteId' | 'disabled' | 'cameras' | 'lanes' | 'secret' | 'lastSeenAt' | 'firmware'>;
+
+function toRow(c: DirectoryDoc): DirectoryRow {
+  return {
+    cabinetId: c.cabinetId,
+    name: c.name,
+    kind: c.kind,
+    siteId: c.siteId,
+    disabled: c.disabled,
+    cameras: c.cameras,
+    lanes: c.lanes.map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.count })),
+    secret: { iv: c.secret.iv, tag: c.secret.tag, data: c.secret.data },
+    lastSeenAt: c.lastSeenAt?.getTime(),
+    firmware: c.firmware ?? undefined,
+  };
+}
+
+/**
+ * The fleet's persistence on mongoose (FerretDB or MongoDB). On FerretDB v1 (SQLite) only a filter on `_id`
+ * alone is pushed down; any other filter reads and decodes the whole collection. So everything that runs per
+ * cabinet or per connection reads and writes a cabinet by `_id` (the cabinet id), and what is needed for all
+ * cabinets is read once, in one pass, at start-up.
+ */
 export class MongooseFleetStore implements FleetStore {
+  /**
+   * Cabinets registered before `_id` was the cabinet id: cabinet id → their ObjectId, learnt by listCabinets
+   * (typed as the schema's `_id`; the Mixed path passes it to the server uncast).
+   */
+  private readonly legacyIds = new Map<string, string>();
+  /** Once every cabinet has been listed, an id that is neither legacy nor an `_id` is not registered. */
+  private listed = false;
+
   constructor(private readonly m: Models) {}
 
-  async loadCabinet(cabinetId: string): Promise<CabinetRecord | undefined> {
-    const c = await this.m.Cabinet.findOne({ cabinetId }, { secret: 0 }).lean();
-    return c ? { cabinetId: c.cabinetId, name: c.name, kind: c.kind, siteId: c.siteId, disabled: c.disabled, cameras: c.cameras, lanes: c.lanes.map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.count })) } : undefined;
+  private key(cabinetId: string): string {
+    return this.legacyIds.get(cabinetId) ?? cabinetId;
   }
 
-  async listCabinets(): Promise<Array<{ cabinetId: string; kind: CabinetRecord['kind']; siteId: string; lastSeenAt?: number; firmware?: string }>> {
-    const rows = await this.m.Cabinet.find({}, { cabinetId: 1, kind: 1, siteId: 1, lastSeenAt: 1, firmware: 1 }).lean();
-    return rows.map((r) => ({ cabinetId: r.cabinetId, kind: r.kind, siteId: r.siteId, lastSeenAt: r.lastSeenAt?.getTime(), firmware: r.firmware ?? undefined }));
+  private remember(c: DirectoryDoc): void {
+    if (c._id !== undefined && c._id !== c.cabinetId) this.legacyIds.set(c.cabinetId, c._id);
+  }
+
+  async loadCabinet(cabinetId: string): Promise<DirectoryRow | undefined> {
+    let c: DirectoryDoc | null = await this.m.Cabinet.findOne({ _id: this.key(cabinetId) }, DIRECTORY_FIELDS).lean();
+    // Not listed yet (a fleet used without its directory): an older cabinet is only found by its field.
+    if (!c && !this.listed) c = await this.m.Cabinet.findOne({ cabinetId }, DIRECTORY_FIELDS).lean();
+    if (!c) return undefined;
+    this.remember(c);
+    return toRow(c);
+  }
+
+  async listCabinets(): Promise<DirectoryRow[]> {
+    const rows: DirectoryDoc[] = await this.m.Cabinet.find({}, DIRECTORY_FIELDS).lean();
+    for (const r of rows) this.remember(r);
+    this.listed = true;
+    return rows.map(toRow);
+  }
+
+  async openVisits(): Promise<VisitView[]> {
+    // One pass over the visits; per cabinet the same choice as openVisitOf: the visit holding the door, else
+    // the latest closed one still waiting for its frames.
+    const rows = await this.m.Visit.find({ $or: [{ doorLock: { $exists: true } }, { status: 'closed' }] }).lean();
+    const best = new Map<string, VisitDoc>();
+    const rank = (d: VisitDoc): number => (d.doorLock === doorKey(d.cabinetId) ? 1 : 0);
+    for (const d of rows) {
+      const cur = best.get(d.cabinetId);
+      if (!cur || rank(d) > rank(cur) || (rank(d) === rank(cur) && d.unlockRequestedAt.getTime() > cur.unlockRequestedAt.getTime())) best.set(d.cabinetId, d);
+    }
+    return [...best.values()].map(toView);
+  }
+
+  async allRaisedAlarms(): Promise<RaisedAlarm[]> {
+    const rows = await this.m.Alarm.find({ clearedAt: { $exists: false } }).lean();
+    return rows.map((r) => ({ cabinetId: r.cabinetId, kind: r.kind, since: r.raisedAt.getTime(), detail: r.detail ?? undefined }));
+  }
+
+  async setDisabled(cabinetId: string, disabled: boolean): Promise<void> {
+    await this.m.Cabinet.updateOne({ _id: this.key(cabinetId) }, { $set: { disabled } });
   }
 
   async openVisitOf(cabinetId: string): Promise<VisitView | undefined> {
@@ -121,6 +191,7 @@ export class MongooseFleetStore implements FleetStore {
   }
 
   async saveLastSeen(cabinetId: string, at: number, firmware?: string): Promise<void> {
-    await this.m.Cabinet.updateOne({ cabinetId }, { $set: { lastSeenAt: new Date(at), ...(firmware ? { firmware } : {}) } });
+    // By `_id`: a filter on cabinetId would read the whole collection on FerretDB.
+    await this.m.Cabinet.updateOne({ _id: this.key(cabinetId) }, { $set: { lastSeenAt: new Date(at), ...(firmware ? { firmware } : {}) } });
   }
 }

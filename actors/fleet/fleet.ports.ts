@@ -1,3 +1,4 @@
+import type { Sealed } from '../../common/sealing';
 import type { AlarmKind, FramePhase, UnlockAck, UnlockCommand } from '../../contracts/cabinet-protocol';
 import type { FlowKind, Lane } from '../../contracts/domain';
 import type { VisitPurpose } from '../cabinet/cabinet.protocol';
@@ -21,6 +22,22 @@ export interface CabinetRecord {
   lanes: Lane[];
 }
 
+/** A cabinet as the fleet's directory holds it: its record, its sealed device secret, what the view shows. */
+export interface DirectoryRow extends CabinetRecord {
+  /** The device secret sealed at rest; opened (and cached) only when the cabinet first connects. */
+  secret: Sealed;
+  lastSeenAt?: number;
+  firmware?: string;
+}
+
+/** An alarm raised and not cleared, as the store keeps it. */
+export interface RaisedAlarm {
+  cabinetId: string;
+  kind: AlarmKind;
+  since: number;
+  detail?: string;
+}
+
 export interface NewVisit {
   visitId: string;
   cabinetId: string;
@@ -42,12 +59,18 @@ export interface StoredFrame {
 
 /** Persistence the fleet needs; implemented on mongoose in store/fleet.store.ts. */
 export interface FleetStore {
-  loadCabinet(cabinetId: string): Promise<CabinetRecord | undefined>;
-  /** Every registered cabinet, for the fleet view before its actor exists. */
-  listCabinets(): Promise<Array<{ cabinetId: string; kind: CabinetRecord['kind']; siteId: string; lastSeenAt?: number; firmware?: string }>>;
+  /** One cabinet by its key (a point read, never a scan); undefined when unknown. */
+  loadCabinet(cabinetId: string): Promise<DirectoryRow | undefined>;
+  /** Every registered cabinet in one read, for the directory and the fleet view before any actor exists. */
+  listCabinets(): Promise<DirectoryRow[]>;
   /** The visit holding the cabinet's door (unlocking, open, or closed without its frames), if any. */
   openVisitOf(cabinetId: string): Promise<VisitView | undefined>;
+  /** openVisitOf for every cabinet at once (one read at start-up), at most one visit per cabinet. */
+  openVisits(): Promise<VisitView[]>;
   raisedAlarms(cabinetId: string): Promise<Array<{ kind: AlarmKind; since: number; detail?: string }>>;
+  /** raisedAlarms for every cabinet at once (one read at start-up). */
+  allRaisedAlarms(): Promise<RaisedAlarm[]>;
+  setDisabled(cabinetId: string, disabled: boolean): Promise<void>;
   /** Inserts the visit and takes the door; 'door_taken' when another visit holds it. */
   createVisit(v: NewVisit): Promise<'created' | 'door_taken'>;
   projectVisit(view: VisitView, releaseDoor: boolean): Promise<void>;

@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { Subject } from 'rxjs';
+import { Subject, filter, take, type Subscription } from 'rxjs';
+import type { Clock } from '../../common/clock';
 import { AppError } from '../../common/errors';
 import type { Ack, AlarmEvent, DoorEvent, FrameEvent, StatusEvent, UploadDoneEvent } from '../../contracts/cabinet-protocol';
 import type { Lane } from '../../contracts/domain';
 import { spawnCabinet, type CabinetNotice } from '../cabinet/cabinet.actor';
 import { initialCabinetState, type CabinetTimings } from '../cabinet/cabinet.machine';
 import type { CabinetMsg, CabinetView, Handled, UnlockReply, VisitPurpose } from '../cabinet/cabinet.protocol';
+import type { AlarmKind } from '../../contracts/cabinet-protocol';
 import { ActorRegistry, ask, dispatch, mailboxDepth, stopActor, tryDispatch, type ActorRef, type ActorSystem } from '../runtime';
 import { spawnVisit } from '../visit/visit.actor';
 import { initialVisitState } from '../visit/visit.machine';
 import { TERMINAL_VISIT_STATUSES, isFinished, type VisitMsg, type VisitRecognition, type VisitView } from '../visit/visit.protocol';
-import type { DeviceLink, FleetStore, StoredFrame } from './fleet.ports';
+import { CabinetDirectory } from './cabinet-directory';
+import type { CabinetRecord, DeviceLink, FleetStore, StoredFrame } from './fleet.ports';
 
 /** Everything recognition needs about a finished visit: the cabinet's planogram and every stored frame. */
 export interface VisitEvidence {
@@ -33,9 +36,13 @@ export interface FleetOptions {
   /** Frames queued for one visit beyond this are refused with UNAVAILABLE (the device resends later). */
   visitMailboxLimit?: number;
   askTimeoutMs?: number;
+  /** Stamps visit ids; defaults to the actor system's clock. */
+  clock?: Clock;
 }
 
-const newVisitId = (): string => `V${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+const newVisitId = (clock: Clock): string => `V${clock.now().toString(36)}${randomBytes(6).toString('hex')}`;
+
+type RecoveredAlarms = Array<{ kind: AlarmKind; since: number; detail?: string }>;
 
 /**
  * Manager of the fleet (Akka's device manager): routes device traffic straight to each cabinet's and visit's
@@ -48,7 +55,14 @@ export class Fleet {
   readonly visits = new ActorRegistry<VisitMsg>();
   /** Latest view per cabinet, updated by the cabinet actors; reading it costs no message. */
   private readonly views = new Map<string, CabinetView>();
-  private readonly lanes = new Map<string, { cameras: string[]; lanes: Lane[] }>();
+  /** Every registered cabinet's record and sealed secret, in memory (see CabinetDirectory). */
+  readonly directory: CabinetDirectory;
+  /**
+   * The durable facts of every listed cabinet, read in one pass at start-up and handed to its actor when it
+   * is spawned (then dropped): the visit holding its door and its raised alarms.
+   */
+  private readonly openVisitAtStart = new Map<string, VisitView>();
+  private readonly alarmsAtStart = new Map<string, RecoveredAlarms>();
   private readonly spawning = new Map<string, Promise<ActorRef<CabinetMsg> | undefined>>();
   private readonly visitSpawning = new Map<string, Promise<ActorRef<VisitMsg> | undefined>>();
   readonly viewChanges$ = new Subject<CabinetView>();
@@ -57,32 +71,51 @@ export class Fleet {
   readonly visitChanges$ = new Subject<VisitView>();
   private readonly askMs: number;
   private readonly visitLimit: number;
+  private readonly clock: Clock;
 
   constructor(private readonly o: FleetOptions) {
     this.askMs = o.askTimeoutMs ?? 10_000;
     this.visitLimit = o.visitMailboxLimit ?? 500;
+    this.clock = o.clock ?? o.system.clock;
+    this.directory = new CabinetDirectory(o.store);
   }
 
   /**
-   * Lists every registered cabinet in the live view (offline, with its last-seen time) without spawning
-   * actors; an actor is spawned when its cabinet first connects or is asked for something.
+   * Loads the directory (every registered cabinet, one read) and every cabinet's open visit and raised
+   * alarms (one read each), and lists every cabinet in the live view (offline, with its last-seen time)
+   * without spawning actors; an actor is spawned when its cabinet first connects or is asked for something,
+   * from memory alone. Call once at start-up, before devices connect.
    */
   async loadDirectory(): Promise<number> {
-    const rows = await this.o.store.listCabinets();
+    const [rows, visits, alarms] = await Promise.all([this.o.store.listCabinets(), this.o.store.openVisits(), this.o.store.allRaisedAlarms()]);
+    this.directory.load(rows);
+    for (const v of visits) if (!this.cabinets.get(v.cabinetId)) this.openVisitAtStart.set(v.cabinetId, v);
+    for (const a of alarms) {
+      if (this.cabinets.get(a.cabinetId)) continue;
+      const list = this.alarmsAtStart.get(a.cabinetId) ?? [];
+      list.push({ kind: a.kind, since: a.since, detail: a.detail });
+      this.alarmsAtStart.set(a.cabinetId, list);
+    }
     for (const r of rows) {
-      if (!this.views.has(r.cabinetId)) this.views.set(r.cabinetId, { cabinetId: r.cabinetId, kind: r.kind, siteId: r.siteId, state: 'offline', online: false, lastSeenAt: r.lastSeenAt, firmware: r.firmware, alarms: [] });
+      if (!this.views.has(r.cabinetId)) this.views.set(r.cabinetId, { cabinetId: r.cabinetId, kind: r.kind, siteId: r.siteId, state: 'offline', online: false, lastSeenAt: r.lastSeenAt, firmware: r.firmware, alarms: (this.alarmsAtStart.get(r.cabinetId) ?? []).map((a) => a.kind) });
     }
     return rows.length;
   }
 
-  /** A newly provisioned cabinet joins the live view at once. */
-  registered(c: { cabinetId: string; kind: CabinetView['kind']; siteId: string }): void {
-    if (!this.views.has(c.cabinetId)) this.views.set(c.cabinetId, { ...c, state: 'offline', online: false, alarms: [] });
+  /**
+   * A newly provisioned cabinet joins the live view at once, and the directory when its whole record is
+   * given (its device secret is read by key on its first handshake).
+   */
+  registered(c: { cabinetId: string; kind: CabinetView['kind']; siteId: string } & Partial<Omit<CabinetRecord, 'cabinetId' | 'kind' | 'siteId'>>): void {
+    if (!this.views.has(c.cabinetId)) this.views.set(c.cabinetId, { cabinetId: c.cabinetId, kind: c.kind, siteId: c.siteId, state: 'offline', online: false, alarms: [] });
+    if (c.name !== undefined && c.cameras && c.lanes) {
+      this.directory.add({ cabinetId: c.cabinetId, name: c.name, kind: c.kind, siteId: c.siteId, disabled: c.disabled ?? false, cameras: c.cameras, lanes: c.lanes });
+    }
   }
 
-  /** The cabinet's actor, spawned from its stored record on first use; undefined for an unknown cabinet. */
+  /** The cabinet's actor, spawned from its record on first use; undefined for an unknown cabinet. */
   cabinet(cabinetId: string): Promise<ActorRef<CabinetMsg> | undefined> {
-    const ref = this.cabinets.get(cabinetId);
+    const ref = this.cabinets.get(cabinetId) ?? this.spawnFromMemory(cabinetId);
     if (ref) return Promise.resolve(ref);
     let pending = this.spawning.get(cabinetId);
     if (!pending) {
@@ -92,13 +125,28 @@ export class Fleet {
     return pending;
   }
 
+  /** Spawns at once, with no I/O, a cabinet whose record and durable facts are already in memory. */
+  private spawnFromMemory(cabinetId: string): ActorRef<CabinetMsg> | undefined {
+    const origin = this.directory.origin(cabinetId);
+    const rec = this.directory.get(cabinetId);
+    if (!rec || origin === 'fetched' || this.spawning.has(cabinetId)) return undefined;
+    const openVisit = this.openVisitAtStart.get(cabinetId);
+    const raised = this.alarmsAtStart.get(cabinetId) ?? [];
+    this.openVisitAtStart.delete(cabinetId);
+    this.alarmsAtStart.delete(cabinetId);
+    return this.startCabinetActor(rec, openVisit, raised);
+  }
+
+  /** The slow path: a cabinet not in memory (registered elsewhere after start, or no directory loaded). */
   private async spawnCabinet(cabinetId: string): Promise<ActorRef<CabinetMsg> | undefined> {
-    const rec = await this.o.store.loadCabinet(cabinetId);
+    const rec = await this.directory.record(cabinetId);
     if (!rec) return undefined;
     const [openVisit, raised] = await Promise.all([this.o.store.openVisitOf(cabinetId), this.o.store.raisedAlarms(cabinetId)]);
-    const again = this.cabinets.get(cabinetId);
-    if (again) return again;
-    this.lanes.set(cabinetId, { cameras: rec.cameras, lanes: rec.lanes });
+    return this.cabinets.get(cabinetId) ?? this.startCabinetActor(rec, openVisit, raised);
+  }
+
+  private startCabinetActor(rec: CabinetRecord, openVisit: VisitView | undefined, raised: RecoveredAlarms): ActorRef<CabinetMsg> {
+    const cabinetId = rec.cabinetId;
     const state = initialCabinetState({
       cabinetId,
       kind: rec.kind,
@@ -149,23 +197,30 @@ export class Fleet {
         // The door is free as soon as the evidence is in; recognition runs without holding the cabinet.
         const cab = this.cabinets.get(view.cabinetId);
         if (cab) dispatch(cab, { type: 'VisitEnded', visitId: view.visitId });
+        else this.forgetOpenVisit(view);
         if (view.purpose === 'shopping') void this.emitEvidence(view);
       },
       onEnded: (view) => {
+        this.forgetOpenVisit(view);
+        // Out of the registry before anyone hears of the end, so a question asked from now on is answered by
+        // the store (which the projection before this effect has brought up to date); a late resend finds the
+        // visit finished there.
+        this.visits.delete(view.visitId);
         this.visitChanges$.next(view);
-        // The journal holds it now; a late resend spawns it again from the store.
-        setImmediate(() => {
-          stopActor(ref);
-          this.visits.delete(view.visitId);
-        });
+        setImmediate(() => stopActor(ref));
       },
     });
     this.visits.set(initial.visitId, ref);
     return ref;
   }
 
+  /** A visit recovered before its cabinet's actor (a resend after a restart) ended: the cabinet must not wait for it. */
+  private forgetOpenVisit(view: VisitView): void {
+    if (this.openVisitAtStart.get(view.cabinetId)?.visitId === view.visitId) this.openVisitAtStart.delete(view.cabinetId);
+  }
+
   private async emitEvidence(view: VisitView): Promise<void> {
-    const plan = this.lanes.get(view.cabinetId) ?? (await this.o.store.loadCabinet(view.cabinetId));
+    const plan = await this.directory.record(view.cabinetId);
     const frames = await this.o.store.loadFrames(view.visitId);
     this.evidence$.next({ visit: view, cameras: plan?.cameras ?? [], lanes: plan?.lanes ?? [], frames });
   }
@@ -188,19 +243,32 @@ export class Fleet {
 
   // ---- device traffic (from the gateway) ----
 
+  /**
+   * Hands a device message to the cabinet's actor without waiting for it to be spawned: when the actor is not
+   * up yet, the message follows the spawn (in order with the device's earlier messages, which wait on the
+   * same spawn).
+   */
+  private toCabinet(cabinetId: string, msg: CabinetMsg, spawn = true): void {
+    const ref = this.cabinets.get(cabinetId) ?? (spawn ? this.spawnFromMemory(cabinetId) : undefined);
+    if (ref) return dispatch(ref, msg);
+    const pending = spawn ? this.cabinet(cabinetId) : this.spawning.get(cabinetId);
+    pending?.then(
+      (r) => r && dispatch(r, msg),
+      (e: unknown) => this.o.system.log.error({ cabinetId, msg: msg.type, err: e instanceof Error ? e.message : String(e) }, 'cabinet actor not spawned'),
+    );
+  }
+
   async deviceConnected(cabinetId: string, connectionId: string, firmware: string): Promise<void> {
-    const ref = await this.cabinet(cabinetId);
-    if (ref) dispatch(ref, { type: 'DeviceConnected', connectionId, firmware });
+    this.toCabinet(cabinetId, { type: 'DeviceConnected', connectionId, firmware });
   }
 
   async deviceDisconnected(cabinetId: string, connectionId: string): Promise<void> {
-    const ref = this.cabinets.get(cabinetId);
-    if (ref) dispatch(ref, { type: 'DeviceDisconnected', connectionId });
+    this.toCabinet(cabinetId, { type: 'DeviceDisconnected', connectionId }, false);
   }
 
+  /** Resolves at once: the status ack never waits for the cabinet's actor to be spawned or to handle it. */
   async status(cabinetId: string, status: StatusEvent): Promise<void> {
-    const ref = await this.cabinet(cabinetId);
-    if (ref) dispatch(ref, { type: 'StatusReported', status });
+    this.toCabinet(cabinetId, { type: 'StatusReported', status });
   }
 
   async door(cabinetId: string, e: DoorEvent): Promise<void> {
@@ -246,7 +314,7 @@ export class Fleet {
   async requestUnlock(cabinetId: string, req: { purpose: VisitPurpose; shopperId?: string; operatorId?: string }): Promise<{ ok: true; visitId: string } | { ok: false; reason: string }> {
     const ref = await this.cabinet(cabinetId);
     if (!ref) return { ok: false, reason: 'UNKNOWN_CABINET' };
-    const visitId = newVisitId();
+    const visitId = newVisitId(this.clock);
     const reply = await ask<CabinetMsg, UnlockReply>(ref, (replyTo) => ({ type: 'RequestUnlock', visitId, replyTo, ...req }), this.askMs);
     return reply.type === 'UnlockGranted' ? { ok: true, visitId: reply.visitId } : { ok: false, reason: reply.reason };
   }
@@ -269,11 +337,29 @@ export class Fleet {
 
   async visitView(visitId: string): Promise<VisitView | undefined> {
     const ref = this.visits.get(visitId);
-    if (ref) return ask<VisitMsg, VisitView>(ref, (replyTo) => ({ type: 'GetVisit', replyTo }), this.askMs);
-    return this.o.store.loadVisit(visitId);
+    if (!ref) return this.o.store.loadVisit(visitId);
+    // The visit may end, and its actor stop, while the question waits in its mailbox: then its last view (as
+    // it ended) answers, and should the ask fail anyway (timeout, actor gone) the store does.
+    let sub: Subscription | undefined;
+    const ended = new Promise<VisitView>((resolve) => {
+      sub = this.visitChanges$.pipe(filter((v) => v.visitId === visitId), take(1)).subscribe(resolve);
+    });
+    try {
+      return await Promise.race([ask<VisitMsg, VisitView>(ref, (replyTo) => ({ type: 'GetVisit', replyTo }), this.askMs), ended]);
+    } catch {
+      return this.o.store.loadVisit(visitId);
+    } finally {
+      sub?.unsubscribe();
+    }
   }
 
+  /**
+   * Disables (or enables again) a cabinet: stored, then in the directory (the next handshake is refused with
+   * DISABLED) and in its actor (unlocks refused).
+   */
   async setDisabled(cabinetId: string, disabled: boolean): Promise<void> {
+    await this.o.store.setDisabled(cabinetId, disabled);
+    this.directory.setDisabled(cabinetId, disabled);
     const ref = this.cabinets.get(cabinetId);
     if (ref) dispatch(ref, { type: 'SetDisabled', disabled });
   }

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Fleet } from '../../actors/fleet/fleet';
+import { SimulatedClock } from '../../common/clock';
+import { silentLogger } from '../../common/log';
 import { connectDevice, fakeJpeg, type TestDevice } from '../../test/device-client';
 import { startTestService } from '../../test/service-kit';
+import { DeviceGateway, type DeviceDirectory } from './device.gateway';
+import { createSocketServer, type SocketServer } from './socket-server';
 
 jest.setTimeout(60_000);
 
@@ -60,10 +67,30 @@ describe('device gateway handshake', () => {
     expect(await refusal(connectDevice({ url: svc.url, cabinetId: 'HS-01', secret, nonce, ts }))).toBe('AUTH_FAILED');
   });
 
-  it('refuses a disabled cabinet with DISABLED', async () => {
+  it('refuses a disabled cabinet with DISABLED, without a restart, and accepts it again once enabled', async () => {
     const s = await provision(svc, 'HS-OFF');
-    await svc.models.Cabinet.updateOne({ cabinetId: 'HS-OFF' }, { $set: { disabled: true } });
+    (await connectDevice({ url: svc.url, cabinetId: 'HS-OFF', secret: s })).close();
+    await svc.fleet.setDisabled('HS-OFF', true);
+    expect((await svc.models.Cabinet.findOne({ cabinetId: 'HS-OFF' }).lean())?.disabled).toBe(true);
     expect(await refusal(connectDevice({ url: svc.url, cabinetId: 'HS-OFF', secret: s }))).toBe('DISABLED');
+    expect(await svc.fleet.requestUnlock('HS-OFF', { purpose: 'restock', operatorId: 'op' })).toEqual({ ok: false, reason: 'DISABLED' });
+    await svc.fleet.setDisabled('HS-OFF', false);
+    expect(await refusal(connectDevice({ url: svc.url, cabinetId: 'HS-OFF', secret: s }).then((d) => d.close()))).toBe('accepted');
+  });
+
+  it('lets a cabinet provisioned while the service runs connect at once, its secret read by key once', async () => {
+    const s = await provision(svc, 'HS-NEW');
+    const reads = jest.spyOn(svc.models.Cabinet, 'findOne');
+    try {
+      for (let i = 0; i < 3; i++) (await connectDevice({ url: svc.url, cabinetId: 'HS-NEW', secret: s })).close();
+      expect(reads.mock.calls.map((c) => c[0])).toEqual([{ _id: 'HS-NEW' }]);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('stores new cabinets under their id as _id, so keyed reads are point reads on FerretDB', async () => {
+    expect(await svc.models.Cabinet.findOne({ _id: 'HS-01' }, { cabinetId: 1 }).lean()).toMatchObject({ _id: 'HS-01', cabinetId: 'HS-01' });
   });
 
   it('lets a newer connection replace the older one', async () => {
@@ -201,5 +228,71 @@ describe('unlock delivery', () => {
     } finally {
       await svc.cleanup();
     }
+  });
+});
+
+/**
+ * The handshake against a directory double that counts its lookups: checks that cost nothing come first,
+ * so a flood of stale or malformed handshakes never reaches the directory (nor the database behind it).
+ */
+describe('device gateway handshake, without a service', () => {
+  const clock = new SimulatedClock(Date.UTC(2026, 2, 1, 8));
+  const secret = randomBytes(32).toString('hex');
+  const lookups: string[] = [];
+  const directory: DeviceDirectory = {
+    async credentials(cabinetId) {
+      lookups.push(cabinetId);
+      return cabinetId === 'GW-01' ? { secret, disabled: false } : cabinetId === 'GW-OFF' ? { secret, disabled: true } : undefined;
+    },
+  };
+  const connected: string[] = [];
+  const fleet = { deviceConnected: async (id: string) => void connected.push(id), deviceDisconnected: async () => undefined } as unknown as Fleet;
+  let http: HttpServer;
+  let io: SocketServer;
+  let gateway: DeviceGateway;
+  let url: string;
+
+  beforeAll(async () => {
+    http = createServer();
+    io = createSocketServer(http, { maxFrameBytes: 1024 });
+    gateway = new DeviceGateway({ fleet, directory, clock, log: silentLogger, maxFrameBytes: 1024 });
+    gateway.attach(io);
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    gateway.close();
+    await new Promise<void>((r) => void io.close(() => r()));
+  });
+  beforeEach(() => {
+    lookups.length = 0;
+  });
+
+  const refusal = (p: Promise<{ close(): void }>) => p.then((d) => (d.close(), 'accepted'), (e: { data?: { code?: string } }) => e.data?.code ?? 'no code');
+
+  it('accepts a well-signed device on the service clock', async () => {
+    expect(await refusal(connectDevice({ url, cabinetId: 'GW-01', secret, ts: clock.now() }))).toBe('accepted');
+    expect(lookups).toEqual(['GW-01']);
+    expect(connected).toContain('GW-01');
+  });
+
+  it.each([
+    ['6 minutes old', -6 * 60_000],
+    ['6 minutes ahead', 6 * 60_000],
+  ])('refuses a timestamp %s without a directory lookup', async (_label, offset) => {
+    for (let i = 0; i < 20; i++) expect(await refusal(connectDevice({ url, cabinetId: 'GW-01', secret, ts: clock.now() + offset }))).toBe('AUTH_FAILED');
+    expect(lookups).toEqual([]);
+  });
+
+  it('refuses malformed handshakes and other protocols without a directory lookup', async () => {
+    expect(await refusal(connectDevice({ url, cabinetId: 'GW-01', secret, ts: clock.now(), nonce: 'short' }))).toBe('AUTH_FAILED');
+    expect(await refusal(connectDevice({ url, cabinetId: 'GW-01', secret, ts: clock.now(), protocol: 2 }))).toBe('PROTOCOL_UNSUPPORTED');
+    expect(lookups).toEqual([]);
+  });
+
+  it('refuses a disabled cabinet with DISABLED and an unknown one with AUTH_FAILED', async () => {
+    expect(await refusal(connectDevice({ url, cabinetId: 'GW-OFF', secret, ts: clock.now() }))).toBe('DISABLED');
+    expect(await refusal(connectDevice({ url, cabinetId: 'GW-NONE', secret, ts: clock.now() }))).toBe('AUTH_FAILED');
+    expect(lookups).toEqual(['GW-OFF', 'GW-NONE']);
   });
 });

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { z } from 'zod';
+import { assertNever } from '../../common/assert-never';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { Metrics } from '../../common/metrics';
@@ -22,9 +23,13 @@ import {
 import type { DeviceLink, UnlockAnswer } from '../../actors/fleet/fleet.ports';
 import type { Fleet } from '../../actors/fleet/fleet';
 
-/** How the gateway finds a cabinet's secret and status; implemented over the store by the service. */
+/** How the gateway finds a cabinet's secret and status; the service serves it from the fleet's in-memory directory. */
 export interface DeviceDirectory {
-  /** The cabinet's plaintext device secret and whether it is disabled; undefined when unknown. */
+  /**
+   * The cabinet's plaintext device secret and whether it is disabled; undefined when unknown. Called once per
+   * handshake that passed the cheap checks (shape, protocol, timestamp window), so it should not cost a
+   * database read per call.
+   */
   credentials(cabinetId: string): Promise<{ secret: string; disabled: boolean } | undefined>;
 }
 
@@ -129,13 +134,14 @@ export class DeviceGateway implements DeviceLink {
     const parsed = HandshakeAuth.safeParse(raw);
     if (!parsed.success) throw new HandshakeError('AUTH_FAILED', 'malformed handshake');
     const auth = parsed.data;
+    // The clock first: a stale or replayed-late handshake costs neither a directory lookup nor an HMAC.
+    const now = this.o.clock.now();
+    if (Math.abs(now - auth.ts) > this.window) throw new HandshakeError('AUTH_FAILED', 'timestamp outside the window');
     const creds = await this.o.directory.credentials(auth.cabinetId);
     if (!creds) throw new HandshakeError('AUTH_FAILED', 'unknown cabinet');
     const expected = Buffer.from(signHandshake(creds.secret, auth.cabinetId, auth.ts, auth.nonce), 'hex');
     const given = Buffer.from(auth.sig, 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new HandshakeError('AUTH_FAILED', 'bad signature');
-    const now = this.o.clock.now();
-    if (Math.abs(now - auth.ts) > this.window) throw new HandshakeError('AUTH_FAILED', 'timestamp outside the window');
     this.pruneNonces(now);
     const key = `${auth.cabinetId}:${auth.nonce}`;
     if (this.nonces.has(key)) throw new HandshakeError('AUTH_FAILED', 'nonce replayed');
@@ -174,6 +180,8 @@ export class DeviceGateway implements DeviceLink {
       case 'alarm':
         await f.alarm(cabinetId, DeviceEventSchemas.alarm.parse(parsed.data));
         return { ok: true };
+      default:
+        return assertNever(name, 'device event');
     }
   }
 

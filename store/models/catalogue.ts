@@ -49,6 +49,12 @@ export interface SealedSecret {
 }
 
 export interface CabinetDoc {
+  /**
+   * The cabinet id itself (FerretDB v1 pushes down only `_id` filters, so every keyed read and write of a
+   * cabinet goes by `_id`). Cabinets registered before this keying keep their ObjectId: the path is Mixed so
+   * neither kind is cast into the other, and the fleet store remembers those ids when it loads the directory.
+   */
+  _id?: string;
   cabinetId: string;
   name: string;
   kind: FlowKind;
@@ -72,6 +78,12 @@ const laneSchema = new Schema<LaneDoc>(
 
 export const cabinetSchema = new Schema<CabinetDoc>(
   {
+    _id: {
+      type: Schema.Types.Mixed,
+      default: function (this: { cabinetId?: string }) {
+        return this.cabinetId;
+      },
+    },
     cabinetId: { type: String, required: true },
     name: { type: String, required: true },
     kind: { type: String, enum: ['open', 'semi', 'auto'], required: true },

@@ -1,0 +1,169 @@
+import type { Sealed } from '../../common/sealing';
+import { createTestKit, dispatch, type TestKit } from '../runtime';
+import type { VisitView } from '../visit/visit.protocol';
+import { Fleet } from './fleet';
+import type { DeviceLink, DirectoryRow, FleetStore, NewVisit, RaisedAlarm } from './fleet.ports';
+
+const sealed: Sealed = { iv: 'iv', tag: 'tag', data: 'data' };
+const row = (id: string): DirectoryRow => ({ cabinetId: id, name: id, kind: 'auto', siteId: 'site-1', disabled: false, cameras: ['top'], lanes: [], secret: sealed });
+
+/** A store in memory that counts every call, so a test can say which reads a path costs. */
+function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; openVisits?: VisitView[]; alarms?: RaisedAlarm[]; slowLoad?: Promise<void> }) {
+  const calls: Record<string, number> = {};
+  const visits = new Map<string, VisitView>();
+  const count = (name: string) => void (calls[name] = (calls[name] ?? 0) + 1);
+  const store: FleetStore = {
+    async loadCabinet(id) {
+      count('loadCabinet');
+      await o.slowLoad;
+      return o.cabinets.find((c) => c.cabinetId === id);
+    },
+    async listCabinets() {
+      count('listCabinets');
+      return o.listed ?? o.cabinets;
+    },
+    async openVisitOf() {
+      count('openVisitOf');
+      return undefined;
+    },
+    async openVisits() {
+      count('openVisits');
+      return o.openVisits ?? [];
+    },
+    async raisedAlarms() {
+      count('raisedAlarms');
+      return [];
+    },
+    async allRaisedAlarms() {
+      count('allRaisedAlarms');
+      return o.alarms ?? [];
+    },
+    async setDisabled() {
+      count('setDisabled');
+    },
+    async createVisit(v: NewVisit) {
+      count('createVisit');
+      visits.set(v.visitId, { visitId: v.visitId, cabinetId: v.cabinetId, siteId: v.siteId, purpose: v.purpose, operatorId: v.operatorId, shopperId: v.shopperId, status: 'unlocking', requestedAt: v.requestedAt, receivedFrames: {} });
+      return 'created';
+    },
+    async projectVisit(view) {
+      count('projectVisit');
+      visits.set(view.visitId, view);
+    },
+    async loadVisit(id) {
+      count('loadVisit');
+      return visits.get(id);
+    },
+    async storeFrame() {
+      return 'stored';
+    },
+    async countFrames() {
+      return {};
+    },
+    async loadFrames() {
+      return [];
+    },
+    async raiseAlarm() {
+      count('raiseAlarm');
+    },
+    async clearAlarm() {
+      count('clearAlarm');
+    },
+    async saveLastSeen() {
+      count('saveLastSeen');
+    },
+  };
+  return { store, calls };
+}
+
+const acking: DeviceLink = { sendUnlock: async () => ({ ok: true }) };
+const status = { ts: 0, door: 'closed' as const, locked: true, pendingUploads: 0 };
+
+describe('fleet', () => {
+  let kit: TestKit;
+  beforeEach(() => {
+    kit = createTestKit({ start: Date.UTC(2026, 4, 1, 9) });
+  });
+  afterEach(() => kit.stop());
+
+  it('spawns the actors of 1,000 listed cabinets from memory: three reads at start, none per cabinet', async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `C-${i}`);
+    const held: VisitView = { visitId: 'V-held', cabinetId: 'C-7', siteId: 'site-1', purpose: 'restock', operatorId: 'op', status: 'open', requestedAt: kit.clock.now() - 5_000, receivedFrames: {} };
+    const { store, calls } = memoryStore({ cabinets: ids.map(row), openVisits: [held], alarms: [{ cabinetId: 'C-9', kind: 'tamper', since: kit.clock.now() - 60_000 }] });
+    const fleet = new Fleet({ system: kit.system, store, devices: acking });
+    expect(await fleet.loadDirectory()).toBe(1000);
+    expect(fleet.view('C-9')?.alarms).toEqual(['tamper']);
+    for (const [i, id] of ids.entries()) {
+      await fleet.deviceConnected(id, `conn-${i}`, 'fw');
+      await fleet.status(id, status);
+    }
+    expect(fleet.cabinets.size).toBe(1000);
+    expect(calls).toEqual({ listCabinets: 1, openVisits: 1, allRaisedAlarms: 1 });
+    await kit.settle();
+    // The recovered facts reached their actors: the held door, the raised alarm.
+    expect(fleet.view('C-7')).toMatchObject({ state: 'restocking', visitId: 'V-held', online: true });
+    expect(fleet.view('C-9')).toMatchObject({ alarms: ['tamper'] });
+    expect(fleet.view('C-1')).toMatchObject({ state: 'idle', online: true });
+  });
+
+  it('acknowledges a status at once while the actor of an unlisted cabinet is still being read', async () => {
+    let release!: () => void;
+    const slowLoad = new Promise<void>((r) => (release = r));
+    const { store, calls } = memoryStore({ cabinets: [row('LATE')], listed: [], slowLoad });
+    const fleet = new Fleet({ system: kit.system, store, devices: acking });
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('LATE', 'conn-1', 'fw');
+    // Resolves although the cabinet's record has not come back yet.
+    await fleet.status('LATE', status);
+    expect(fleet.cabinets.size).toBe(0);
+    release();
+    await kit.settle();
+    expect(calls.loadCabinet).toBe(1);
+    expect(fleet.view('LATE')).toMatchObject({ online: true, door: 'closed', locked: true });
+  });
+
+  it('stamps visit ids with the injected clock', async () => {
+    const { store } = memoryStore({ cabinets: [row('CLK')] });
+    const clock = { now: () => Date.UTC(2030, 0, 1), schedule: kit.clock.schedule.bind(kit.clock) };
+    const fleet = new Fleet({ system: kit.system, store, devices: acking, clock });
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('CLK', 'conn-1', 'fw');
+    await fleet.status('CLK', status);
+    const r = await fleet.requestUnlock('CLK', { purpose: 'restock', operatorId: 'op' });
+    expect(r).toMatchObject({ ok: true, visitId: expect.stringMatching(new RegExp(`^V${Date.UTC(2030, 0, 1).toString(36)}[0-9a-f]{12}$`)) });
+  });
+
+  it('answers visitView from the ended visit when its actor stops during the ask, not by a timeout', async () => {
+    const { store } = memoryStore({ cabinets: [row('VV')] });
+    const fleet = new Fleet({ system: kit.system, store, devices: acking, askTimeoutMs: 5_000 });
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('VV', 'conn-1', 'fw');
+    await fleet.status('VV', status);
+    const r = await fleet.requestUnlock('VV', { purpose: 'restock', operatorId: 'op' });
+    if (!r.ok) throw new Error(r.reason);
+    await kit.settle();
+    const ref = await fleet.visit(r.visitId);
+    if (!ref) throw new Error('no visit actor');
+    // The visit ends with the question right behind in its mailbox: the actor stops before answering it.
+    dispatch(ref, { type: 'CabinetEvent', event: 'relocked', at: kit.clock.now() });
+    const t0 = Date.now();
+    const view = await fleet.visitView(r.visitId);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(view).toMatchObject({ visitId: r.visitId, status: 'relocked' });
+    await kit.settle();
+    // Once the actor is gone, the store answers.
+    expect(await fleet.visitView(r.visitId)).toMatchObject({ visitId: r.visitId, status: 'relocked' });
+  });
+
+  it('disables a cabinet in the store, the directory and its actor', async () => {
+    const { store, calls } = memoryStore({ cabinets: [row('OFF')] });
+    const fleet = new Fleet({ system: kit.system, store, devices: acking });
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('OFF', 'conn-1', 'fw');
+    await fleet.status('OFF', status);
+    await fleet.setDisabled('OFF', true);
+    expect(calls.setDisabled).toBe(1);
+    expect((await fleet.directory.credentials('OFF', () => 's'))?.disabled).toBe(true);
+    expect(await fleet.requestUnlock('OFF', { purpose: 'restock', operatorId: 'op' })).toEqual({ ok: false, reason: 'DISABLED' });
+  });
+});

@@ -1,0 +1,70 @@
+import { Types } from 'mongoose';
+import { SecretBox } from '../common/sealing';
+import { openTestDb, type TestDb } from '../test/db';
+import { MongooseFleetStore } from './fleet.store';
+
+describe('fleet store on a real FerretDB', () => {
+  let db: TestDb;
+  const box = new SecretBox(SecretBox.generateKeyHex());
+  const cabinet = (cabinetId: string) => ({ cabinetId, name: cabinetId, kind: 'auto' as const, siteId: 'site-1', cameras: ['top'], lanes: [{ laneId: 'A1', sku: 'COLA', capacity: 6, count: 6 }], secret: box.seal('s3cret', `cabinet:${cabinetId}`), disabled: false });
+  beforeAll(async () => {
+    db = await openTestDb('fleetstore');
+  });
+  afterAll(() => db.close());
+
+  it('keys a new cabinet by its id and reads and writes it by _id', async () => {
+    await db.models.Cabinet.create(cabinet('K-01'));
+    expect(await db.models.Cabinet.collection.findOne({ _id: 'K-01' as never })).toMatchObject({ cabinetId: 'K-01' });
+    const store = new MongooseFleetStore(db.models);
+    const row = await store.loadCabinet('K-01');
+    expect(row).toMatchObject({ cabinetId: 'K-01', kind: 'auto', cameras: ['top'], lanes: [{ laneId: 'A1', count: 6 }] });
+    expect(box.open(row!.secret, 'cabinet:K-01')).toBe('s3cret');
+    await store.saveLastSeen('K-01', Date.UTC(2026, 0, 2), 'fw-2');
+    await store.setDisabled('K-01', true);
+    expect(await db.models.Cabinet.findOne({ _id: 'K-01' }).lean()).toMatchObject({ lastSeenAt: new Date(Date.UTC(2026, 0, 2)), firmware: 'fw-2', disabled: true });
+    expect(await store.loadCabinet('K-NONE')).toBeUndefined();
+  });
+
+  it('still serves a cabinet registered with an ObjectId before the keying, once listed', async () => {
+    const legacyId = new Types.ObjectId();
+    await db.models.Cabinet.collection.insertOne({ _id: legacyId as never, ...cabinet('OLD-01'), stockMoves: [], version: 0 });
+    const store = new MongooseFleetStore(db.models);
+    // Before the listing, found by its field; after it, by its remembered ObjectId.
+    expect(await store.loadCabinet('OLD-01')).toMatchObject({ cabinetId: 'OLD-01' });
+    expect((await store.listCabinets()).map((r) => r.cabinetId).sort()).toEqual(['K-01', 'OLD-01']);
+    await store.saveLastSeen('OLD-01', Date.UTC(2026, 0, 3));
+    await store.setDisabled('OLD-01', true);
+    const doc = await db.models.Cabinet.collection.findOne({ _id: legacyId as never });
+    expect(doc).toMatchObject({ lastSeenAt: new Date(Date.UTC(2026, 0, 3)), disabled: true });
+    expect(await store.loadCabinet('OLD-01')).toMatchObject({ cabinetId: 'OLD-01', disabled: true });
+  });
+
+  it('reads every cabinet’s open visit and raised alarms in one pass each, choosing as the per-cabinet reads do', async () => {
+    const store = new MongooseFleetStore(db.models);
+    const visit = (visitId: string, cabinetId: string, at: number, status: 'unlocking' | 'open' | 'closed' | 'complete', holds: boolean) => ({
+      visitId,
+      cabinetId,
+      siteId: 'site-1',
+      purpose: 'shopping' as const,
+      status,
+      ...(holds ? { doorLock: `${cabinetId}/main` } : {}),
+      unlockRequestedAt: new Date(at),
+      unlockExpiresAt: new Date(at + 18_000),
+    });
+    await db.models.Visit.create([
+      visit('V1', 'CAB-A', 1_000, 'closed', false),
+      visit('V2', 'CAB-A', 2_000, 'open', true),
+      visit('V3', 'CAB-B', 1_000, 'closed', false),
+      visit('V4', 'CAB-B', 3_000, 'closed', false),
+      visit('V5', 'CAB-C', 5_000, 'complete', false),
+    ]);
+    const all = await store.openVisits();
+    expect(Object.fromEntries(all.map((v) => [v.cabinetId, v.visitId]))).toEqual({ 'CAB-A': 'V2', 'CAB-B': 'V4' });
+    for (const id of ['CAB-A', 'CAB-B', 'CAB-C']) expect((await store.openVisitOf(id))?.visitId).toBe(all.find((v) => v.cabinetId === id)?.visitId);
+
+    await store.raiseAlarm({ cabinetId: 'CAB-A', siteId: 'site-1', kind: 'tamper', at: 10 });
+    await store.raiseAlarm({ cabinetId: 'CAB-B', siteId: 'site-1', kind: 'temperature', at: 20 });
+    await store.clearAlarm({ cabinetId: 'CAB-B', kind: 'temperature', at: 30 });
+    expect(await store.allRaisedAlarms()).toEqual([{ cabinetId: 'CAB-A', kind: 'tamper', since: 10 }]);
+  });
+});
