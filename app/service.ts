@@ -21,7 +21,7 @@ import { Sessions } from './sessions';
 import { ShoppingService } from './shopping.service';
 import { OperatorService } from './operator.service';
 import { registerOperatorRoutes } from '../gateways/http/operator.routes';
-import { bootstrapAuthenticator } from '../gateways/http/operator-auth';
+import { startConsole } from './console';
 import { registerOpenApi } from '../gateways/http/openapi';
 import { startWechat, type WechatSide } from './wechat';
 import { registerShopperRoutes } from '../gateways/http/shopper.routes';
@@ -50,6 +50,8 @@ export interface Service {
   readonly sessions: Sessions;
   readonly devices: DeviceGateway;
   readonly adminToken: string;
+  /** The operator console: accounts, read API, page at /admin/, live feed. */
+  readonly console: import('./console').ConsoleSide;
   /** Stops accepting work, drains, closes the database, stops the embedded database. Idempotent. */
   stop(reason?: string): Promise<void>;
 }
@@ -193,8 +195,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         return p;
       },
     });
-    // Operator accounts with roles and sites join the bootstrap token here (anyOf) when the console has them.
-    const operatorAuth = bootstrapAuthenticator(adminToken);
+    // Console sessions (operator accounts with roles and sites), then the bootstrap token.
+    const consoleSide = await startConsole({ http, models, fleet, clock, log: log.child({ part: 'console' }), metrics, adminToken, dataDir, seedDemo: config.seedDemo });
+    const operatorAuth = consoleSide.auth;
     const operators = new OperatorService({ models, fleet, payments: wechat?.payments.actors, clock, log: log.child({ part: 'operators' }) });
     const resumedDecisions = await operators.resumeDecisions();
     if (resumedDecisions) log.info({ cases: resumedDecisions }, 'interrupted review decisions carried out');
@@ -202,6 +205,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     registerOpenApi(http);
     const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });
     gateway.attach(io);
+    consoleSide.attach(io);
     metrics.gaugeFrom('device_connections', 'Connected cabinets', () => gateway.connectedCount());
     await http.listen({ host: config.http.host, port });
     const addr = http.server.address() as AddressInfo;
@@ -221,6 +225,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       sessions,
       devices: gateway,
       adminToken,
+      console: consoleSide,
       stop(reason = 'stop') {
         stopping ??= (async () => {
           log.info({ reason }, 'shutting down: no new work accepted');
@@ -230,6 +235,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
             http.server.closeAllConnections?.();
           });
           gateway.close();
+          consoleSide.close();
           await new Promise<void>((r) => void io.close(() => r()));
           await http.close(); // waits for in-flight requests
           grace();

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import { catalogueModels } from './catalogue';
 import { commerceModels } from './commerce';
 import { journalModels } from './journal';
+import { operatorModels } from './operator';
 import { oversightModels } from './oversight';
 import { peopleModels } from './people';
 import { sessionModels } from './session';
@@ -18,6 +19,7 @@ export function createModels(conn: Connection) {
     ...sessionModels(conn),
     ...commerceModels(conn),
     ...oversightModels(conn),
+    ...operatorModels(conn),
     ...journalModels(conn),
   };
 }
