@@ -183,6 +183,7 @@ export class ConsoleService {
 
   fleetPage(p: Principal, q: { siteId?: string; kind?: string; state?: string; q?: string; offset: number; limit: number }): FleetPage {
     need(p, 'fleet.view');
+    if (q.siteId !== undefined) siteFilter(p, q.siteId);
     const all = this.d.fleet.snapshot().filter((r) => inScope(p, r.siteId));
     const sites = [...new Set(all.map((r) => r.siteId))].sort();
     const bySiteKind = all.filter((r) => (q.siteId === undefined || r.siteId === q.siteId) && (q.kind === undefined || r.kind === q.kind));
