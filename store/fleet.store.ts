@@ -61,6 +61,7 @@ export class MongooseFleetStore implements FleetStore {
   private readonly legacyIds = new Map<string, string>();
   /** Once every cabinet has been listed, an id that is neither legacy nor an `_id` is not registered. */
   private listed = false;
+  private legacyVisits?: Promise<boolean>;
 
   constructor(private readonly m: Models) {}
 
@@ -126,6 +127,7 @@ export class MongooseFleetStore implements FleetStore {
   async createVisit(v: NewVisit): Promise<'created' | 'door_taken'> {
     try {
       await this.m.Visit.create({
+        _id: v.visitId,
         visitId: v.visitId,
         cabinetId: v.cabinetId,
         siteId: v.siteId,
@@ -152,12 +154,24 @@ export class MongooseFleetStore implements FleetStore {
     if (view.completedAt !== undefined) set.completedAt = new Date(view.completedAt);
     if (view.expectedFrames) set.expectedFrames = view.expectedFrames;
     if (view.recognition) set.recognition = view.recognition;
-    await this.m.Visit.updateOne({ visitId: view.visitId }, { $set: set, ...(releaseDoor ? { $unset: { doorLock: '' } } : {}) });
+    const update = { $set: set, ...(releaseDoor ? { $unset: { doorLock: '' } } : {}) };
+    const res = await this.m.Visit.updateOne({ _id: view.visitId }, update);
+    if (res.matchedCount === 0 && (await this.hasLegacyVisits())) await this.m.Visit.updateOne({ visitId: view.visitId }, update);
   }
 
   async loadVisit(visitId: string): Promise<VisitView | undefined> {
-    const d = await this.m.Visit.findOne({ visitId }).lean();
+    let d = await this.m.Visit.findOne({ _id: visitId }).lean();
+    if (!d && (await this.hasLegacyVisits())) d = await this.m.Visit.findOne({ visitId }).lean();
     return d ? toView(d) : undefined;
+  }
+
+  /**
+   * Whether visits stored before `_id` was the visit id exist: those are found by their field (a scan on
+   * FerretDB). Asked once per process, so an unknown visit id costs a point read, not a scan, when there are none.
+   */
+  private hasLegacyVisits(): Promise<boolean> {
+    this.legacyVisits ??= this.m.Visit.exists({ _id: { $type: 'objectId' } }).then((r) => r !== null);
+    return this.legacyVisits;
   }
 
   async storeFrame(visitId: string, f: StoredFrame): Promise<'stored' | 'duplicate'> {

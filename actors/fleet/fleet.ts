@@ -173,7 +173,8 @@ export class Fleet {
           unlockExpiresAt: e.unlockExpiresAt,
         });
         if (created === 'created') {
-          this.startVisitActor(initialVisitState({ visitId: e.visit.visitId, cabinetId, siteId, purpose: e.visit.purpose, shopperId: e.visit.shopperId, operatorId: e.visit.operatorId, requestedAt: e.visit.requestedAt }));
+          // Its id was just inserted under a unique index: nothing is journalled under it yet.
+          this.startVisitActor(initialVisitState({ visitId: e.visit.visitId, cabinetId, siteId, purpose: e.visit.purpose, shopperId: e.visit.shopperId, operatorId: e.visit.operatorId, requestedAt: e.visit.requestedAt }), true);
         }
         return created;
       },
@@ -190,7 +191,7 @@ export class Fleet {
     return ref;
   }
 
-  private startVisitActor(initial: VisitView): ActorRef<VisitMsg> {
+  private startVisitActor(initial: VisitView, fresh = false): ActorRef<VisitMsg> {
     const ref = spawnVisit(this.o.system, initial, {
       store: this.o.store,
       onEvidenceComplete: (view) => {
@@ -209,7 +210,7 @@ export class Fleet {
         this.visitChanges$.next(view);
         setImmediate(() => stopActor(ref));
       },
-    });
+    }, { fresh });
     this.visits.set(initial.visitId, ref);
     return ref;
   }

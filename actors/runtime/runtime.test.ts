@@ -193,6 +193,38 @@ describe('persistent machine actors on the mongoose journal', () => {
     sys2.stop();
   });
 
+  it('recovers an actor spawned as fresh without reading the journal, and replays it when spawned again', async () => {
+    const inner = new MongooseJournal(db.models);
+    const reads: string[] = [];
+    const journal = {
+      persist: (e: Parameters<MongooseJournal['persist']>[0]) => inner.persist(e),
+      takeSnapshot: (s: Parameters<MongooseJournal['takeSnapshot']>[0]) => inner.takeSnapshot(s),
+      latestSnapshot: (key: string) => (reads.push(`snapshot:${key}`), inner.latestSnapshot(key)),
+      events: (key: string, offset: number) => (reads.push(`events:${key}`), inner.events(key, offset)),
+    };
+    const sys1 = createActorSystem({ journal, log: silentLogger });
+    const fresh = spawnMachine<number, Msg, Effect>(sys1, {
+      id: 'wallet-3',
+      persistenceKey: 'wallet-3',
+      fresh: true,
+      initialState: 0,
+      decide,
+      perform(effects) {
+        for (const e of effects) dispatch(e.to, e.value);
+      },
+    });
+    expect(await ask<Msg, number>(fresh, (replyTo) => ({ type: 'Deposit', fen: 7, replyTo }), 2000)).toBe(7);
+    expect(reads).toEqual([]);
+    expect(await journal.events('wallet-3', 0).reduce((n) => n + 1, 0)).toBe(1);
+    sys1.stop();
+    reads.length = 0;
+    const sys2 = createActorSystem({ journal, log: silentLogger });
+    const again = spawnWallet(sys2, 'wallet-3');
+    expect(await ask<Msg, number>(again, (replyTo) => ({ type: 'Get', replyTo }), 2000)).toBe(7);
+    expect(reads).toEqual(['snapshot:wallet-3', 'events:wallet-3']);
+    sys2.stop();
+  });
+
   it('catches a second live owner of one key at its first write', async () => {
     const journal = new MongooseJournal(db.models);
     const failures: unknown[] = [];

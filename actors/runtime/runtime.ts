@@ -47,15 +47,36 @@ export interface ActorSystem {
   /** Whether actors with a persistence key are journalled (a system without a journal runs them in memory). */
   readonly journalled: boolean;
   /** @internal */ readonly root: unknown;
+  /** @internal Persistence keys whose next recovery reads nothing (see MachineDef.fresh). */
+  readonly freshKeys: Set<string>;
   stop(): void;
 }
 
 let systemSeq = 0;
 
+const NO_EVENTS = { reduce: <T>(_f: unknown, init: T): Promise<T> => Promise.resolve(init) };
+
+/**
+ * The journal as nact sees it: a key in `fresh` is recovered without a read (nothing can be stored under it
+ * yet), once; any later recovery of it (a restart after a failure) reads the journal as usual.
+ */
+function withFreshKeys(journal: JournalEngine, fresh: Set<string>): JournalEngine {
+  return {
+    persist: (e) => journal.persist(e),
+    takeSnapshot: (s) => journal.takeSnapshot(s),
+    latestSnapshot: (key) => (fresh.has(key) ? Promise.resolve(undefined) : journal.latestSnapshot(key)),
+    events(key, offset, limit, tags) {
+      if (fresh.delete(key)) return NO_EVENTS;
+      return journal.events(key, offset, limit, tags);
+    },
+  };
+}
+
 export function createActorSystem(opts: { name?: string; clock?: Clock; log?: Logger; journal?: JournalEngine } = {}): ActorSystem {
   const name = opts.name ?? `fleet-${process.pid}-${++systemSeq}`;
+  const freshKeys = new Set<string>();
   const plugins: unknown[] = [];
-  if (opts.journal) plugins.push(nact.configurePersistence(opts.journal as never));
+  if (opts.journal) plugins.push(nact.configurePersistence(withFreshKeys(opts.journal, freshKeys) as never));
   const root = (nact.start as (...args: unknown[]) => unknown)({ name }, ...plugins);
   return {
     name,
@@ -63,6 +84,7 @@ export function createActorSystem(opts: { name?: string; clock?: Clock; log?: Lo
     log: opts.log ?? silentLogger,
     journalled: !!opts.journal,
     root,
+    freshKeys,
     stop: () => nact.stop(root as never),
   };
 }
@@ -180,6 +202,13 @@ export interface MachineDef<S, M, F> {
   onFailure?: (e: unknown, msg: unknown) => void;
   /** Journal persistence: the key the events are stored under. Without it the actor is in-memory only. */
   persistenceKey?: string;
+  /**
+   * The key has never been written: the caller has just created what it names (e.g. a visit whose record was
+   * inserted under a unique id). Recovery then reads nothing — a journal lookup by key is a collection scan on
+   * FerretDB v1 — while a restart after a failure still replays the journal. The unique (key, sequence)
+   * index still catches a second owner at its first write.
+   */
+  fresh?: boolean;
   /** Which changes are worth a journal write (default: any change). Telemetry-only changes can opt out. */
   durable?(before: S, after: S, msg: M): boolean;
   snapshotEvery?: number;
@@ -233,6 +262,7 @@ export function spawnMachine<S, M, F>(parent: Parent, def: MachineDef<S, M, F>, 
   };
   // nact's persistent actor without a persistence engine fails on every message (a crash loop): in a system
   // without a journal the actor simply runs in memory.
+  if (def.fresh && def.persistenceKey && sys.journalled) sys.freshKeys.add(def.persistenceKey);
   const n = def.persistenceKey && sys.journalled
     ? nact.spawnPersistent(nactParent(parent) as never, f as never, def.persistenceKey, def.id, {
         ...props,

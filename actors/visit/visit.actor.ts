@@ -12,11 +12,15 @@ export interface VisitDeps {
   onEnded(view: VisitView): void;
 }
 
-/** One actor per door opening, journalled under `visit:<id>` so a restart recovers it mid-upload. */
-export function spawnVisit(system: ActorSystem, initial: VisitState, deps: VisitDeps): ActorRef<VisitMsg> {
+/**
+ * One actor per door opening, journalled under `visit:<id>` so a restart recovers it mid-upload. `fresh`: the
+ * visit was just created (its id is new), so there is no journal to read when it starts.
+ */
+export function spawnVisit(system: ActorSystem, initial: VisitState, deps: VisitDeps, opts: { fresh?: boolean } = {}): ActorRef<VisitMsg> {
   return spawnMachine<VisitState, VisitMsg, VisitEffect>(system, {
     id: `visit-${initial.visitId}`,
     persistenceKey: `visit:${initial.visitId}`,
+    fresh: opts.fresh,
     snapshotEvery: 50,
     initialState: initial,
     decide,

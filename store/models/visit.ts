@@ -5,6 +5,11 @@ export type VisitStatus = 'unlocking' | 'open' | 'closed' | 'complete' | 'relock
 export type VisitPurpose = 'shopping' | 'restock';
 
 export interface VisitDoc {
+  /**
+   * The visit id itself, so the fleet's reads and writes of a visit are point operations on FerretDB (only an
+   * `_id` filter uses an index there). Visits stored before this keying keep their ObjectId (Mixed: no cast).
+   */
+  _id?: string;
   visitId: string;
   cabinetId: string;
   siteId: string;
@@ -35,6 +40,12 @@ export interface VisitDoc {
 
 export const visitSchema = new Schema<VisitDoc>(
   {
+    _id: {
+      type: Schema.Types.Mixed,
+      default: function (this: { visitId?: string }) {
+        return this.visitId;
+      },
+    },
     visitId: { type: String, required: true },
     cabinetId: { type: String, required: true },
     siteId: { type: String, required: true },

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Installs whatever this checkout is missing, with progress, and does nothing when all is in place:
 //   1. node modules (npm ci when node_modules is absent or was installed from another package-lock.json);
-//   2. the FerretDB binary, built from tools/ferretdb through the Go module proxy and cached per source hash
-//      under ~/.cache/cabinet-fleet, so only the first run on a machine pays for the build.
+//   2. the FerretDB binary, built from tools/ferretdb through the Go module proxy (with the small source patches
+//      of tools/ferretdb/patches.json applied to the vendored module) and cached per source hash under
+//      ~/.cache/cabinet-fleet, so only the first run on a machine pays for the build;
+//   3. the operator console (web-admin/dist, Vite), rebuilt when its sources change (hash stamp in dist);
+//   4. Debian's chromium for the console's browser tests (apt-get, as root), when /usr/bin/chromium is missing.
 // It uses nothing but Node itself, because it runs before node_modules exists.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync, renameSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, copyFileSync, chmodSync, renameSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,8 +53,32 @@ async function ensureNodeModules() {
   say('node modules installed');
 }
 
+/**
+ * Builds tools/ferretdb into `out`: the module is vendored in a scratch directory, each patch of
+ * tools/ferretdb/patches.json (an exact string, found exactly once, replaced) is applied to the vendored
+ * source, and the binary is built from the vendor tree. A patch that no longer matches stops the build.
+ */
+async function buildFerretDb(out) {
+  const env = { GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
+  const work = mkdtempSync(join(tmpdir(), 'cabinet-fleet-ferretdb-'));
+  try {
+    for (const f of ['main.go', 'go.mod', 'go.sum']) copyFileSync(join(root, 'tools', 'ferretdb', f), join(work, f));
+    await run('go mod vendor', 'go', ['mod', 'vendor'], { cwd: work, env: { ...env, GOFLAGS: '-mod=mod' } });
+    for (const p of JSON.parse(readFileSync(join(root, 'tools', 'ferretdb', 'patches.json'), 'utf8'))) {
+      const file = join(work, 'vendor', p.module, p.file);
+      const src = readFileSync(file, 'utf8');
+      if (src.split(p.from).length !== 2) throw new Error(`patch of ${p.module}/${p.file} does not apply: "${p.from}" must occur exactly once`);
+      writeFileSync(file, src.replace(p.from, p.to));
+      say(`patched ${p.module}/${p.file}`);
+    }
+    await run('go build ferretdb', 'go', ['build', '-trimpath', '-o', out, '.'], { cwd: work, env: { ...env, GOFLAGS: '-mod=vendor' } });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function ensureFerretDb() {
-  const srcHash = sha(['tools/ferretdb/main.go', 'tools/ferretdb/go.mod', 'tools/ferretdb/go.sum']);
+  const srcHash = sha(['tools/ferretdb/main.go', 'tools/ferretdb/go.mod', 'tools/ferretdb/go.sum', 'tools/ferretdb/patches.json']);
   const cacheRoot = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   const cached = join(cacheRoot, 'cabinet-fleet', `ferretdb-v1.24.2-${srcHash}`);
   const local = join(root, '.cache', 'bin', 'ferretdb');
@@ -62,10 +89,7 @@ async function ensureFerretDb() {
     mkdirSync(dirname(cached), { recursive: true });
     const tmp = `${cached}.tmp-${process.pid}`;
     try {
-      await run('go build ferretdb', 'go', ['build', '-trimpath', '-o', tmp, '.'], {
-        cwd: join(root, 'tools', 'ferretdb'),
-        env: { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
-      });
+      await buildFerretDb(tmp);
     } catch (e) {
       throw new Error(`${e.message}. FerretDB needs Go ≥ 1.24 and the Go module proxy.`);
     }
@@ -78,9 +102,44 @@ async function ensureFerretDb() {
   writeFileSync(stamp, srcHash + '\n');
 }
 
+function listFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(join(root, dir)).sort()) {
+    const rel = `${dir}/${name}`;
+    if (statSync(join(root, rel)).isDirectory()) out.push(...listFiles(rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+async function ensureConsoleBuild() {
+  const sources = [...listFiles('web-admin/src'), 'web-admin/index.html', 'web-admin/vite.config.mts', 'web-admin/tsconfig.json', ...listFiles('contracts'), 'package-lock.json'];
+  const want = sha(sources);
+  const stamp = join(root, 'web-admin', 'dist', '.source-hash');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) return;
+  say('building the operator console (web-admin, Vite)…');
+  await run('vite build', process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web-admin', '--logLevel', 'warn'], { env: { VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' } });
+  writeFileSync(stamp, want + '\n');
+  say('operator console built into web-admin/dist');
+}
+
+async function ensureChromium() {
+  if (process.env.CHROMIUM_BIN ? existsSync(process.env.CHROMIUM_BIN) : existsSync('/usr/bin/chromium')) return;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    say('Debian chromium is missing (/usr/bin/chromium) and this is not root: install it with `sudo apt-get install -y chromium` (or set CHROMIUM_BIN); the browser tests need it');
+    return;
+  }
+  say('installing Debian chromium for the browser tests (apt-get update, apt-get install chromium; a minute or two)…');
+  await run('apt-get update', 'apt-get', ['update', '-q']);
+  await run('apt-get install chromium', 'apt-get', ['install', '-y', '-q', 'chromium'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  say('chromium installed');
+}
+
 try {
   await ensureNodeModules();
   await ensureFerretDb();
+  await ensureConsoleBuild();
+  if (process.argv.includes('--with-browser') || process.env.npm_lifecycle_event === 'test') await ensureChromium();
   if (Date.now() - t0 > 1000) say('ready');
 } catch (e) {
   say(`failed: ${e.message}`);
