@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.cache/', 'data/', 'dist/', 'web-admin/', 'miniprogram/', '**/*.mjs', '**/*.js'] },
+  { ignores: ['node_modules/', '.cache/', 'data/', 'dist/', 'web-admin/dist/', 'miniprogram/', '**/*.mjs', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

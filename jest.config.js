@@ -14,11 +14,21 @@ const service = {
   testTimeout: 30000,
 };
 
+// The operator console: unit tests of its pure parts and the browser tests (playwright-core driving Debian's
+// chromium against the real service; web-admin/test/browser.ts).
+const webAdmin = {
+  ...service,
+  displayName: 'web-admin',
+  roots: ['<rootDir>/web-admin'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 120000,
+};
+
 // Worker count is a run-wide option; the mini-program's own file sets it for standalone runs.
 const { maxWorkers: _standaloneOnly, ...miniprogram } = require('./miniprogram/jest.config.js');
 
 module.exports = {
-  projects: [service, { ...miniprogram, displayName: 'miniprogram' }],
+  projects: [service, webAdmin, { ...miniprogram, displayName: 'miniprogram' }],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

@@ -327,6 +327,8 @@ export const FeedSubscription = z.object({
   cabinetId: CabinetId.optional(),
   /** Visit endings in scope (the visits view). */
   visits: z.boolean().default(false),
+  /** Fleet counts and the filtered total (the fleet view's header); off for views that do not show them. */
+  counts: z.boolean().default(true),
 });
 export type FeedSubscription = z.input<typeof FeedSubscription>;
 

@@ -31,7 +31,7 @@ export interface Subscriber {
   buffered?(): number;
 }
 
-type Normalised = { filter: FleetFilter; offset: number; limit: number; cabinetId?: string; visits: boolean };
+type Normalised = { filter: FleetFilter; offset: number; limit: number; cabinetId?: string; visits: boolean; counts: boolean };
 
 interface SubState {
   sub: Subscriber;
@@ -152,13 +152,13 @@ export class FeedHub {
   }
 
   /** (Re)subscribes the page: it gets a fresh snapshot now, deltas against it from then on. */
-  subscribe(sub: Subscriber, s: FeedSubscription & { filter: FleetFilter; offset: number; limit: number; visits: boolean }): FeedSnapshot {
+  subscribe(sub: Subscriber, s: FeedSubscription & { filter: FleetFilter; offset: number; limit: number; visits: boolean; counts?: boolean }): FeedSnapshot {
     let st = this.subs.get(sub);
     if (!st) {
       this.add(sub);
       st = this.subs.get(sub)!;
     }
-    st.wants = { filter: s.filter, offset: s.offset, limit: s.limit, visits: s.visits, ...(s.cabinetId ? { cabinetId: s.cabinetId } : {}) };
+    st.wants = { filter: s.filter, offset: s.offset, limit: s.limit, visits: s.visits, counts: s.counts !== false, ...(s.cabinetId ? { cabinetId: s.cabinetId } : {}) };
     const view = this.compute(st, this.read());
     st.seq++;
     st.counts = view.counts;
@@ -247,12 +247,12 @@ export class FeedHub {
     const view = this.compute(st, all);
     const d: FeedDelta = { seq: 0, rows: [] };
     let changed = false;
-    if (!sameCounts(st.counts, view.counts)) {
+    if (st.wants!.counts && !sameCounts(st.counts, view.counts)) {
       d.counts = view.counts;
       st.counts = view.counts;
       changed = true;
     }
-    if (st.total !== view.total) {
+    if (st.wants!.counts && st.total !== view.total) {
       d.total = view.total;
       st.total = view.total;
       changed = true;

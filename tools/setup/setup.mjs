@@ -123,15 +123,17 @@ async function ensureConsoleBuild() {
   say('operator console built into web-admin/dist');
 }
 
+/** Chromium, and a CJK font so the console's Chinese renders in screenshots (not tofu). */
 async function ensureChromium() {
-  if (process.env.CHROMIUM_BIN ? existsSync(process.env.CHROMIUM_BIN) : existsSync('/usr/bin/chromium')) return;
+  const font = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
+  if ((process.env.CHROMIUM_BIN ? existsSync(process.env.CHROMIUM_BIN) : existsSync('/usr/bin/chromium')) && (existsSync(font) || process.env.CHROMIUM_BIN)) return;
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    say('Debian chromium is missing (/usr/bin/chromium) and this is not root: install it with `sudo apt-get install -y chromium` (or set CHROMIUM_BIN); the browser tests need it');
+    say('Debian chromium or its CJK font is missing and this is not root: install them with `sudo apt-get install -y chromium fonts-wqy-microhei` (or set CHROMIUM_BIN); the browser tests need it');
     return;
   }
-  say('installing Debian chromium for the browser tests (apt-get update, apt-get install chromium; a minute or two)…');
+  say('installing Debian chromium and a CJK font for the browser tests (apt-get update, apt-get install; a minute or two)…');
   await run('apt-get update', 'apt-get', ['update', '-q']);
-  await run('apt-get install chromium', 'apt-get', ['install', '-y', '-q', 'chromium'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  await run('apt-get install chromium', 'apt-get', ['install', '-y', '-q', 'chromium', 'fonts-wqy-microhei'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
   say('chromium installed');
 }
 
