@@ -3,6 +3,7 @@ import { createLogger } from '../common/log';
 import { resolve } from 'node:path';
 import { startService, type Service } from './service';
 import { DEMO_HELP, startDemoSimulator } from './demo';
+import { consoleHelp } from './console';
 
 /** `npm start`: validate configuration, start the service, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   });
   const service = await run.starting;
   process.stdout.write(`\nCabinet fleet service is up at ${service.url}  (health: ${service.url}/readyz, metrics: ${service.url}/metrics)\n\n`);
+  process.stdout.write(consoleHelp(service.url, config.dataDir) + '\n');
   if (config.demoSimulator && service.wechat?.emulator) process.stdout.write(DEMO_HELP(service.url) + '\n');
 }
 
