@@ -111,8 +111,8 @@ export class FeedHub {
   private readonly maxBuffered: number;
   /** cabinetId → position in id order, so each tick places rows in order without sorting. */
   private rank = new Map<string, number>();
-  /** Ticks and rows diffed, for the benchmark and metrics. */
-  readonly stats = { ticks: 0, reads: 0, deltas: 0 };
+  /** Ticks, fleet reads, deltas sent and the wall time spent in ticks, for the benchmark and metrics. */
+  readonly stats = { ticks: 0, reads: 0, deltas: 0, tickMs: 0 };
 
   constructor(
     private readonly source: FeedSource,
@@ -216,6 +216,15 @@ export class FeedHub {
 
   /** One flush: public so tests can drive it; the timer calls it every `intervalMs`. */
   tick(): void {
+    const started = performance.now();
+    try {
+      this.flush();
+    } finally {
+      this.stats.tickMs += performance.now() - started;
+    }
+  }
+
+  private flush(): void {
     this.stats.ticks++;
     const now = this.o.clock.now();
     const refreshDue = now - this.lastRefresh >= this.refresh;

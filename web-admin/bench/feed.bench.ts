@@ -1,0 +1,183 @@
+/**
+ * `npm run bench:console -- [--cabinets 10000] [--changes 1000] [--seconds 15]`
+ *
+ * What the console's fleet page receives and how smoothly it draws with a large fleet changing. The real
+ * service runs in-process (embedded FerretDB, demo accounts); `--cabinets` cabinets join its live view, and
+ * a driver publishes `--changes` cabinet view changes per second in-process, exactly as cabinet actors
+ * publish them (the fleet's view map plus `viewChanges$`): status reports with a new temperature and
+ * last-seen time, and door cycles (idle → unlocking → open → awaiting_upload → idle) on ~1% of them.
+ * No device sockets are opened (10,000 real device connections are the fleet benchmark's subject,
+ * `npm run bench:fleet`). Chromium (Debian's) signs in and shows the fleet view; the bench counts the
+ * WebSocket frames and bytes the page receives (CDP, on the wire) and the page's frame times
+ * (requestAnimationFrame deltas) in four phases:
+ *   idle        no changes (the bare baseline for frame time),
+ *   top         changes on, the page at the top of the unfiltered list,
+ *   scrolled    changes on, the page scrolled to the middle (it re-subscribes its window),
+ *   cabinet     changes on, one cabinet's detail view open.
+ * It also prints what forwarding every change would cost (the naive feed), and the load average.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CabinetView } from '../../actors/cabinet/cabinet.protocol';
+import type { Fleet } from '../../actors/fleet/fleet';
+import { DEMO_ACCOUNTS_FILE } from '../../app/console';
+import { loadConfig } from '../../app/config';
+import { startService } from '../../app/service';
+import { silentLogger } from '../../common/log';
+import { startFerretDb } from '../../store/ferretdb';
+import { launchBrowser, shot } from '../test/browser';
+
+const { values } = parseArgs({
+  options: {
+    cabinets: { type: 'string', default: '10000' },
+    changes: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '15' },
+  },
+});
+const CABINETS = Number(values.cabinets);
+const CHANGES = Number(values.changes);
+const SECONDS = Number(values.seconds);
+const t0 = Date.now();
+const say = (m: string) => process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/** The fleet's view map, written the way a cabinet actor's publish writes it. */
+function publisher(fleet: Fleet): (v: CabinetView) => void {
+  const views = (fleet as unknown as { views: Map<string, CabinetView> }).views;
+  return (v) => {
+    views.set(v.cabinetId, v);
+    fleet.viewChanges$.next(v);
+  };
+}
+
+async function main(): Promise<void> {
+  say(`load average ${load()}; starting FerretDB and the service`);
+  const dir = mkdtempSync(join(tmpdir(), 'cf-console-bench-'));
+  const db = await startFerretDb({ dataDir: join(dir, 'db') });
+  const config = loadConfig({ MONGODB_URI: db.uri, DB_NAME: 'console_bench', DATA_DIR: dir, PORT: '0', SEED_DEMO: 'true', LOG_LEVEL: 'silent', RECOGNITION_WORKERS: '0', WECHAT_MODE: 'off' });
+  const svc = await startService(config, { log: silentLogger });
+  const browser = await launchBrowser();
+  try {
+    const sites = ['shanghai-hq', 'beijing-office', 'shenzhen-park', 'hangzhou-campus', 'chengdu-tower'];
+    const kinds = ['open', 'semi', 'auto'] as const;
+    const ids: string[] = [];
+    for (let i = 0; i < CABINETS; i++) {
+      const id = `B${String(i).padStart(5, '0')}`;
+      ids.push(id);
+      svc.fleet.registered({ cabinetId: id, kind: kinds[i % 3]!, siteId: sites[i % sites.length]! });
+    }
+    const publish = publisher(svc.fleet);
+    const now = Date.now();
+    for (const id of ids) publish({ ...(svc.fleet.view(id) as CabinetView), state: 'idle', online: true, lastSeenAt: now, door: 'closed', locked: true, temperatureC: 5 });
+    say(`${CABINETS} cabinets in the live view (${svc.fleet.snapshot().length} with the demo fleet)`);
+
+    // The driver: CHANGES view changes per second in 20 ms slices; ~1% of them start a door cycle.
+    let changes = 0;
+    let naiveBytes = 0;
+    let running = false;
+    let rng = 12345;
+    const rand = () => ((rng = (rng * 1103515245 + 12345) % 2 ** 31), rng / 2 ** 31);
+    const cycle = ['unlocking', 'open', 'awaiting_upload', 'idle'] as const;
+    const inCycle = new Map<string, number>();
+    const timer = setInterval(() => {
+      if (!running) return;
+      const n = Math.round(CHANGES / 50);
+      for (let i = 0; i < n; i++) {
+        const id = ids[Math.floor(rand() * ids.length)]!;
+        const cur = svc.fleet.view(id) as CabinetView;
+        let next: CabinetView = { ...cur, lastSeenAt: Date.now(), temperatureC: Math.round((4 + rand() * 4) * 10) / 10 };
+        const step = inCycle.get(id);
+        if (step !== undefined) {
+          const state = cycle[step]!;
+          next = { ...next, state, door: state === 'open' ? 'open' : 'closed', locked: state === 'idle' || state === 'awaiting_upload', visitId: state === 'idle' ? undefined : `V-${id}` };
+          if (state === 'idle') inCycle.delete(id);
+          else inCycle.set(id, step + 1);
+        } else if (rand() < 0.01) {
+          inCycle.set(id, 0);
+        }
+        publish(next);
+        changes++;
+        naiveBytes += JSON.stringify(next).length;
+      }
+    }, 20);
+
+    const creds = JSON.parse(readFileSync(join(dir, DEMO_ACCOUNTS_FILE), 'utf8')) as Array<{ username: string; password: string }>;
+    const page = await browser.context.newPage();
+    await page.addInitScript(() => localStorage.setItem('console.lang', 'en'));
+    const wire = { frames: 0, bytes: 0 };
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => ((wire.frames += 1), (wire.bytes += typeof f.payload === 'string' ? Buffer.byteLength(f.payload) : f.payload.length))));
+    await page.goto(`${svc.url}/admin/`);
+    await page.fill('#username', 'admin');
+    await page.fill('#password', creds.find((c) => c.username === 'admin')!.password);
+    await page.click('#login-submit');
+    await page.waitForSelector('[data-cabinet="B00000"]', { timeout: 30_000 });
+    say(`page shows the fleet (${await page.locator('[data-cabinet]').count()} rows in the DOM of ${await page.locator('[data-count="total"] b').textContent()})`);
+
+    const measure = async (label: string): Promise<Record<string, string | number>> => {
+      const before = { ...wire, changes, naiveBytes, ticks: svc.console.hub.stats.ticks, deltas: svc.console.hub.stats.deltas };
+      const started = Date.now();
+      // A string, not a function: tsx's keepNames would inject a helper the page does not have.
+      const frames = (await page.evaluate(`new Promise((resolve) => {
+        const out = [];
+        let last = performance.now();
+        const end = last + ${SECONDS * 1000};
+        const step = (t) => { out.push(t - last); last = t; if (t < end) requestAnimationFrame(step); else resolve(out); };
+        requestAnimationFrame(step);
+      })`)) as number[];
+      const secs = (Date.now() - started) / 1000;
+      const sorted = [...frames].sort((a, b) => a - b);
+      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+      const row = {
+        phase: label,
+        'changes/s (fleet)': Math.round((changes - before.changes) / secs),
+        'naive KB/s': Math.round((naiveBytes - before.naiveBytes) / secs / 1024),
+        'page msgs/s': +((wire.frames - before.frames) / secs).toFixed(2),
+        'page KB/s': +((wire.bytes - before.bytes) / secs / 1024).toFixed(2),
+        'frame mean ms': +(frames.reduce((a, b) => a + b, 0) / frames.length).toFixed(2),
+        'frame p95 ms': +q(0.95).toFixed(2),
+        'frame p99 ms': +q(0.99).toFixed(2),
+        'frame max ms': +sorted[sorted.length - 1]!.toFixed(1),
+        'frames >50ms': frames.filter((f) => f > 50).length,
+        load: load(),
+      };
+      say(`${label}: ${JSON.stringify(row)}`);
+      return row;
+    };
+
+    const rows: Array<Record<string, string | number>> = [];
+    rows.push(await measure('idle'));
+    running = true;
+    await page.waitForTimeout(1000);
+    rows.push(await measure('top'));
+    await page.locator('#fleet-viewport').evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+    await page.waitForTimeout(1000);
+    rows.push(await measure('scrolled'));
+    await shot(page, 'bench-fleet-10k');
+    await page.goto(`${svc.url}/admin/#/cabinet/B05000`);
+    await page.waitForSelector('#live-box');
+    await page.waitForTimeout(1000);
+    rows.push(await measure('cabinet'));
+    running = false;
+    clearInterval(timer);
+
+    process.stdout.write(`\nconsole feed benchmark: ${CABINETS} cabinets (+7 demo), ${CHANGES} view changes/s driven in-process, ${SECONDS} s per phase, Chromium ${browser.context.browser()?.version() ?? ''}\n`);
+    console.table(rows);
+    const st = svc.console.hub.stats;
+    process.stdout.write(`hub: ${st.ticks} ticks, ${st.reads} fleet reads of ${CABINETS + 7} rows, ${st.deltas} deltas, ${(st.tickMs / Math.max(1, st.ticks)).toFixed(2)} ms per tick on average; load average now ${load()}\n`);
+  } finally {
+    await browser.close();
+    await svc.stop('bench done');
+    await db.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
