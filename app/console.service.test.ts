@@ -1,7 +1,8 @@
 import { SimulatedClock } from '../common/clock';
 import { silentLogger } from '../common/log';
 import type { Principal } from '../contracts/admin-api';
-import type { FleetRow } from '../contracts/console-api';
+import type { FleetEntry } from '../actors/fleet/fleet';
+import type { VisitStatus } from '../store/models/visit';
 import { openTestDb, type TestDb } from '../test/db';
 import { ConsoleService, dayOf, percentile } from './console.service';
 
@@ -14,7 +15,7 @@ describe('console read side: scope, money lists and KPIs from stored records', (
   let db: TestDb;
   // Real time: createdAt of orders and cases comes from mongoose timestamps, not the injected clock.
   const clock = new SimulatedClock(Date.now());
-  const rows: FleetRow[] = [
+  const rows: FleetEntry[] = [
     { cabinetId: 'SH-1', siteId: 'shanghai-hq', kind: 'auto', state: 'idle', online: true, alarms: [], mailbox: 0 },
     { cabinetId: 'SH-2', siteId: 'shanghai-hq', kind: 'semi', state: 'offline', online: false, alarms: [], mailbox: 0 },
     { cabinetId: 'BJ-1', siteId: 'beijing-office', kind: 'auto', state: 'fault', online: true, alarms: ['tamper'], mailbox: 3 },
@@ -32,8 +33,8 @@ describe('console read side: scope, money lists and KPIs from stored records', (
       { cabinetId: 'SH-2', name: 'b', kind: 'semi', siteId: 'shanghai-hq', cameras: ['top'], lanes: [{ laneId: 'A1', sku: 'COLA-ORIG', capacity: 6, count: 2 }], secret },
       { cabinetId: 'BJ-1', name: 'c', kind: 'auto', siteId: 'beijing-office', cameras: ['top'], lanes: [{ laneId: 'A1', sku: 'COLA-ORIG', capacity: 6, count: 0 }], secret },
     ]);
-    const visit = (visitId: string, cabinetId: string, siteId: string, status: string, recognisedAfterMs?: number) => ({
-      visitId, cabinetId, siteId, purpose: 'shopping', status, unlockRequestedAt: t(30), unlockExpiresAt: t(29), receivedFrames: {},
+    const visit = (visitId: string, cabinetId: string, siteId: string, status: VisitStatus, recognisedAfterMs?: number) => ({
+      visitId, cabinetId, siteId, purpose: 'shopping' as const, status, unlockRequestedAt: t(30), unlockExpiresAt: t(29), receivedFrames: {},
       ...(status === 'complete' ? { openedAt: t(29), closedAt: t(28), completedAt: t(28) } : {}),
       ...(recognisedAfterMs !== undefined ? { recognition: { status: 'settled', items: [], confidence: 0.99, reasons: [], modelVersion: 'm', at: t(28).getTime() + recognisedAfterMs } } : {}),
     });
@@ -44,7 +45,7 @@ describe('console read side: scope, money lists and KPIs from stored records', (
       visit('V4', 'SH-1', 'shanghai-hq', 'relocked'),
       visit('V5', 'BJ-1', 'beijing-office', 'complete', 5_000),
     ]);
-    const order = (orderId: string, siteId: string, paidFen: number) => ({ orderId, outTradeNo: `T${orderId}`, shopperId: 'S-shopper-0001', cabinetId: siteId === 'shanghai-hq' ? 'SH-1' : 'BJ-1', siteId, flow: 'auto', source: 'recognition', lines: [], totalFen: paidFen, paidFen, refundedFen: 0, status: 'paid' });
+    const order = (orderId: string, siteId: string, paidFen: number) => ({ orderId, outTradeNo: `T${orderId}`, shopperId: 'S-shopper-0001', cabinetId: siteId === 'shanghai-hq' ? 'SH-1' : 'BJ-1', siteId, flow: 'auto' as const, source: 'recognition' as const, lines: [], totalFen: paidFen, paidFen, refundedFen: 0, status: 'paid' as const });
     await m.Order.create([order('O1', 'shanghai-hq', 600), order('O2', 'shanghai-hq', 300), order('O3', 'beijing-office', 10_000)]);
     await m.Payment.create([
       { _id: 'TO1', outTradeNo: 'TO1', orderId: 'O1', shopperId: 'S-shopper-0001', channel: 'papay', amountFen: 600, status: 'succeeded' },

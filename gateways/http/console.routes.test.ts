@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { ADMIN_NAMESPACE, ADMIN_PREFIX, type FeedSnapshot, type FleetPage } from '../../contracts/console-api';
+import { ADMIN_NAMESPACE, ADMIN_PREFIX, type FeedDelta, type FeedSnapshot, type FleetPage } from '../../contracts/console-api';
+import { connectDevice } from '../../test/device-client';
 import { ROLE_PERMISSIONS, type Role } from '../../contracts/admin-api';
 import { startTestService } from '../../test/service-kit';
 import { DEMO_ACCOUNTS_FILE } from '../../app/console';
@@ -136,6 +137,28 @@ describe('console API and live feed through the real service', () => {
     expect(other.snapshot.cabinet).toBeUndefined();
     const bad = (await s.timeout(5000).emitWithAck('subscribe', { limit: 'all' })) as { ok: false; error: { code: string } };
     expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+  });
+
+  it('live deltas over the raw socket: another site’s cabinet never reaches a site-scoped operator', async () => {
+    const op = await feed(tokens['sh-operator']!);
+    const admin = await feed(tokens.admin!);
+    const got: Record<string, FeedDelta[]> = { op: [], admin: [] };
+    op.on('delta', (d: FeedDelta) => got.op!.push(d));
+    admin.on('delta', (d: FeedDelta) => got.admin!.push(d));
+    await op.timeout(5000).emitWithAck('subscribe', { filter: {}, offset: 0, limit: 100, cabinetId: 'BJ-SEMI-01', visits: true });
+    await admin.timeout(5000).emitWithAck('subscribe', { filter: {}, offset: 0, limit: 100, cabinetId: 'BJ-SEMI-01', visits: true });
+    const secrets = JSON.parse(readFileSync(join(svc.config.dataDir, 'demo-cabinets.json'), 'utf8')) as Record<string, string>;
+    const device = await connectDevice({ url: svc.url, cabinetId: 'BJ-SEMI-01', secret: secrets['BJ-SEMI-01']! });
+    try {
+      await device.emit('status', { ts: Date.now(), door: 'closed', locked: true, temperatureC: 5.5, pendingUploads: 0 });
+      const deadline = Date.now() + 5_000;
+      while (!got.admin!.some((d) => d.rows.some((r) => r.cabinetId === 'BJ-SEMI-01' && r.temperatureC === 5.5)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(got.admin!.some((d) => d.cabinet?.cabinetId === 'BJ-SEMI-01')).toBe(true);
+      await new Promise((r) => setTimeout(r, 1_200)); // two more flushes
+      expect(JSON.stringify(got.op)).not.toContain('BJ-');
+    } finally {
+      device.close();
+    }
   });
 
   it('serves the console page at /admin/ (or says how to build it)', async () => {
