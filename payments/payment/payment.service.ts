@@ -1,6 +1,6 @@
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
-import { compareAndSet } from '../../store/cas';
+import { compareAndSet, compareAndSetFrom, createGrouped, inWriteLane, type CasExtra } from '../../store/cas';
 import { isDuplicateKey } from '../../store/connection';
 import type { Models } from '../../store/models';
 import type { OrderDoc, PaymentDoc, PaymentStatus } from '../../store/models/commerce';
@@ -100,6 +100,18 @@ function observationFromFailure(f: WxFailure): Observation {
 
 const kindOf = (outTradeNo: string): AttemptKind => outTradeNo.charAt(2) as AttemptKind;
 
+/** How many orders and payments the service remembers as compare-and-set starting points. */
+const REMEMBERED = 20_000;
+
+/** Order statuses after which no attempt moves the order any more (its copy is forgotten). */
+const ORDER_SETTLED: ReadonlySet<string> = new Set(['paid', 'debt', 'waived', 'cancelled', 'partially_refunded', 'refunded']);
+
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > REMEMBERED) map.delete(map.keys().next().value!);
+}
+
 export class PaymentService {
   constructor(private readonly d: PaymentServiceDeps) {}
 
@@ -107,21 +119,67 @@ export class PaymentService {
     return this.d.models;
   }
 
-  /** orderId → the order's `_id`: looked up once (a scan on FerretDB), then every read and write is by `_id`. */
-  private readonly orderIds = new Map<string, unknown>();
+  /**
+   * Orders are keyed `_id = orderId` (store/models/commerce.ts), so reading one is a point read on FerretDB.
+   * Orders from before that keying have an ObjectId: found once by `orderId` (a scan), remembered here.
+   */
+  private readonly legacyOrderIds = new Map<string, unknown>();
 
-  private async orderKey(orderId: string): Promise<unknown> {
-    let id = this.orderIds.get(orderId);
-    if (id === undefined) {
-      id = (await this.m.Order.findOne({ orderId }, { _id: 1 }).lean())?._id;
-      if (id !== undefined) this.orderIds.set(orderId, id);
+  /**
+   * The last copy of each order and payment this service read or wrote, with its version: the starting point
+   * of the next compare-and-set on it, so a write does not re-read what was just read or written. A copy
+   * made stale by another writer is harmless: its claim fails, and the writer reads afresh and decides
+   * again (see compareAndSetFrom). Decisions that write nothing are always taken on a fresh read.
+   */
+  private readonly knownOrders = new Map<string, OrderDoc>();
+  private readonly knownPayments = new Map<string, PaymentDoc>();
+
+  /** The order, read fresh by `_id`. */
+  private async order(orderId: string): Promise<OrderDoc | undefined> {
+    const legacy = this.legacyOrderIds.get(orderId);
+    let o = (await this.m.Order.findOne({ _id: legacy ?? orderId }).lean()) as OrderDoc | null;
+    if (!o && legacy === undefined) {
+      o = await this.m.Order.findOne({ orderId }).lean();
+      if (o) this.legacyOrderIds.set(orderId, o._id);
     }
-    return id;
+    if (!o || o.orderId !== orderId) {
+      this.knownOrders.delete(orderId);
+      return undefined;
+    }
+    remember(this.knownOrders, orderId, o);
+    return o;
   }
 
-  private async order(orderId: string): Promise<OrderDoc | undefined> {
-    const id = await this.orderKey(orderId);
-    return id === undefined ? undefined : ((await this.m.Order.findOne({ _id: id }).lean()) ?? undefined);
+  /** The payment attempt, read fresh by `_id`. */
+  private async payment(outTradeNo: string): Promise<PaymentDoc | undefined> {
+    const p = await this.m.Payment.findOne({ _id: outTradeNo }).lean();
+    if (!p) {
+      this.knownPayments.delete(outTradeNo);
+      return undefined;
+    }
+    remember(this.knownPayments, outTradeNo, p);
+    return p;
+  }
+
+  /** Compare-and-set of an order from the copy given; the updated copy, or undefined when another writer moved it. */
+  private async casOrder(order: OrderDoc, set: Record<string, unknown>): Promise<OrderDoc | undefined> {
+    if (await compareAndSetFrom(this.m.Order, { _id: order._id ?? order.orderId, version: order.version ?? 0 }, set)) {
+      const updated = { ...order, ...set, version: (order.version ?? 0) + 1 } as OrderDoc;
+      remember(this.knownOrders, order.orderId, updated);
+      return updated;
+    }
+    this.knownOrders.delete(order.orderId);
+    return undefined;
+  }
+
+  private async casPayment(p: PaymentDoc, set: Record<string, unknown>, extra?: CasExtra): Promise<PaymentDoc | undefined> {
+    if (await compareAndSetFrom(this.m.Payment, { _id: p._id ?? p.outTradeNo, version: p.version ?? 0 }, set, extra)) {
+      const updated = { ...p, ...set, version: (p.version ?? 0) + 1 } as PaymentDoc;
+      remember(this.knownPayments, p.outTradeNo, updated);
+      return updated;
+    }
+    this.knownPayments.delete(p.outTradeNo);
+    return undefined;
   }
 
   /** The order's attempts, found by their deterministic numbers (by `_id`), kind by kind until a gap. */
@@ -129,7 +187,7 @@ export class PaymentService {
     const out: PaymentDoc[] = [];
     for (const kind of ['P', 'J', 'C'] as const) {
       for (let n = 1; n <= 99; n++) {
-        const p = await this.m.Payment.findOne({ _id: outTradeNoFor(orderId, kind, n) }).lean();
+        const p = await this.payment(outTradeNoFor(orderId, kind, n));
         if (!p) break;
         out.push(p);
       }
@@ -181,8 +239,9 @@ export class PaymentService {
    * idempotent, so a process that died in between is repaired by the next duplicate or by recovery.
    */
   async observe(outTradeNo: string, obs: Observation): Promise<PaymentDoc | undefined> {
+    let known = this.knownPayments.get(outTradeNo);
     for (let round = 0; round < 8; round++) {
-      const p = await this.m.Payment.findOne({ _id: outTradeNo }).lean();
+      const p = known ?? (await this.payment(outTradeNo));
       if (!p) return undefined;
       if (obs.kind === 'succeeded' && obs.amountFen && obs.amountFen !== p.amountFen) {
         this.d.log.error({ outTradeNo, expected: p.amountFen, got: obs.amountFen }, 'WeChat reports a different amount: not recorded');
@@ -190,6 +249,11 @@ export class PaymentService {
       }
       const next = nextAttemptStatus(p.status, obs);
       if (next === p.status) {
+        if (known) {
+          // Nothing to write on a remembered copy: decide again on a fresh read.
+          known = undefined;
+          continue;
+        }
         if (TERMINAL.has(p.status)) await this.settleOrder(p);
         return p;
       }
@@ -198,33 +262,50 @@ export class PaymentService {
       if (obs.kind === 'succeeded') set.transactionId = obs.transactionId;
       if (obs.kind === 'failed') set.failureCode = obs.code;
       if (TERMINAL.has(next)) set.settledAt = new Date(this.d.clock.now());
-      if (await compareAndSet(this.m.Payment, { _id: outTradeNo, status: p.status }, set)) {
-        const updated = { ...p, ...set } as PaymentDoc;
+      const updated = await this.casPayment(p, set);
+      if (updated) {
         if (TERMINAL.has(next)) await this.settleOrder(updated);
         return updated;
       }
+      known = undefined;
     }
     throw new Error(`could not record an observation for ${outTradeNo}: too much contention`);
   }
 
   /** Moves the attempt's order (and debt) to where the settled attempt says. */
   private async settleOrder(p: PaymentDoc): Promise<void> {
+    let known = this.knownOrders.get(p.orderId);
     for (let round = 0; round < 8; round++) {
-      const order = await this.order(p.orderId);
+      const order = known ?? (await this.order(p.orderId));
       if (!order) return;
       // A debt payment settles the debt even when its order was marked paid by a racing duplicate.
       const { status, effects } = orderAfterAttempt(order.status, p.channel, p.status, p.failureCode);
       if (status === order.status) {
+        if (known) {
+          known = undefined;
+          continue;
+        }
         await this.performOrderEffects(order, effects, p);
+        this.forgetSettled(p, order);
         return;
       }
       const set: Record<string, unknown> = { status };
       if (status === 'paid') set.paidFen = p.amountFen;
-      if (await compareAndSet(this.m.Order, { _id: await this.orderKey(order.orderId), status: order.status }, set)) {
-        await this.performOrderEffects({ ...order, status }, effects, p);
+      const updated = await this.casOrder(order, set);
+      if (updated) {
+        await this.performOrderEffects(updated, effects, p);
+        this.forgetSettled(p, updated);
         return;
       }
+      known = undefined;
     }
+  }
+
+  /** A settled attempt of a settled order is not written again soon: its copies need not be kept. */
+  private forgetSettled(p: PaymentDoc, order: OrderDoc): void {
+    if (!TERMINAL.has(p.status) || !ORDER_SETTLED.has(order.status)) return;
+    this.knownPayments.delete(p.outTradeNo);
+    this.knownOrders.delete(order.orderId);
   }
 
   private async performOrderEffects(order: OrderDoc, effects: OrderEffect[], p: PaymentDoc): Promise<void> {
@@ -291,7 +372,7 @@ export class PaymentService {
 
   /** Asks WeChat about one attempt and records the answer; a papay attempt WeChat never saw is sent again. */
   async resolve(outTradeNo: string): Promise<PaymentDoc | undefined> {
-    const p = await this.m.Payment.findOne({ _id: outTradeNo }).lean();
+    const p = this.knownPayments.get(outTradeNo) ?? (await this.payment(outTradeNo));
     if (!p) return undefined;
     const kind = kindOf(outTradeNo);
     let obs: Observation;
@@ -308,7 +389,7 @@ export class PaymentService {
       if (order && (order.status === 'awaiting_payment' || order.status === 'debt')) {
         // Same number: WeChat deducts an out_trade_no at most once, so resending cannot double-charge.
         await this.sendDeduction(after, 'resend');
-        return (await this.m.Payment.findOne({ _id: outTradeNo }).lean()) ?? after;
+        return (await this.payment(outTradeNo)) ?? after;
       }
     }
     return after;
@@ -373,15 +454,23 @@ export class PaymentService {
     const contract = await this.activeContract(order.shopperId);
     if (!contract) return undefined; // the full path records the debt
     const outTradeNo = outTradeNoFor(order.orderId, 'P', 1);
-    const doc = { _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay' as const, amountFen: order.totalFen, status: 'created' as const, purpose: 'order' as const, contractId: contract.contractId, attempts: 1 };
+    let p: PaymentDoc;
     try {
-      await this.m.Payment.create(doc);
+      p = await this.createPayment({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose: 'order', contractId: contract.contractId, attempts: 1 });
     } catch (e) {
       if (isDuplicateKey(e)) return undefined;
       throw e;
     }
     await this.toAwaiting(order);
-    return this.sendDeduction({ ...doc, version: 0 } as PaymentDoc, description, requestId);
+    return this.sendDeduction(p, description, requestId);
+  }
+
+  /** Inserts an attempt (persisted before it is sent) and remembers it as written. */
+  private async createPayment(doc: Omit<PaymentDoc, 'version'>): Promise<PaymentDoc> {
+    // Grouped with the other shoppers' inserts meanwhile: one write for many deductions at load.
+    const created = await createGrouped(this.m.Payment, doc);
+    remember(this.knownPayments, doc.outTradeNo, created);
+    return created;
   }
 
   private async startDeduction(order: OrderDoc, purpose: 'order' | 'debt', attempts: PaymentDoc[], description: string, requestId: string): Promise<ChargeReply> {
@@ -396,25 +485,26 @@ export class PaymentService {
     }
     const n = attempts.filter((a) => kindOf(a.outTradeNo) === 'P').length + 1;
     const outTradeNo = outTradeNoFor(order.orderId, 'P', n);
+    let p: PaymentDoc;
     try {
-      await this.m.Payment.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose, contractId: contract.contractId, attempts: 1 });
+      p = await this.createPayment({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose, contractId: contract.contractId, attempts: 1 });
     } catch (e) {
       // A concurrent request created this attempt: it owns the sending.
       if (isDuplicateKey(e)) return { type: 'PaymentPending', requestId, outTradeNo };
       throw e;
     }
     await this.toAwaiting(order);
-    const p = (await this.m.Payment.findOne({ _id: outTradeNo }).lean())!;
     return this.sendDeduction(p, description, requestId);
   }
 
+  /** Draft → awaiting payment, from the copy just read (a lost claim means another writer moved it: fine). */
   private async toAwaiting(order: OrderDoc): Promise<void> {
-    if (order.status === 'draft') await compareAndSet(this.m.Order, { _id: await this.orderKey(order.orderId), status: 'draft' }, { status: 'awaiting_payment' });
+    if (order.status === 'draft') await this.casOrder(order, { status: 'awaiting_payment' });
   }
 
   private async moveToDebt(orderId: string, reason: string): Promise<string> {
     const order = (await this.order(orderId))!;
-    if (order.status === 'awaiting_payment' || order.status === 'draft') await compareAndSet(this.m.Order, { _id: await this.orderKey(orderId), status: order.status }, { status: 'debt' });
+    if (order.status === 'awaiting_payment' || order.status === 'draft') await this.casOrder(order, { status: 'debt' });
     return this.openDebt(order, reason);
   }
 
@@ -474,11 +564,11 @@ export class PaymentService {
     if (!attempt) {
       const timeExpire = rfc3339(this.d.clock.now() + JSAPI_PAY_WINDOW_MS);
       try {
-        await this.m.Payment.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, timeExpire, attempts: 1 });
+        attempt = await this.createPayment({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, timeExpire, attempts: 1 });
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
+        attempt = (await this.payment(outTradeNo))!;
       }
-      attempt = (await this.m.Payment.findOne({ _id: outTradeNo }).lean())!;
     }
     // Identical body on every re-entry (same number, description, amount, time_expire): WeChat returns the same prepay.
     const r = await this.d.v3.jsapiPrepay({ outTradeNo, description: cmd.description.slice(0, 120) || 'Snacks', amountFen: attempt.amountFen, openid: cmd.openid, timeExpire: attempt.timeExpire, attach: order.orderId, notifyUrl: notifyUrl(this.d.config, 'v3') });
@@ -492,6 +582,7 @@ export class PaymentService {
       return { type: 'PaymentErrored', requestId: cmd.requestId, code: r.failure.code, message: r.failure.message, retryable: r.failure.retryable };
     }
     if (attempt.prepayId !== r.value.prepayId) await compareAndSet(this.m.Payment, { _id: outTradeNo, status: attempt.status }, { prepayId: r.value.prepayId, status: 'pending' });
+    this.knownPayments.delete(outTradeNo);
     return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo, requestPayment: r.value.requestPayment, signsContract: false };
   }
 
@@ -508,6 +599,7 @@ export class PaymentService {
     const r = await this.d.papay.contractOrder({ outTradeNo, body: cmd.description.slice(0, 120) || 'Snacks', totalFen: order.totalFen, openid: cmd.openid, attach: order.orderId, contractCode, requestSerial: this.d.papay.newRequestSerial(), displayAccount: cmd.openid.slice(-6) });
     if (!r.ok) return { type: 'PaymentErrored', requestId: cmd.requestId, code: r.failure.code, message: r.failure.message, retryable: r.failure.retryable };
     await compareAndSet(this.m.Payment, { _id: outTradeNo, status: 'created' }, { prepayId: r.value.prepayId, status: 'pending' });
+    this.knownPayments.delete(outTradeNo);
     return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo, requestPayment: r.value.requestPayment, signsContract: true };
   }
 
@@ -615,7 +707,7 @@ export class PaymentService {
       const order = (await this.order(refund.orderId))!;
       const refunded = order.refundedFen + refund.amountFen;
       const next = refunded >= order.paidFen ? 'refunded' : 'partially_refunded';
-      if (await compareAndSet(this.m.Order, { _id: await this.orderKey(order.orderId), version: order.version }, { status: next, refundedFen: refunded })) return;
+      if (await this.casOrder(order, { status: next, refundedFen: refunded })) return;
     }
   }
 
@@ -654,10 +746,11 @@ export class PaymentService {
   /** Which shopper's actor handles a notification (undefined: not ours). */
   async shopperOf(e: InboundNotification): Promise<string | undefined> {
     switch (e.type) {
+      // An attempt this service wrote lately names its shopper without a read.
       case 'TransactionNotified':
-        return (await this.m.Payment.findOne({ _id: e.transaction.out_trade_no }, { shopperId: 1 }).lean())?.shopperId;
+        return this.knownPayments.get(e.transaction.out_trade_no)?.shopperId ?? (await this.m.Payment.findOne({ _id: e.transaction.out_trade_no }, { shopperId: 1 }).lean())?.shopperId;
       case 'TradeResultNotified':
-        return (await this.m.Payment.findOne({ _id: e.order.outTradeNo }, { shopperId: 1 }).lean())?.shopperId;
+        return this.knownPayments.get(e.order.outTradeNo)?.shopperId ?? (await this.m.Payment.findOne({ _id: e.order.outTradeNo }, { shopperId: 1 }).lean())?.shopperId;
       case 'RefundNotified': {
         const r = await this.m.Refund.findOne({ _id: e.refund.out_refund_no }, { orderId: 1 }).lean();
         return r ? (await this.order(r.orderId))?.shopperId : undefined;
@@ -672,7 +765,7 @@ export class PaymentService {
     const key = PaymentService.inboxKey(e);
     const shopperId = await this.shopperOf(e);
     try {
-      await this.m.PaymentInbox.create({ _id: key, key, type: e.type, ...(shopperId ? { shopperId } : {}), payload: JSON.stringify(e) });
+      await createGrouped(this.m.PaymentInbox, { _id: key, key, type: e.type, ...(shopperId ? { shopperId } : {}), payload: JSON.stringify(e) });
       return { key, shopperId, fresh: true };
     } catch (err) {
       if (isDuplicateKey(err)) return { key, shopperId, fresh: false };
@@ -697,7 +790,8 @@ export class PaymentService {
         await this.contractChanged(e);
         break;
     }
-    await this.m.PaymentInbox.updateOne({ _id: key, processedAt: { $exists: false } }, { $set: { processedAt: new Date(this.d.clock.now()) } });
+    // By `_id` alone (a point write on FerretDB); a replay only moves the time.
+    await inWriteLane(this.m.PaymentInbox.db, () => this.m.PaymentInbox.updateOne({ _id: key }, { $set: { processedAt: new Date(this.d.clock.now()) } }));
   }
 
   private async contractChanged(e: Extract<InboundNotification, { type: 'ContractChanged' }>): Promise<void> {

@@ -25,6 +25,12 @@ export interface OrderLine {
 }
 
 export interface OrderDoc {
+  /**
+   * The order id itself for orders created from now on (FerretDB v1 pushes down only `_id` filters, so the
+   * payment actors read and write an order by `_id`). Older orders keep their ObjectId: the path is Mixed so
+   * neither kind is cast into the other.
+   */
+  _id?: unknown;
   orderId: string;
   /** Deterministic per order, so a retried charge can never become a second one. Unique. */
   outTradeNo: string;
@@ -49,6 +55,12 @@ const lineSchema = new Schema<OrderLine>(
 
 export const orderSchema = new Schema<OrderDoc>(
   {
+    _id: {
+      type: Schema.Types.Mixed,
+      default: function (this: { orderId?: string }) {
+        return this.orderId;
+      },
+    },
     orderId: { type: String, required: true },
     outTradeNo: { type: String, required: true },
     shopperId: { type: String, required: true },
