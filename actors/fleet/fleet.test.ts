@@ -122,6 +122,21 @@ describe('fleet', () => {
     expect(fleet.view('LATE')).toMatchObject({ online: true, door: 'closed', locked: true });
   });
 
+  it('records a new visit with one insert before the unlock is sent, and projects it again only when it changes', async () => {
+    const { store, calls } = memoryStore({ cabinets: [row('ONE')] });
+    const sent: string[] = [];
+    const fleet = new Fleet({ system: kit.system, store, devices: { sendUnlock: async (_id, cmd) => (sent.push(`${calls.createVisit ?? 0}:${cmd.visitId}`), { ok: true }) } });
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('ONE', 'conn-1', 'fw');
+    const r = await fleet.requestUnlock('ONE', { purpose: 'restock', operatorId: 'op' });
+    if (!r.ok) throw new Error(r.reason);
+    await kit.settle();
+    expect(sent).toEqual([`1:${r.visitId}`]);
+    expect(calls.projectVisit).toBeUndefined();
+    await fleet.door('ONE', { ts: kit.clock.now(), state: 'relocked', visitId: r.visitId });
+    expect(calls.projectVisit).toBe(1);
+  });
+
   it('stamps visit ids with the injected clock', async () => {
     const { store } = memoryStore({ cabinets: [row('CLK')] });
     const clock = { now: () => Date.UTC(2030, 0, 1), schedule: kit.clock.schedule.bind(kit.clock) };

@@ -36,7 +36,8 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
       if (m.type === 'UploadDone') return { ...m, ack: () => undefined };
       return m;
     },
-    started: (s) => [{ type: 'Project', view: s, releaseDoor: s.status !== 'open' && s.status !== 'unlocking' }, ...(s.status === 'closed' && s.expectedFrames ? [{ type: 'CountFrames' as const }] : [])],
+    // A recovered visit re-projects what it recovered; a fresh one was just inserted with exactly that.
+    started: (s) => (opts.fresh ? [] : [{ type: 'Project', view: s, releaseDoor: s.status !== 'open' && s.status !== 'unlocking' }, ...(s.status === 'closed' && s.expectedFrames ? [{ type: 'CountFrames' as const }] : [])]),
     supervision: 'restart',
     async perform(effects, ctx, state) {
       for (const e of effects) {
