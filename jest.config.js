@@ -33,6 +33,9 @@ module.exports = {
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   maxWorkers: 2,
+  // Jest reads testTimeout from the run-wide config (a project's own is ignored): 30 s for every test, so a
+  // first inference or a browser step on the loaded 2-core machine is not cut at the 5 s default.
+  testTimeout: 30000,
   // A test that leaks a timer must not hang CI; leaks still show up as a warning.
   forceExit: true,
 };
