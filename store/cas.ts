@@ -116,7 +116,7 @@ function isFerretDb(conn: Connection): Promise<boolean> {
  * backend) has a single writer; writers that collide wait in its busy handler, which sleeps, so 32 parallel
  * point updates took 3× as long as the same 32 in a row here. Reads do not queue.
  */
-const WRITE_LANE_WIDTH = 1;
+const WRITE_LANE_WIDTH = 2;
 const lanes = new WeakMap<object, WriteLane>();
 
 class WriteLane {

@@ -17,11 +17,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until(pred: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+async function until(pred: () => boolean | Promise<boolean>, ms = 8000, everyMs = 20): Promise<void> {
   const end = Date.now() + ms;
   while (!(await pred())) {
     if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -122,10 +122,9 @@ describe('payments end to end: actors, FerretDB, emulator, notification endpoint
   });
 
   it('1,000 shoppers (PAYMENTS_BULK_SHOPPERS) with 5 concurrent charge attempts each end with exactly one charge per order', async () => {
-    // FerretDB v1 on SQLite serves ~200 queries/s on the shared 2-core CI box, so the default suite runs
-    // 40 shoppers (≈20 s under load); PAYMENTS_BULK_SHOPPERS=1000 runs the full acceptance size (minutes), and
-    // payments/bench/deductions.bench.ts measures it.
-    const N = Number(process.env.PAYMENTS_BULK_SHOPPERS ?? 40);
+    // The acceptance size by default: 35–75 s on the shared 2-core machine (load 4–5). PAYMENTS_BULK_SHOPPERS
+    // picks another size; payments/bench/deductions.bench.ts measures the rate.
+    const N = Number(process.env.PAYMENTS_BULK_SHOPPERS ?? 1000);
     emu.emulator.notificationsEnabled = false; // contracts are seeded directly on both sides
     const shoppers: Array<{ shopperId: string; orderId: string }> = [];
     const planId = emu.merchant.planId;
@@ -148,23 +147,26 @@ describe('payments end to end: actors, FerretDB, emulator, notification endpoint
     await db.models.Order.insertMany(docs.orders);
     emu.emulator.notificationsEnabled = true;
 
+    const t0 = Date.now();
     const replies = await Promise.all(
       shoppers.flatMap(({ shopperId, orderId }, i) => Array.from({ length: 5 }, () => pay.actors.charge(shopperId, { orderId, amountFen: 100 + (i % 50), description: 'Snacks' }, 60_000 + N * 500))),
     );
+    const answeredMs = Date.now() - t0;
     const bad = replies.filter((r) => r.type !== 'DeductionAccepted' && r.type !== 'OrderPaid' && r.type !== 'PaymentPending');
     expect(bad).toEqual([]);
-    await until(async () => (await db.models.Order.countDocuments({ orderId: { $regex: '^bulk-order-' }, status: 'paid' })) === N, 60_000 + N * 500).catch(async (e: unknown) => {
+    await until(async () => (await db.models.Order.countDocuments({ orderId: { $regex: '^bulk-order-' }, status: 'paid' })) === N, 60_000 + N * 500, 250).catch(async (e: unknown) => {
       const orders = await db.models.Order.aggregate<{ _id: string; n: number }>([{ $match: { orderId: { $regex: '^bulk-order-' } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
       const payments = await db.models.Payment.aggregate<{ _id: string; n: number }>([{ $match: { orderId: { $regex: '^bulk-order-' } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
       const unprocessed = await db.models.PaymentInbox.countDocuments({ processedAt: { $exists: false } });
       throw new Error(`${String(e)}: orders ${JSON.stringify(orders)} payments ${JSON.stringify(payments)} inbox unprocessed ${unprocessed} charges ${emu.emulator.charges.length} backlog ${emu.emulator.notifier.backlog()}`);
     });
+    process.stdout.write(`bulk charges: ${N} shoppers × 5 concurrent requests, all answered in ${answeredMs} ms, all paid in ${Date.now() - t0} ms\n`);
     const perOrder = new Map<string, number>();
     for (const c of emu.emulator.charges) if (c.attach?.startsWith('bulk-order-')) perOrder.set(c.attach, (perOrder.get(c.attach) ?? 0) + 1);
     expect(perOrder.size).toBe(N);
     expect([...perOrder.values()].every((n) => n === 1)).toBe(true);
     expect(await db.models.Payment.countDocuments({ orderId: { $regex: '^bulk-order-' } })).toBe(N);
-  }, 120_000 + 1000 * Number(process.env.PAYMENTS_BULK_SHOPPERS ?? 40));
+  }, 120_000 + 1000 * Number(process.env.PAYMENTS_BULK_SHOPPERS ?? 1000));
 
   it('a contract revoked before the deduction leaves a debt that blocks the next visit and clears after a JSAPI payment', async () => {
     const s = await shopper({ contract: true });

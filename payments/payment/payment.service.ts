@@ -205,20 +205,25 @@ export class PaymentService {
   private async activeContract(shopperId: string): Promise<{ contractCode: string; contractId: string } | undefined> {
     const known = this.activeContracts.get(shopperId);
     if (known) return known;
-    const c = (await this.contractsOf(shopperId)).find((x) => x.status === 'active' && x.contractId);
+    const c = (await this.contractsOf(shopperId, true)).find((x) => x.status === 'active' && x.contractId);
     if (!c?.contractId) return undefined;
     const found = { contractCode: c.contractCode, contractId: c.contractId };
     this.activeContracts.set(shopperId, found);
     return found;
   }
 
-  /** The shopper's contracts, found by their deterministic codes (by `_id`) until a gap. */
-  private async contractsOf(shopperId: string): Promise<Array<{ contractCode: string; contractId?: string; status: string }>> {
+  /**
+   * The shopper's contracts, found by their deterministic codes (by `_id`) until a gap, or with
+   * `untilActive` until the first active one: a new code is only ever made when none is active (and WeChat
+   * keeps one contract per plan and user), so none after an active one can be active.
+   */
+  private async contractsOf(shopperId: string, untilActive = false): Promise<Array<{ contractCode: string; contractId?: string; status: string }>> {
     const out: Array<{ contractCode: string; contractId?: string; status: string }> = [];
     for (let seq = 1; seq <= 999; seq++) {
       const c = await this.m.Contract.findOne({ _id: contractCodeFor(shopperId, seq) }).lean();
       if (!c) break;
       out.push(c);
+      if (untilActive && c.status === 'active') break;
     }
     return out;
   }
