@@ -19,7 +19,7 @@ describe('fleet store on a real FerretDB', () => {
     const row = await store.loadCabinet('K-01');
     expect(row).toMatchObject({ cabinetId: 'K-01', kind: 'auto', cameras: ['top'], lanes: [{ laneId: 'A1', count: 6 }] });
     expect(box.open(row!.secret, 'cabinet:K-01')).toBe('s3cret');
-    await store.saveLastSeen('K-01', Date.UTC(2026, 0, 2), 'fw-2');
+    await store.saveLastSeenMany([{ cabinetId: 'K-01', at: Date.UTC(2026, 0, 2), firmware: 'fw-2' }]);
     await store.setDisabled('K-01', true);
     expect(await db.models.Cabinet.findOne({ _id: 'K-01' }).lean()).toMatchObject({ lastSeenAt: new Date(Date.UTC(2026, 0, 2)), firmware: 'fw-2', disabled: true });
     expect(await store.loadCabinet('K-NONE')).toBeUndefined();
@@ -32,7 +32,7 @@ describe('fleet store on a real FerretDB', () => {
     // Before the listing, found by its field; after it, by its remembered ObjectId.
     expect(await store.loadCabinet('OLD-01')).toMatchObject({ cabinetId: 'OLD-01' });
     expect((await store.listCabinets()).map((r) => r.cabinetId).sort()).toEqual(['K-01', 'OLD-01']);
-    await store.saveLastSeen('OLD-01', Date.UTC(2026, 0, 3));
+    await store.saveLastSeenMany([{ cabinetId: 'OLD-01', at: Date.UTC(2026, 0, 3) }]);
     await store.setDisabled('OLD-01', true);
     const doc = await db.models.Cabinet.collection.findOne({ _id: legacyId as never });
     expect(doc).toMatchObject({ lastSeenAt: new Date(Date.UTC(2026, 0, 3)), disabled: true });

@@ -204,8 +204,13 @@ export class MongooseFleetStore implements FleetStore {
     await this.m.Alarm.updateMany({ cabinetId: a.cabinetId, kind: a.kind, clearedAt: { $exists: false } }, { $set: { clearedAt: new Date(a.at) } });
   }
 
-  async saveLastSeen(cabinetId: string, at: number, firmware?: string): Promise<void> {
-    // By `_id`: a filter on cabinetId would read the whole collection on FerretDB.
-    await this.m.Cabinet.updateOne({ _id: this.key(cabinetId) }, { $set: { lastSeenAt: new Date(at), ...(firmware ? { firmware } : {}) } });
+  /** By `_id`, unordered: a filter on cabinetId would read the whole collection on FerretDB. */
+  async saveLastSeenMany(rows: Array<{ cabinetId: string; at: number; firmware?: string }>): Promise<void> {
+    if (!rows.length) return;
+    await this.m.Cabinet.bulkWrite(
+      rows.map((r) => ({ updateOne: { filter: { _id: this.key(r.cabinetId) }, update: { $set: { lastSeenAt: new Date(r.at), ...(r.firmware ? { firmware: r.firmware } : {}) } } } })),
+      { ordered: false },
+    );
   }
+
 }

@@ -22,6 +22,8 @@ export interface CabinetDeps {
   visit(visitId: string): Promise<ActorRef<VisitMsg> | undefined>;
   publish(view: CabinetView): void;
   notice(n: CabinetNotice): void;
+  /** Stores the time the cabinet was last heard from (batched by the fleet; the actor does not wait). */
+  lastSeen(at: number, firmware?: string): void;
 }
 
 /** One actor per physical cabinet. Its durable facts live in the store (visits, alarms), so it is not journalled. */
@@ -78,7 +80,7 @@ async function perform(effects: CabinetEffect[], ctx: ActorContext<CabinetMsg>, 
         deps.notice({ type: 'alarm_cleared', cabinetId: s.cabinetId, siteId: s.siteId, kind: e.kind, at: e.at });
         break;
       case 'WentOffline':
-        if (e.lastSeenAt !== undefined) await deps.store.saveLastSeen(s.cabinetId, e.lastSeenAt, s.firmware);
+        if (e.lastSeenAt !== undefined) deps.lastSeen(e.lastSeenAt, s.firmware);
         deps.notice({ type: 'offline', cabinetId: s.cabinetId, siteId: s.siteId, since: e.since });
         break;
       case 'OfflineReminder':

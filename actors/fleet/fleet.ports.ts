@@ -81,5 +81,6 @@ export interface FleetStore {
   loadFrames(visitId: string): Promise<StoredFrame[]>;
   raiseAlarm(a: { cabinetId: string; siteId: string; kind: AlarmKind; at: number; detail?: string }): Promise<void>;
   clearAlarm(a: { cabinetId: string; kind: AlarmKind; at: number }): Promise<void>;
-  saveLastSeen(cabinetId: string, at: number, firmware?: string): Promise<void>;
+  /** Cabinets' last-seen times in one round trip, each written by the cabinet's key. */
+  saveLastSeenMany(rows: Array<{ cabinetId: string; at: number; firmware?: string }>): Promise<void>;
 }

@@ -11,6 +11,7 @@ const row = (id: string): DirectoryRow => ({ cabinetId: id, name: id, kind: 'aut
 function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; openVisits?: VisitView[]; alarms?: RaisedAlarm[]; slowLoad?: Promise<void> }) {
   const calls: Record<string, number> = {};
   const visits = new Map<string, VisitView>();
+  const lastSeen: string[] = [];
   const count = (name: string) => void (calls[name] = (calls[name] ?? 0) + 1);
   const store: FleetStore = {
     async loadCabinet(id) {
@@ -69,11 +70,12 @@ function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; ope
     async clearAlarm() {
       count('clearAlarm');
     },
-    async saveLastSeen() {
-      count('saveLastSeen');
+    async saveLastSeenMany(rows) {
+      count('saveLastSeenMany');
+      lastSeen.push(...rows.map((r) => r.cabinetId));
     },
   };
-  return { store, calls };
+  return { store, calls, lastSeen };
 }
 
 const acking: DeviceLink = { sendUnlock: async () => ({ ok: true }) };
@@ -168,6 +170,28 @@ describe('fleet', () => {
     await kit.settle();
     // Once the actor is gone, the store answers.
     expect(await fleet.visitView(r.visitId)).toMatchObject({ visitId: r.visitId, status: 'relocked' });
+  });
+
+  it('stores the last-seen times of 1,000 cabinets dropping off together in a few batched writes', async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `D-${i}`);
+    const { store, calls, lastSeen } = memoryStore({ cabinets: ids.map(row) });
+    const fleet = new Fleet({ system: kit.system, store, devices: acking, timings: { disconnectDebounceMs: 10_000 }, lastSeenFlushMs: 5_000 });
+    await fleet.loadDirectory();
+    for (const [i, id] of ids.entries()) {
+      await fleet.deviceConnected(id, `conn-${i}`, 'fw-1');
+      await fleet.status(id, status);
+    }
+    await kit.settle();
+    for (const [i, id] of ids.entries()) await fleet.deviceDisconnected(id, `conn-${i}`);
+    await kit.settle();
+    kit.clock.advance(10_000);
+    await kit.settle(50);
+    expect(fleet.snapshot().filter((c) => c.state === 'offline')).toHaveLength(1000);
+    expect(calls.saveLastSeenMany).toBeUndefined();
+    kit.clock.advance(5_000);
+    await fleet.flushLastSeen();
+    expect(calls.saveLastSeenMany).toBe(2);
+    expect(new Set(lastSeen).size).toBe(1000);
   });
 
   it('disables a cabinet in the store, the directory and its actor', async () => {

@@ -13,6 +13,7 @@ import { spawnVisit } from '../visit/visit.actor';
 import { initialVisitState } from '../visit/visit.machine';
 import { TERMINAL_VISIT_STATUSES, isFinished, type VisitMsg, type VisitRecognition, type VisitView } from '../visit/visit.protocol';
 import { CabinetDirectory } from './cabinet-directory';
+import { LastSeenWriter } from './last-seen';
 import type { CabinetRecord, DeviceLink, FleetStore, StoredFrame } from './fleet.ports';
 
 /** Everything recognition needs about a finished visit: the cabinet's planogram and every stored frame. */
@@ -38,6 +39,8 @@ export interface FleetOptions {
   askTimeoutMs?: number;
   /** Stamps visit ids; defaults to the actor system's clock. */
   clock?: Clock;
+  /** Last-seen times are stored in batches at most this long after they happen (default 5 s). */
+  lastSeenFlushMs?: number;
 }
 
 const newVisitId = (clock: Clock): string => `V${clock.now().toString(36)}${randomBytes(6).toString('hex')}`;
@@ -72,12 +75,15 @@ export class Fleet {
   private readonly askMs: number;
   private readonly visitLimit: number;
   private readonly clock: Clock;
+  /** Last-seen times of cabinets gone offline, written in batches (see LastSeenWriter). */
+  readonly lastSeen: LastSeenWriter;
 
   constructor(private readonly o: FleetOptions) {
     this.askMs = o.askTimeoutMs ?? 10_000;
     this.visitLimit = o.visitMailboxLimit ?? 500;
     this.clock = o.clock ?? o.system.clock;
     this.directory = new CabinetDirectory(o.store);
+    this.lastSeen = new LastSeenWriter({ clock: o.system.clock, log: o.system.log, write: (rows) => o.store.saveLastSeenMany(rows), flushEveryMs: o.lastSeenFlushMs });
   }
 
   /**
@@ -184,6 +190,7 @@ export class Fleet {
         this.viewChanges$.next(view);
       },
       notice: (n) => this.notices$.next(n),
+      lastSeen: (at, firmware) => this.lastSeen.note({ cabinetId, at, firmware }),
     });
     this.cabinets.set(cabinetId, ref);
     const known = this.views.get(cabinetId);
@@ -381,7 +388,15 @@ export class Fleet {
     return v && { ...v, mailbox: ref ? mailboxDepth(ref) : 0 };
   }
 
+  /** Completes the streams and starts writing the last-seen times still pending (await flushLastSeen() to wait). */
   close(): void {
+    this.lastSeen.close();
+    void this.lastSeen.flush();
     for (const s of [this.viewChanges$, this.notices$, this.evidence$, this.visitChanges$] as Array<Subject<unknown>>) s.complete();
+  }
+
+  /** Writes the pending last-seen times now. */
+  flushLastSeen(): Promise<void> {
+    return this.lastSeen.flush();
   }
 }
