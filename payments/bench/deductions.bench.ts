@@ -7,7 +7,8 @@
  * notification processed). The baseline inserts the N attempt records one by one (`insertOne`, 64 at a time)
  * into a collection created beforehand; it runs before and after the deductions (the machine is shared:
  * load moves), and the ratio is against their mean. Also printed: database commands per deduction and the
- * load average.
+ * load average. The actors run with the service's defaults (an attempt whose result has not arrived after
+ * 60 s is queried).
  *
  *   npx tsx payments/bench/deductions.bench.ts [shoppers=1000] [attemptsPerShopper=5]
  */
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   const emu = await startTestEmulator({ timeScale: 1000 });
   const port = await freePort();
   const system = createActorSystem();
-  const pay = createPayments({ config: emu.config({ notifyBaseUrl: `http://127.0.0.1:${port}` }), models, system, actorOptions: { resolveAfterMs: 5000, askTimeoutMs: 600_000 } });
+  const pay = createPayments({ config: emu.config({ notifyBaseUrl: `http://127.0.0.1:${port}` }), models, system, actorOptions: { askTimeoutMs: 600_000 } });
   const rx = await listenForNotifications(pay, port);
   try {
     emu.emulator.notificationsEnabled = false;

@@ -377,8 +377,14 @@ export class PaymentService {
 
   /** Asks WeChat about one attempt and records the answer; a papay attempt WeChat never saw is sent again. */
   async resolve(outTradeNo: string): Promise<PaymentDoc | undefined> {
-    const p = this.knownPayments.get(outTradeNo) ?? (await this.payment(outTradeNo));
+    const p = await this.payment(outTradeNo);
     if (!p) return undefined;
+    // Nothing beats a success: its notification arrived first, there is nothing left to ask (its order
+    // is driven again, which is idempotent, in case a process died before moving it).
+    if (p.status === 'succeeded') {
+      await this.settleOrder(p);
+      return p;
+    }
     const kind = kindOf(outTradeNo);
     let obs: Observation;
     if (kind === 'J') {
