@@ -11,9 +11,10 @@ const { EJSON } = mongoose.mongo.BSON;
  * racing writers both see `modifiedCount: 1` (store/models/models.test.ts reproduces it). Inserts, however,
  * are atomic under a unique index on both servers. So every transition of a document from version v is
  * first claimed by inserting `cas_claims/_id = <collection>:<doc _id>:<v>`; only the writer whose insert
- * succeeds applies its update (guarded by `version: v`). A writer that loses the claim rolls the winner's
- * recorded update forward (idempotent: it is guarded by the same version), so a winner that died between
- * claim and update can never wedge the document. Losing returns false; the caller re-reads and decides.
+ * succeeds applies its update (guarded by `version: v` on MongoDB; by `_id` alone on FerretDB, see
+ * compareAndSetFrom). A writer that loses the claim and still finds the document at v rolls the winner's
+ * recorded update forward (guarded by the same version), so a winner that died between claim and update can
+ * never wedge the document. Losing returns false; the caller re-reads and decides.
  */
 export async function compareAndSet<T extends { version: number }>(
   model: Model<T>,
