@@ -25,6 +25,18 @@ describe('fleet store on a real FerretDB', () => {
     expect(await store.loadCabinet('K-NONE')).toBeUndefined();
   });
 
+  it('stores 300 last-seen times in one bulk write without wedging the database (patched FerretDB update loop)', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `LS-${i}`);
+    await db.models.Cabinet.insertMany(ids.map((id) => cabinet(id)));
+    const store = new MongooseFleetStore(db.models);
+    const at = Date.UTC(2026, 0, 4);
+    const wedged = new Promise((_, reject) => setTimeout(() => reject(new Error('the bulk update did not finish in 20 s: the database is wedged')), 20_000).unref());
+    await Promise.race([store.saveLastSeenMany(ids.map((cabinetId) => ({ cabinetId, at }))), wedged]);
+    // The database still answers, and every row was written.
+    expect(await db.models.Cabinet.countDocuments({ lastSeenAt: new Date(at) })).toBe(300);
+    await db.models.Cabinet.deleteMany({ cabinetId: { $in: ids } });
+  }, 40_000);
+
   it('still serves a cabinet registered with an ObjectId before the keying, once listed', async () => {
     const legacyId = new Types.ObjectId();
     await db.models.Cabinet.collection.insertOne({ _id: legacyId as never, ...cabinet('OLD-01'), stockMoves: [], version: 0 });

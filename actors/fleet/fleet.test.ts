@@ -190,7 +190,7 @@ describe('fleet', () => {
     expect(calls.saveLastSeenMany).toBeUndefined();
     kit.clock.advance(5_000);
     await fleet.flushLastSeen();
-    expect(calls.saveLastSeenMany).toBe(2);
+    expect(calls.saveLastSeenMany).toBe(20);
     expect(new Set(lastSeen).size).toBe(1000);
   });
 

@@ -15,7 +15,11 @@ export interface LastSeenWriterOptions {
   write(rows: LastSeen[]): Promise<void>;
   /** How long a last-seen time may wait before it is written. */
   flushEveryMs?: number;
-  /** Rows per write. */
+  /**
+   * Rows per write (default 50). FerretDB v1 as released keeps one SQLite connection (of 100) per update of an
+   * update command until the command ends, so a batch must stay well below 100 on a FerretDB other than the
+   * patched build of tools/ferretdb.
+   */
   batchSize?: number;
 }
 
@@ -37,7 +41,7 @@ export class LastSeenWriter {
 
   constructor(private readonly o: LastSeenWriterOptions) {
     this.every = o.flushEveryMs ?? 5_000;
-    this.batch = o.batchSize ?? 500;
+    this.batch = o.batchSize ?? 50;
   }
 
   /** Records a cabinet's last-seen time; a later time for the same cabinet replaces it. */
