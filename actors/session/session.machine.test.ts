@@ -83,6 +83,17 @@ describe('session machine: fully automatic', () => {
     expect(types(effects)).not.toContain('Charge');
   });
 
+  it('a held visit is not shown as held (final) before its order and case exist; a restart re-drives both', () => {
+    const rec: RecognitionSummary = { status: 'needs_review', confidence: 0.4, items: [{ sku: 'COLA', qty: 1, confidence: 0.4 }] };
+    const recognised = run(door('auto'), [complete(rec)]).state;
+    expect(recognised).toMatchObject({ status: 'recognising', finished: false });
+    expect(TERMINAL_SESSION_STATES).not.toContain(recognised.status);
+    expect(decide(recognised, { type: 'Tick' }, T0).effects).toEqual([{ type: 'CreateOrder', orderId: 'OV1', lines: [{ sku: 'COLA', qty: 1 }], held: true }]);
+    const ordered = run(recognised, [{ type: 'OrderCreated', orderId: 'OV1', totalFen: 350, held: true }]).state;
+    expect(ordered).toMatchObject({ status: 'recognising', orderId: 'OV1', finished: false });
+    expect(decide(ordered, { type: 'Tick' }, T0).effects).toEqual([expect.objectContaining({ type: 'OpenReview', caseId: 'RV1', cause: 'low_confidence', orderId: 'OV1' })]);
+  });
+
   it('nothing taken → ended_empty with no order', () => {
     const { state, effects } = run(door('auto'), [complete(settled())]);
     expect(state).toMatchObject({ status: 'ended_empty', finished: true });
@@ -122,8 +133,11 @@ describe('session machine: semi-automatic', () => {
     const s = run(door('semi'), [complete(settled(['COLA', 1]))]).state;
     expect(s.status).toBe('awaiting_payment');
     const late = decide(s, { type: 'Tick' }, s.payBy! + 1);
-    expect(late.state.status).toBe('held_for_review');
+    // Not shown as final until the case exists; a tick before that asks for it again (idempotent).
+    expect(late.state).toMatchObject({ status: 'awaiting_payment', finished: false });
     expect(late.effects).toContainEqual(expect.objectContaining({ type: 'OpenReview', cause: 'discrepancy', paid: [] }));
+    expect(decide(late.state, { type: 'Tick' }, s.payBy! + 2).effects).toContainEqual(expect.objectContaining({ type: 'OpenReview', caseId: 'RV1' }));
+    expect(run(late.state, [{ type: 'ReviewOpened', caseId: 'RV1' }]).state).toMatchObject({ status: 'held_for_review', finished: true, caseId: 'RV1' });
   });
 
   it('nothing taken and no cart → ended_empty', () => {

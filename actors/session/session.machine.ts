@@ -138,7 +138,8 @@ function onRecognition(s0: SessionView, rec: RecognitionSummary, now: number, t:
   if (s.flow === 'auto') {
     if (rec.status === 'settled' && !taken.length) return finish(s, 'ended_empty', now);
     const held = rec.status !== 'settled';
-    return { state: { ...s, status: held ? 'held_for_review' : 'charging' }, effects: [...stock, { type: 'CreateOrder', orderId: orderIdForVisit(visitId), lines: taken, held }] };
+    // A held visit shows `held_for_review` (final for the shopper) only once its order and case exist.
+    return { state: { ...s, status: held ? 'recognising' : 'charging' }, effects: [...stock, { type: 'CreateOrder', orderId: orderIdForVisit(visitId), lines: taken, held }] };
   }
   if (s.cartPaid) {
     const step = audit(s, now);
@@ -203,10 +204,20 @@ function onOrder(s: SessionView, orderId: string, status: ObservedOrderStatus, n
   return { state: s, effects: [{ type: 'Schedule', ms: pollDelay(s, now, t) }] };
 }
 
+/** The next idempotent step of a session held for review: its held order (fully automatic), then its case. */
+function heldEffect(s: SessionView): SessionEffect {
+  if (s.flow === 'auto' && !s.orderId) return { type: 'CreateOrder', orderId: orderIdForVisit(s.visitId!), lines: lines(s.recognition!), held: true };
+  return { type: 'OpenReview', caseId: caseIdForVisit(s.visitId!), cause: s.flow === 'auto' ? causeOf(s.recognition!) : 'discrepancy', proposed: lines(s.recognition!), ...(s.flow === 'semi' ? { paid: [] } : {}), ...(s.orderId ? { orderId: s.orderId } : {}) };
+}
+
 /** The timer: poll whatever the session waits for, and re-drive an effect a restart may have cut short. */
 function onTick(s: SessionView, now: number, t: SessionTimings): Step<SessionView, SessionEffect> {
   const again: SessionEffect = { type: 'Schedule', ms: pollDelay(s, now, t) };
-  if (IN_VISIT.includes(s.status)) return { state: s, effects: [{ type: 'RefreshVisit', visitId: s.visitId! }, again] };
+  if (IN_VISIT.includes(s.status)) {
+    // Fully automatic and held: recognition is known, its order or review case was being written.
+    if (s.flow === 'auto' && s.recognition) return { state: s, effects: [heldEffect(s)] };
+    return { state: s, effects: [{ type: 'RefreshVisit', visitId: s.visitId! }, again] };
+  }
   switch (s.status) {
     case 'awaiting_payment': {
       if (s.payBy !== undefined && now > s.payBy) {
@@ -214,8 +225,9 @@ function onTick(s: SessionView, now: number, t: SessionTimings): Step<SessionVie
         if (s.recognition) {
           const taken = lines(s.recognition);
           if (!taken.length) return finish(s, 'ended_empty', now);
-          // Goods left and nothing was paid: an operator decides (never charge a guess).
-          return { state: { ...s, status: 'held_for_review', updatedAt: now }, effects: [{ type: 'OpenReview', caseId: caseIdForVisit(s.visitId!), cause: 'discrepancy', proposed: taken, paid: [], ...(s.orderId ? { orderId: s.orderId } : {}) }] };
+          // Goods left and nothing was paid: an operator decides (never charge a guess). The session shows
+          // `held_for_review` when the case is open (ReviewOpened); until then each tick asks again (idempotent).
+          return { state: { ...s, updatedAt: now }, effects: [{ type: 'OpenReview', caseId: caseIdForVisit(s.visitId!), cause: 'discrepancy', proposed: taken, paid: [], ...(s.orderId ? { orderId: s.orderId } : {}) }, again] };
         }
       }
       const effects: SessionEffect[] = [];
@@ -227,8 +239,8 @@ function onTick(s: SessionView, now: number, t: SessionTimings): Step<SessionVie
       if (!s.orderId) return { state: s, effects: [{ type: 'CreateOrder', orderId: orderIdForVisit(s.visitId!), lines: lines(s.recognition!), held: false }] };
       return { state: s, effects: [{ type: 'Charge', orderId: s.orderId, totalFen: s.totalFen ?? 0 }] };
     case 'held_for_review':
-      if (s.flow === 'auto' && !s.orderId) return { state: s, effects: [{ type: 'CreateOrder', orderId: orderIdForVisit(s.visitId!), lines: lines(s.recognition!), held: true }] };
-      return { state: s, effects: [{ type: 'OpenReview', caseId: caseIdForVisit(s.visitId!), cause: s.flow === 'auto' ? causeOf(s.recognition!) : 'discrepancy', proposed: lines(s.recognition!), ...(s.flow === 'semi' ? { paid: [] } : {}), ...(s.orderId ? { orderId: s.orderId } : {}) }] };
+      // Journals written before a held session waited in `recognising` / `awaiting_payment` for its case.
+      return { state: s, effects: [heldEffect(s)] };
     case 'paid':
       // Semi-automatic: paid, waiting for recognition (or for its review case to be opened).
       if (s.recognition) return audit(s, now);
