@@ -21,6 +21,12 @@ describe('loadConfig', () => {
     expect(c.log.level).toBe('warn');
   });
 
+  it('GC setting: 100% growth by default, 0 leaves V8 alone, out of range refused', () => {
+    expect(loadConfig({}).gc).toEqual({ heapGrowingPercent: 100 });
+    expect(loadConfig({ GC_HEAP_GROWING_PERCENT: '0' }).gc).toEqual({ heapGrowingPercent: 0 });
+    expect(() => loadConfig({ GC_HEAP_GROWING_PERCENT: '900' })).toThrow(/GC_HEAP_GROWING_PERCENT/);
+  });
+
   it('lists every problem, naming each field', () => {
     let err: unknown;
     try {

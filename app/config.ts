@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../common/errors';
+import { DEFAULT_GC_TUNING, type GcTuning } from './gc';
 import { parseWechatConfig, wechatConfigFromEnv } from '../payments/wechatpay/wechat.config';
 
 /**
@@ -51,6 +52,8 @@ export const envSchema = z.object({
   /** Frames above this size get TOO_LARGE from the device gateway. */
   MAX_FRAME_BYTES: int(1024, 8 << 20).default(512 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
+  /** How far V8's old generation may grow past its live size before a full collection (app/gc.ts); 0 = V8's default. */
+  GC_HEAP_GROWING_PERCENT: int(0, 400).default(DEFAULT_GC_TUNING.heapGrowingPercent),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -71,6 +74,7 @@ export interface Config {
   readonly secretsKey: string | undefined;
   readonly seedDemo: boolean;
   readonly shutdownGraceMs: number;
+  readonly gc: GcTuning;
   readonly adminToken: string | undefined;
   readonly devices: { readonly maxFrameBytes: number };
   readonly recognition: { readonly workers: number | undefined };
@@ -121,6 +125,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedDemo: e.SEED_DEMO,
     demoSimulator: e.SEED_DEMO && e.DEMO_SIMULATOR && e.WECHAT_MODE === 'sandbox',
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    gc: { heapGrowingPercent: e.GC_HEAP_GROWING_PERCENT },
     adminToken: e.ADMIN_TOKEN,
     devices: { maxFrameBytes: e.MAX_FRAME_BYTES },
     recognition: { workers: e.RECOGNITION_WORKERS },

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { startService, type Service } from './service';
 import { DEMO_HELP, startDemoSimulator } from './demo';
 import { consoleHelp } from './console';
+import { applyGcTuning } from './gc';
 
 /** `npm start`: validate configuration, start the service, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  applyGcTuning(config.gc);
   const log = createLogger({ level: config.log.level });
 
   // Handlers go in before anything starts: a signal during start-up waits for it, then stops cleanly.

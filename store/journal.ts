@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { createGrouped, inWriteLane } from './cas';
 import type { Models } from './models';
 
 const { EJSON } = mongoose.mongo.BSON;
@@ -20,7 +21,8 @@ export class MongooseJournal {
   constructor(private readonly models: Pick<Models, 'JournalEvent' | 'JournalSnapshot'>) {}
 
   async persist(e: PersistedEventIn): Promise<void> {
-    await this.models.JournalEvent.create({
+    // Group commit with other actors' events; a duplicate (key, sequenceNumber) still fails only this one.
+    await createGrouped(this.models.JournalEvent, {
       key: e.key,
       sequenceNumber: e.sequenceNumber,
       data: EJSON.stringify(e.data, { relaxed: false }),
@@ -30,10 +32,12 @@ export class MongooseJournal {
   }
 
   async takeSnapshot(s: { key: string; sequenceNumber: number; data: unknown; createdAt: number }): Promise<void> {
-    await this.models.JournalSnapshot.updateOne(
-      { key: s.key, sequenceNumber: s.sequenceNumber },
-      { $setOnInsert: { data: EJSON.stringify(s.data, { relaxed: false }), createdAt: new Date(s.createdAt) } },
-      { upsert: true },
+    await inWriteLane(this.models.JournalSnapshot.db, () =>
+      this.models.JournalSnapshot.updateOne(
+        { key: s.key, sequenceNumber: s.sequenceNumber },
+        { $setOnInsert: { data: EJSON.stringify(s.data, { relaxed: false }), createdAt: new Date(s.createdAt) } },
+        { upsert: true },
+      ),
     );
   }
 

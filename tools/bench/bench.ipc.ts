@@ -56,5 +56,7 @@ export interface RowResult {
   statusSent: number;
   eventLoopDelay: { p50: number; p99: number; max: number };
   clientRssPerConnection: number;
+  /** Highest RSS of the server process during the unlock phase (bytes), without forced collections. */
+  peakRssUnderLoad: number;
   notes: string[];
 }

@@ -2,6 +2,7 @@ import { execSync, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCount, parseDuration } from '../simulator/args';
+import { DEFAULT_GC_TUNING } from '../../app/gc';
 import type { RowResult } from './bench.ipc';
 import type { RowOptions } from './server.proc';
 
@@ -31,6 +32,7 @@ const { values: v } = parseArgs({
     rows: { type: 'string', default: 'bare,service' },
     seed: { type: 'string', default: '1' },
     'mongodb-uri': { type: 'string' },
+    'gc-heap-growing-percent': { type: 'string', default: String(DEFAULT_GC_TUNING.heapGrowingPercent) },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -40,7 +42,7 @@ const { values: v } = parseArgs({
 const say = (line: string): void => void process.stdout.write(line + '\n');
 
 if (v.help) {
-  say('npx tsx tools/bench/fleet.bench.ts [--count 10000] [--clients 2] [--unlocks 2000] [--unlock-rate 100] [--status-interval 15s] [--settle 20s] [--connect-rate 1000] [--max-connecting 400] [--rows bare,service] [--mongodb-uri URI] [--json]');
+  say('npx tsx tools/bench/fleet.bench.ts [--count 10000] [--clients 2] [--unlocks 2000] [--unlock-rate 100] [--status-interval 15s] [--settle 20s] [--connect-rate 1000] [--max-connecting 400] [--rows bare,service] [--mongodb-uri URI] [--gc-heap-growing-percent 100 (0: V8 defaults)] [--json]');
   process.exit(0);
 }
 
@@ -59,6 +61,7 @@ const base: Omit<RowOptions, 'row'> = {
   connectTimeoutMs: parseDuration(v['connect-timeout']),
   seed: parseCount(v.seed, 'seed'),
   openWithinMs: 15_000,
+  gcHeapGrowingPercent: parseCount(v['gc-heap-growing-percent'], 'gc-heap-growing-percent', 0, 400),
   ...(v['mongodb-uri'] ? { mongodbUri: v['mongodb-uri'] } : {}),
 };
 const rows = v.rows.split(',').map((r) => r.trim()) as Array<RowOptions['row']>;
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
   say('');
   say(`command: ${command}`);
   say(`node ${process.version}, ${rows.join(' then ')}, each row in a fresh server process; memory is (after − before) / connected, after forced GC`);
+  say(`GC settings of both rows: ${base.gcHeapGrowingPercent ? `old generation grows ${base.gcHeapGrowingPercent}% past live before a full collection, no memory reducer (the service's default, app/gc.ts)` : "V8's defaults"}`);
   say('');
   const head = [pad('row', 9), pad('connected', 13), pad('connect', 9), pad('heap/conn', 11), pad('RSS/conn', 11), pad('unlock p50', 12), pad('unlock p99', 12), pad('max', 10), pad('status ack p50/p99', 20), 'loop p99'];
   say(head.join(''));
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
   }
   if (svc) say(`service unlock p99 ${msf(svc.unlock.p99)} at ${svc.online} cabinets (target ≤ ${TARGET_UNLOCK_P99_MS} ms: ${svc.unlock.p99 <= TARGET_UNLOCK_P99_MS ? 'met' : 'NOT met'}); ${svc.unlock.ok}/${svc.unlock.count} granted${Object.keys(svc.unlock.failures).length ? `, refused ${JSON.stringify(svc.unlock.failures)}` : ''}`);
   for (const r of results) {
-    say(`${r.row}: status ${r.statusAcked}/${r.statusSent} acked; server heap ${kb(r.before.heapUsed)} → ${kb(r.after.heapUsed)}, RSS ${kb(r.before.rss)} → ${kb(r.after.rss)}; client RSS ${kb(r.clientRssPerConnection)}/cabinet; event loop p50 ${msf(r.eventLoopDelay.p50)} max ${msf(r.eventLoopDelay.max)}`);
+    say(`${r.row}: status ${r.statusAcked}/${r.statusSent} acked; server heap ${kb(r.before.heapUsed)} → ${kb(r.after.heapUsed)}, RSS ${kb(r.before.rss)} → ${kb(r.after.rss)}, peak RSS while unlocking ${(r.peakRssUnderLoad / 2 ** 20).toFixed(0)} MiB; client RSS ${kb(r.clientRssPerConnection)}/cabinet; event loop p50 ${msf(r.eventLoopDelay.p50)} max ${msf(r.eventLoopDelay.max)}`);
     if (r.unlock.count && r.unlock.ok < r.unlock.count && r.row === 'bare') say(`bare: unlock failures ${JSON.stringify(r.unlock.failures)}`);
     for (const n of r.notes) say(`${r.row}: ${n}`);
   }

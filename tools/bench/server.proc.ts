@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../app/config';
+import { applyGcTuning } from '../../app/gc';
 import { startService, type Service } from '../../app/service';
 import { createLogger } from '../../common/log';
 import type { SimCabinetSpec } from '../simulator/cabinet';
@@ -37,6 +38,8 @@ export interface RowOptions {
   mongodbUri?: string;
   /** Sent to the bare devices as openWithinMs, like the service's default. */
   openWithinMs: number;
+  /** GC setting of both rows, the service's own (app/gc.ts, GC_HEAP_GROWING_PERCENT); 0 = V8's defaults. */
+  gcHeapGrowingPercent: number;
 }
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as RowOptions;
@@ -95,6 +98,7 @@ async function startTarget(specs: ReturnType<typeof simSpecs>): Promise<{ target
     LOG_LEVEL: 'warn',
     SEED_DEMO: 'false',
     ADMIN_TOKEN: adminToken,
+    GC_HEAP_GROWING_PERCENT: String(opts.gcHeapGrowingPercent),
     DB_NAME: `bench_${randomBytes(3).toString('hex')}`,
     ...(opts.mongodbUri ? { MONGODB_URI: opts.mongodbUri } : {}),
   });
@@ -154,6 +158,8 @@ function report(child: ChildProcess): Promise<ClientReport> {
 }
 
 async function main(): Promise<void> {
+  // Both rows run with the service's GC settings (app/main.ts applies them the same way).
+  applyGcTuning({ heapGrowingPercent: opts.gcHeapGrowingPercent });
   const specs = simSpecs(opts.count, { prefix: 'BENCH' });
   const { target, cabinets, notes } = await startTarget(specs);
   const before = await measure();
@@ -206,6 +212,9 @@ async function main(): Promise<void> {
   say(`unlocking ${picks.length} cabinets at ${opts.unlockRate}/s …`);
   const gap = 1000 / opts.unlockRate;
   const started = performance.now();
+  // Peak RSS while unlocks and statuses run (no forced GC): the headroom the GC settings trade for latency.
+  let peakRss = process.memoryUsage.rss();
+  const rssProbe = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 250);
   const pending: Array<Promise<void>> = [];
   for (let i = 0; i < picks.length; i++) {
     const due = started + i * gap;
@@ -229,6 +238,7 @@ async function main(): Promise<void> {
   }
   await Promise.all(pending);
   loop.disable();
+  clearInterval(rssProbe);
 
   const reports = await Promise.all(children.map(report));
   const rtt = new Samples(2_000_000);
@@ -260,6 +270,7 @@ async function main(): Promise<void> {
     statusSent,
     eventLoopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
     clientRssPerConnection: clientRss / Math.max(1, cabinets.length),
+    peakRssUnderLoad: peakRss,
     notes,
   };
   say(`unlock p50 ${result.unlock.p50.toFixed(2)} ms, p99 ${result.unlock.p99.toFixed(2)} ms (${ok}/${picks.length} ok)`);
