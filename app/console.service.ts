@@ -24,6 +24,7 @@ import type {
   VisitRow,
 } from '../contracts/console-api';
 import type { AuditEntry } from '../contracts/admin-api';
+import { VisitEvidence } from '../store/evidence';
 import type { Models } from '../store/models';
 import type { ContractDoc, DebtDoc, OrderDoc, PaymentDoc, ReconciliationReportDoc, RefundDoc } from '../store/models/commerce';
 
@@ -151,8 +152,10 @@ export class ConsoleService {
   private readonly kpiCache = new Map<string, { at: number; value: Kpis }>();
   private readonly samples: Array<{ at: number; bySite: Record<string, [number, number]> }> = [];
   private sampler: Cancel | undefined;
+  private readonly evidence: VisitEvidence;
 
   constructor(private readonly d: ConsoleDeps) {
+    this.evidence = new VisitEvidence(d.models);
     const every = d.sampleEveryMs ?? 60_000;
     if (every > 0) {
       const tick = () => {
@@ -209,7 +212,7 @@ export class ConsoleService {
     // Latest frames: those of the newest visit that has any (one read), for roles that may see evidence.
     const withFrames = rows.find((v) => Object.values(v.receivedFrames).some((n) => n > 0));
     if (withFrames && can(p, 'review.view')) {
-      const frames = await m.Frame.find({ visitId: withFrames.visitId }, { camera: 1, seq: 1, phase: 1 }).sort({ camera: 1, seq: 1 }).limit(100).lean();
+      const frames = await this.evidence.listFrames(withFrames.visitId, withFrames.expectedFrames ?? withFrames.receivedFrames, 100);
       withFrames.frames = frames.map((f) => ({ camera: f.camera, seq: f.seq, phase: f.phase }));
     }
     const timeline: TimelineEntry[] = [];
@@ -255,7 +258,7 @@ export class ConsoleService {
     if (!v || !inScope(p, v.siteId)) throw new AppError('NOT_FOUND', `no visit ${visitId}`);
     const row = visitRow(v);
     if (can(p, 'review.view')) {
-      const frames = await this.d.models.Frame.find({ visitId }, { camera: 1, seq: 1, phase: 1 }).sort({ camera: 1, seq: 1 }).limit(200).lean();
+      const frames = await this.evidence.listFrames(visitId, v.expectedFrames ?? v.receivedFrames, 200);
       row.frames = frames.map((f) => ({ camera: f.camera, seq: f.seq, phase: f.phase }));
     }
     return row;

@@ -9,8 +9,10 @@ import { can, inScope, type DecideRequest, type DecideResponse, type PendingOrde
 import type { PaymentActors } from '../payments/payment/payment.actor';
 import type { ChargeReply } from '../payments/payment/payment.protocol';
 import { compareAndSet } from '../store/cas';
+import { VisitEvidence } from '../store/evidence';
 import type { Models } from '../store/models';
 import type { ReviewCaseDoc } from '../store/models/oversight';
+import type { FrameDoc, VisitDoc } from '../store/models/visit';
 import { debtIdFor, linesBeyond, moveStock, priceLines, raisePendingOrder } from './commerce';
 
 export interface OperatorDeps {
@@ -56,7 +58,11 @@ function chargeOutcome(r: ChargeReply): string {
  * before and after values.
  */
 export class OperatorService {
-  constructor(private readonly d: OperatorDeps) {}
+  private readonly evidence: VisitEvidence;
+
+  constructor(private readonly d: OperatorDeps) {
+    this.evidence = new VisitEvidence(d.models);
+  }
 
   private async audit(p: Principal, action: string, objectType: string, objectId: string, siteId: string | undefined, before: unknown, after: unknown): Promise<void> {
     await this.d.models.Audit.create({ at: new Date(this.d.clock.now()), actorId: p.id, actorRole: p.role, action, objectType, objectId, ...(siteId ? { siteId } : {}), before: before ?? null, after: after ?? null });
@@ -111,16 +117,17 @@ export class OperatorService {
   async getCase(p: Principal, caseId: string): Promise<ReviewCase> {
     if (!can(p, 'review.view')) throw forbidden(p, 'view review cases');
     const c = await this.loadCase(p, caseId);
-    const frames = c.visitId ? await this.d.models.Frame.find({ visitId: c.visitId, phase: { $in: ['before', 'after'] } }, { camera: 1, seq: 1, phase: 1 }).sort({ camera: 1, seq: 1 }).lean() : [];
-    return this.toWire(c, frames.map((f) => ({ camera: f.camera, seq: f.seq, phase: f.phase as 'before' | 'after' })));
+    const visit = c.visitId ? await this.evidence.findVisit<Pick<VisitDoc, 'expectedFrames' | 'receivedFrames'>>(c.visitId, { expectedFrames: 1, receivedFrames: 1 }) : null;
+    const frames = visit && c.visitId ? await this.evidence.listFrames(c.visitId, visit.expectedFrames ?? visit.receivedFrames) : [];
+    return this.toWire(c, frames.filter((f) => f.phase !== 'during').map((f) => ({ camera: f.camera, seq: f.seq, phase: f.phase as 'before' | 'after' })));
   }
 
   async frame(p: Principal, visitId: string, camera: string, seq: number): Promise<Buffer> {
     if (!can(p, 'review.view')) throw forbidden(p, 'view evidence');
-    const visit = await this.d.models.Visit.findOne({ visitId }, { siteId: 1 }).lean();
+    const visit = await this.evidence.findVisit<Pick<VisitDoc, 'siteId'>>(visitId, { siteId: 1 });
     if (!visit) throw new AppError('NOT_FOUND', `no visit ${visitId}`);
     inSite(p, visit.siteId, `visit ${visitId}`);
-    const f = await this.d.models.Frame.findOne({ visitId, camera, seq }, { jpeg: 1 }).lean();
+    const f = await this.evidence.findFrame<Pick<FrameDoc, 'jpeg'>>(visitId, camera, seq, { jpeg: 1 });
     if (!f) throw new AppError('NOT_FOUND', `no frame ${camera}/${seq} for ${visitId}`);
     return Buffer.isBuffer(f.jpeg) ? f.jpeg : Buffer.from((f.jpeg as unknown as { buffer: ArrayBuffer }).buffer);
   }

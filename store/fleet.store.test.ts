@@ -107,4 +107,34 @@ describe('fleet store on a real FerretDB', () => {
     await store.clearAlarm({ cabinetId: 'CAB-B', kind: 'temperature', at: 30 });
     expect(await store.allRaisedAlarms()).toEqual([{ cabinetId: 'CAB-A', kind: 'tamper', since: 10 }]);
   });
+
+  it('keys frames by visit, camera and seq: a resend is a duplicate, and a visit\'s frames are read by _id, never by visitId', async () => {
+    const store = new MongooseFleetStore(db.models);
+    const jpeg = (n: number) => Buffer.from([0xff, 0xd8, n]);
+    const frame = (camera: string, seq: number, phase: 'before' | 'during' | 'after') => ({ camera, seq, phase, ts: 1_000 + seq, jpeg: jpeg(seq) });
+    for (const f of [frame('top', 0, 'before'), frame('top', 1, 'after'), frame('side', 0, 'before')]) expect(await store.storeFrame('VF-1', f)).toBe('stored');
+    expect(await store.storeFrame('VF-1', frame('top', 1, 'after'))).toBe('duplicate');
+    expect(await db.models.Frame.collection.findOne({ _id: 'VF-1:top:1' as never })).toMatchObject({ visitId: 'VF-1', camera: 'top', seq: 1 });
+
+    const filters: unknown[] = [];
+    db.conn.set('debug', (collection: string, _method: string, filter: unknown) => void (collection === 'frames' && filters.push(filter)));
+    try {
+      expect(await store.storedFrames('VF-1', [{ camera: 'top', seq: 0 }, { camera: 'top', seq: 2 }, { camera: 'side', seq: 0 }])).toEqual([{ camera: 'top', seq: 0 }, { camera: 'side', seq: 0 }]);
+      const loaded = await store.loadFrames('VF-1', { top: 2, side: 2 });
+      expect(loaded.map((f) => `${f.camera}/${f.seq}/${f.phase}`)).toEqual(['side/0/before', 'top/0/before', 'top/1/after']);
+      expect(loaded[2]!.jpeg.equals(jpeg(1))).toBe(true);
+    } finally {
+      db.conn.set('debug', false);
+    }
+    // Every frame read named its _id alone (plus the one-off probe for ObjectId-keyed frames).
+    expect(filters.filter((f) => JSON.stringify(f).includes('visitId'))).toEqual([]);
+    expect(filters.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('still finds a frame stored with an ObjectId before frames were keyed', async () => {
+    await db.models.Frame.collection.insertOne({ _id: new Types.ObjectId(), visitId: 'VF-OLD', camera: 'top', seq: 0, phase: 'before', ts: new Date(5), jpeg: Buffer.from([1]), bytes: 1 } as never);
+    const store = new MongooseFleetStore(db.models);
+    expect(await store.storedFrames('VF-OLD', [{ camera: 'top', seq: 0 }, { camera: 'top', seq: 1 }])).toEqual([{ camera: 'top', seq: 0 }]);
+    expect((await store.loadFrames('VF-OLD', { top: 1 })).map((f) => f.phase)).toEqual(['before']);
+  });
 });

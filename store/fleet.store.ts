@@ -3,9 +3,10 @@ import type { DirectoryRow, FleetStore, NewVisit, RaisedAlarm, StoredFrame } fro
 import type { VisitView } from '../actors/visit/visit.protocol';
 import { createGrouped, inWriteLane } from './cas';
 import { asBuffer, isDuplicateKey } from './connection';
+import { VisitEvidence } from './evidence';
 import type { Models } from './models';
 import type { CabinetDoc } from './models/catalogue';
-import type { VisitDoc } from './models/visit';
+import { frameId, type VisitDoc } from './models/visit';
 
 const doorKey = (cabinetId: string, door = 'main') => `${cabinetId}/${door}`;
 
@@ -62,9 +63,12 @@ export class MongooseFleetStore implements FleetStore {
   private readonly legacyIds = new Map<string, string>();
   /** Once every cabinet has been listed, an id that is neither legacy nor an `_id` is not registered. */
   private listed = false;
-  private legacyVisits?: Promise<boolean>;
 
-  constructor(private readonly m: Models) {}
+  private readonly evidence: VisitEvidence;
+
+  constructor(private readonly m: Models) {
+    this.evidence = new VisitEvidence(m);
+  }
 
   /**
    * Every write of the fleet goes through the connection's write lane (store/cas.ts), with the payments'
@@ -167,27 +171,17 @@ export class MongooseFleetStore implements FleetStore {
     if (view.recognition) set.recognition = view.recognition;
     const update = { $set: set, ...(releaseDoor ? { $unset: { doorLock: '' } } : {}) };
     const res = await this.write(() => this.m.Visit.updateOne({ _id: view.visitId }, update));
-    if (res.matchedCount === 0 && (await this.hasLegacyVisits())) await this.write(() => this.m.Visit.updateOne({ visitId: view.visitId }, update));
+    if (res.matchedCount === 0 && (await this.evidence.hasLegacyVisits())) await this.write(() => this.m.Visit.updateOne({ visitId: view.visitId }, update));
   }
 
   async loadVisit(visitId: string): Promise<VisitView | undefined> {
-    let d = await this.m.Visit.findOne({ _id: visitId }).lean();
-    if (!d && (await this.hasLegacyVisits())) d = await this.m.Visit.findOne({ visitId }).lean();
+    const d = await this.evidence.findVisit(visitId);
     return d ? toView(d) : undefined;
-  }
-
-  /**
-   * Whether visits stored before `_id` was the visit id exist: those are found by their field (a scan on
-   * FerretDB). Asked once per process, so an unknown visit id costs a point read, not a scan, when there are none.
-   */
-  private hasLegacyVisits(): Promise<boolean> {
-    this.legacyVisits ??= this.m.Visit.exists({ _id: { $type: 'objectId' } }).then((r) => r !== null);
-    return this.legacyVisits;
   }
 
   async storeFrame(visitId: string, f: StoredFrame): Promise<'stored' | 'duplicate'> {
     try {
-      await createGrouped(this.m.Frame, { visitId, camera: f.camera, seq: f.seq, phase: f.phase, ts: new Date(f.ts), jpeg: f.jpeg, bytes: f.jpeg.length });
+      await createGrouped(this.m.Frame, { _id: frameId(visitId, f.camera, f.seq), visitId, camera: f.camera, seq: f.seq, phase: f.phase, ts: new Date(f.ts), jpeg: f.jpeg, bytes: f.jpeg.length });
       return 'stored';
     } catch (e) {
       if (isDuplicateKey(e)) return 'duplicate';
@@ -195,15 +189,13 @@ export class MongooseFleetStore implements FleetStore {
     }
   }
 
-  async countFrames(visitId: string): Promise<Record<string, number>> {
-    const rows = await this.m.Frame.find({ visitId }, { camera: 1 }).lean();
-    const counts: Record<string, number> = {};
-    for (const r of rows) counts[r.camera] = (counts[r.camera] ?? 0) + 1;
-    return counts;
+  async storedFrames(visitId: string, wanted: ReadonlyArray<{ camera: string; seq: number }>): Promise<Array<{ camera: string; seq: number }>> {
+    const found = await Promise.all(wanted.map((w) => this.evidence.findFrame(visitId, w.camera, w.seq, { _id: 1 })));
+    return wanted.filter((_, i) => found[i]);
   }
 
-  async loadFrames(visitId: string): Promise<StoredFrame[]> {
-    const rows = await this.m.Frame.find({ visitId }).sort({ camera: 1, seq: 1 }).lean();
+  async loadFrames(visitId: string, frames: Record<string, number>): Promise<StoredFrame[]> {
+    const rows = await this.evidence.loadFrames(visitId, frames);
     return rows.map((r) => ({ camera: r.camera, seq: r.seq, phase: r.phase, ts: r.ts.getTime(), jpeg: asBuffer(r.jpeg) }));
   }
 

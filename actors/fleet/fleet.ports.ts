@@ -76,9 +76,12 @@ export interface FleetStore {
   projectVisit(view: VisitView, releaseDoor: boolean): Promise<void>;
   loadVisit(visitId: string): Promise<VisitView | undefined>;
   /** Idempotent on (visitId, camera, seq). */
+  /** Stores a frame once per (visitId, camera, seq); a repeat is 'duplicate' (already stored, nothing written). */
   storeFrame(visitId: string, f: StoredFrame): Promise<'stored' | 'duplicate'>;
-  countFrames(visitId: string): Promise<Record<string, number>>;
-  loadFrames(visitId: string): Promise<StoredFrame[]>;
+  /** Which of these frames of the visit are stored (point reads: never a scan of all frames). */
+  storedFrames(visitId: string, wanted: ReadonlyArray<{ camera: string; seq: number }>): Promise<Array<{ camera: string; seq: number }>>;
+  /** The frames announced by upload.done (`frames`: count per camera, seq 0…n−1), in camera and seq order. */
+  loadFrames(visitId: string, frames: Record<string, number>): Promise<StoredFrame[]>;
   raiseAlarm(a: { cabinetId: string; siteId: string; kind: AlarmKind; at: number; detail?: string }): Promise<void>;
   clearAlarm(a: { cabinetId: string; kind: AlarmKind; at: number }): Promise<void>;
   /** Cabinets' last-seen times in one round trip, each written by the cabinet's key. */

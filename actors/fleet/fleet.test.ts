@@ -58,8 +58,8 @@ function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; ope
     async storeFrame() {
       return 'stored';
     },
-    async countFrames() {
-      return {};
+    async storedFrames() {
+      return [];
     },
     async loadFrames() {
       return [];

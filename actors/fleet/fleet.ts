@@ -229,7 +229,7 @@ export class Fleet {
 
   private async emitEvidence(view: VisitView): Promise<void> {
     const plan = await this.directory.record(view.cabinetId);
-    const frames = await this.o.store.loadFrames(view.visitId);
+    const frames = await this.o.store.loadFrames(view.visitId, view.expectedFrames ?? view.receivedFrames);
     this.evidence$.next({ visit: view, cameras: plan?.cameras ?? [], lanes: plan?.lanes ?? [], frames });
   }
 

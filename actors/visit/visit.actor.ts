@@ -17,6 +17,17 @@ export interface VisitDeps {
  * visit was just created (its id is new), so there is no journal to read when it starts.
  */
 export function spawnVisit(system: ActorSystem, initial: VisitState, deps: VisitDeps, opts: { fresh?: boolean } = {}): ActorRef<VisitMsg> {
+  // Frames of this visit known to be in the store ("camera:seq"): every frame this actor stored or found
+  // stored already. Counting is then a lookup; only frames it never saw (stored before a restart) are read.
+  const known = new Set<string>();
+  const countFrames = async (expected: Record<string, number>): Promise<Record<string, number>> => {
+    const wanted = Object.entries(expected).flatMap(([camera, n]) => Array.from({ length: n }, (_, seq) => ({ camera, seq })));
+    const unknown = wanted.filter((w) => !known.has(`${w.camera}:${w.seq}`));
+    if (unknown.length) for (const f of await deps.store.storedFrames(initial.visitId, unknown)) known.add(`${f.camera}:${f.seq}`);
+    const counts: Record<string, number> = {};
+    for (const w of wanted) if (known.has(`${w.camera}:${w.seq}`)) counts[w.camera] = (counts[w.camera] ?? 0) + 1;
+    return counts;
+  };
   return spawnMachine<VisitState, VisitMsg, VisitEffect>(system, {
     id: `visit-${initial.visitId}`,
     persistenceKey: `visit:${initial.visitId}`,
@@ -45,6 +56,7 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
           case 'StoreFrame': {
             try {
               await deps.store.storeFrame(state.visitId, e);
+              known.add(`${e.camera}:${e.seq}`);
               e.ack({ ok: true });
             } catch (err) {
               ctx.log.error({ visitId: state.visitId, err: String(err) }, 'frame not stored');
@@ -56,7 +68,7 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
             e.ack({ ok: true });
             break;
           case 'CountFrames':
-            dispatch(ctx.self, { type: 'FramesCounted', counts: await deps.store.countFrames(state.visitId) });
+            dispatch(ctx.self, { type: 'FramesCounted', counts: await countFrames(state.expectedFrames ?? {}) });
             break;
           case 'Project':
             await deps.store.projectVisit(e.view, e.releaseDoor);

@@ -76,6 +76,7 @@ visitSchema.index({ siteId: 1, status: 1 });
 export type FramePhase = 'before' | 'during' | 'after';
 
 export interface FrameDoc {
+  _id: unknown;
   visitId: string;
   camera: string;
   seq: number;
@@ -85,8 +86,21 @@ export interface FrameDoc {
   bytes: number;
 }
 
+/**
+ * A frame's `_id`: what identifies it on the wire, so a resend is the same document and every read of a
+ * visit's frames is a point read (on FerretDB v1 a filter on `visitId` reads the whole frames collection).
+ */
+export const frameId = (visitId: string, camera: string, seq: number): string => `${visitId}:${camera}:${seq}`;
+
 export const frameSchema = new Schema<FrameDoc>(
   {
+    // String ids (frameId) since frames were keyed so; ObjectIds for older ones (found by their fields).
+    _id: {
+      type: Schema.Types.Mixed,
+      default: function (this: { visitId?: string; camera?: string; seq?: number }) {
+        return this.visitId !== undefined && this.camera !== undefined && this.seq !== undefined ? frameId(this.visitId, this.camera, this.seq) : undefined;
+      },
+    },
     visitId: { type: String, required: true },
     camera: { type: String, required: true },
     seq: { type: Number, required: true },

@@ -1,0 +1,86 @@
+import type { Ack } from '../../contracts/cabinet-protocol';
+import { MongooseJournal } from '../../store/journal';
+import { openTestDb, type TestDb } from '../../test/db';
+import type { FleetStore } from '../fleet/fleet.ports';
+import { createTestKit, dispatch, type ActorRef } from '../runtime';
+import { spawnVisit } from './visit.actor';
+import { initialVisitState } from './visit.machine';
+import type { VisitMsg, VisitView } from './visit.protocol';
+
+/** The visit's part of the fleet store, in memory, recording which frames it was asked about. */
+function fakeStore(stored = new Set<string>()) {
+  const asked: string[][] = [];
+  const store: Pick<FleetStore, 'storeFrame' | 'storedFrames' | 'projectVisit'> = {
+    async storeFrame(_v, f) {
+      const k = `${f.camera}:${f.seq}`;
+      if (stored.has(k)) return 'duplicate';
+      stored.add(k);
+      return 'stored';
+    },
+    async storedFrames(_v, wanted) {
+      asked.push(wanted.map((w) => `${w.camera}:${w.seq}`));
+      return wanted.filter((w) => stored.has(`${w.camera}:${w.seq}`));
+    },
+    async projectVisit() {},
+  };
+  return { store: store as FleetStore, stored, asked };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const initial = (visitId: string) => initialVisitState({ visitId, cabinetId: 'C1', siteId: 'site', purpose: 'restock', operatorId: 'op', requestedAt: 1_000 });
+
+function send(ref: ActorRef<VisitMsg>, camera: string, seq: number): Promise<Ack> {
+  return new Promise((ack) => dispatch(ref, { type: 'FrameArrived', camera, seq, phase: seq ? 'after' : 'before', ts: 2_000 + seq, jpeg: Buffer.from([seq]), ack }));
+}
+const uploadDone = (ref: ActorRef<VisitMsg>, frames: Record<string, number>) => new Promise<Ack>((ack) => dispatch(ref, { type: 'UploadDone', frames, ack }));
+
+describe('visit actor: frame bookkeeping', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await openTestDb('visit_actor');
+  });
+  afterAll(() => db.close());
+
+  it('counts the frames it stored itself without reading the store, and completes on upload.done', async () => {
+    const kit = createTestKit();
+    const f = fakeStore();
+    const complete: VisitView[] = [];
+    const ref = spawnVisit(kit.system, initial('V-a'), { store: f.store, onEvidenceComplete: (v) => complete.push(v), onEnded: () => undefined }, { fresh: true });
+    dispatch(ref, { type: 'CabinetEvent', event: 'opened', at: 1_500 });
+    dispatch(ref, { type: 'CabinetEvent', event: 'closed', at: 1_900 });
+    for (const [camera, seq] of [['top', 0], ['top', 1], ['side', 0], ['top', 1]] as const) expect(await send(ref, camera, seq)).toEqual({ ok: true });
+    expect(await uploadDone(ref, { top: 2, side: 1 })).toEqual({ ok: true });
+    await kit.settle(50);
+    expect(complete).toEqual([expect.objectContaining({ visitId: 'V-a', status: 'complete', receivedFrames: { top: 2, side: 1 } })]);
+    expect(f.asked).toEqual([]);
+    kit.stop();
+  });
+
+  it('after a restart reads only the announced frames it has not seen, once, and completes when the last arrives', async () => {
+    const journal = new MongooseJournal(db.models);
+    const kit1 = createTestKit({ journal });
+    const f = fakeStore();
+    const ref1 = spawnVisit(kit1.system, initial('V-b'), { store: f.store, onEvidenceComplete: () => undefined, onEnded: () => undefined }, { fresh: true });
+    dispatch(ref1, { type: 'CabinetEvent', event: 'opened', at: 1_500 });
+    dispatch(ref1, { type: 'CabinetEvent', event: 'closed', at: 1_900 });
+    await send(ref1, 'top', 0);
+    await send(ref1, 'top', 1);
+    expect(await uploadDone(ref1, { top: 3 })).toEqual({ ok: true });
+    await kit1.settle(50);
+    expect(f.asked).toEqual([['top:2']]); // the one announced frame it never saw: maybe stored by an earlier process
+    kit1.stop(); // the service dies before the last frame
+    f.asked.length = 0;
+
+    const kit2 = createTestKit({ journal });
+    const complete: VisitView[] = [];
+    const ref2 = spawnVisit(kit2.system, initial('V-b'), { store: f.store, onEvidenceComplete: (v) => complete.push(v), onEnded: () => undefined });
+    for (let i = 0; i < 100 && f.asked.length === 0; i++) await sleep(20); // journal recovery is real I/O
+    expect(f.asked).toEqual([['top:0', 'top:1', 'top:2']]);
+    expect(complete).toEqual([]);
+    expect(await send(ref2, 'top', 2)).toEqual({ ok: true });
+    for (let i = 0; i < 100 && complete.length === 0; i++) await sleep(20);
+    expect(complete).toEqual([expect.objectContaining({ visitId: 'V-b', receivedFrames: { top: 3 } })]);
+    expect(f.asked).toHaveLength(1); // the rest it knew
+    kit2.stop();
+  });
+});

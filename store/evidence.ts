@@ -1,0 +1,60 @@
+import type { Model } from 'mongoose';
+import type { Models } from './models';
+import { frameId, type FrameDoc, type VisitDoc } from './models/visit';
+
+/** What a frame listing shows (no JPEG). */
+export type FrameRef = Pick<FrameDoc, 'camera' | 'seq' | 'phase'>;
+
+/**
+ * Visits and their frames by point reads. On FerretDB v1 any filter other than an exact `_id` reads and
+ * decodes the whole collection (for frames, JPEGs included), so a visit is read by its `_id` (the visit id)
+ * and its frames never by `visitId`: the visit says how many each camera sent (upload.done, or what was
+ * received) and each frame is read by its `_id` (frameId). Documents stored before that keying have
+ * ObjectIds and are found by their fields; whether any exist is asked once per instance (a scan).
+ */
+export class VisitEvidence {
+  private legacyVisits?: Promise<boolean>;
+  private legacyFrames?: Promise<boolean>;
+
+  constructor(private readonly m: Pick<Models, 'Visit' | 'Frame'>) {}
+
+  hasLegacyVisits(): Promise<boolean> {
+    return (this.legacyVisits ??= hasObjectIds(this.m.Visit as never));
+  }
+
+  async findVisit<T = VisitDoc>(visitId: string, projection?: Record<string, 1>): Promise<T | null> {
+    const byId = await this.m.Visit.findOne({ _id: visitId }, projection).lean<T>();
+    if (byId || !(await this.hasLegacyVisits())) return byId;
+    return this.m.Visit.findOne({ visitId }, projection).lean<T>();
+  }
+
+  /** One frame, or null when it is not stored. */
+  async findFrame<T = FrameDoc>(visitId: string, camera: string, seq: number, projection?: Record<string, 1>): Promise<T | null> {
+    const byId = await this.m.Frame.findOne({ _id: frameId(visitId, camera, seq) }, projection).lean<T>();
+    if (byId || !(await (this.legacyFrames ??= hasObjectIds(this.m.Frame as never)))) return byId;
+    return this.m.Frame.findOne({ visitId, camera, seq }, projection).lean<T>();
+  }
+
+  /** The stored frames (with their JPEGs) among seq 0…n−1 of each camera in `counts`, camera then seq order. */
+  loadFrames(visitId: string, counts: Record<string, number>): Promise<FrameDoc[]> {
+    return this.collect<FrameDoc>(visitId, counts, undefined);
+  }
+
+  /** Camera, seq and phase of the stored frames among seq 0…n−1 of each camera in `counts`, at most `limit`. */
+  listFrames(visitId: string, counts: Record<string, number>, limit?: number): Promise<FrameRef[]> {
+    return this.collect<FrameRef>(visitId, counts, limit, { camera: 1, seq: 1, phase: 1 });
+  }
+
+  private async collect<T>(visitId: string, counts: Record<string, number>, limit: number | undefined, projection?: Record<string, 1>): Promise<T[]> {
+    const wanted = Object.keys(counts)
+      .sort()
+      .flatMap((camera) => Array.from({ length: Math.max(0, counts[camera] ?? 0) }, (_, seq) => ({ camera, seq })))
+      .slice(0, limit ?? Infinity);
+    const rows = await Promise.all(wanted.map((w) => this.findFrame<T>(visitId, w.camera, w.seq, projection)));
+    return rows.filter((r): r is Awaited<T> & NonNullable<T> => r !== null);
+  }
+}
+
+function hasObjectIds(model: Model<never>): Promise<boolean> {
+  return model.exists({ _id: { $type: 'objectId' } }).then((r) => r !== null);
+}
