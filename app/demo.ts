@@ -29,13 +29,13 @@ export function startDemoSimulator(o: { url: string; wechatUrl: string; dataDir:
   };
 }
 
-export const DEMO_HELP = (url: string) => `Demo: the demo cabinets run in the simulator; drive a shopper through each flow from another shell:
+export const DEMO_HELP = (url: string, dataDir: string) => `Demo: the demo cabinets run in the simulator; drive a shopper through each flow from another shell:
 
   npm run shopper -- open    # open shelf: cart → WeChat Pay (emulated) → paid, stock decremented
   npm run shopper -- semi    # semi-automatic: unlock → visit → cart → pay-and-sign → recognition checks the cart
   npm run shopper -- auto    # fully automatic: papay → unlock → take → door closes → recognised → charged
   npm run shopper -- debts   # see and clear debts (add --openid <id> to act as an earlier shopper)
 
-Operator API: ${url}/admin/api/v1/reviews (Authorization: Bearer $(cat data/admin.token))
+Operator API: ${url}/admin/api/v1/reviews (Authorization: Bearer $(cat ${join(dataDir, 'admin.token')}))
 Shopper API: ${url}/api/v1/openapi.json
 `;

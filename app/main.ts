@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const service = await run.starting;
   process.stdout.write(`\nCabinet fleet service is up at ${service.url}  (health: ${service.url}/readyz, metrics: ${service.url}/metrics)\n\n`);
   process.stdout.write(consoleHelp(service.url, config.dataDir) + '\n');
-  if (config.demoSimulator && service.wechat?.emulator) process.stdout.write(DEMO_HELP(service.url) + '\n');
+  if (config.demoSimulator && service.wechat?.emulator) process.stdout.write(DEMO_HELP(service.url, config.dataDir) + '\n');
 }
 
 main().catch((e: unknown) => {
