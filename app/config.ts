@@ -49,6 +49,12 @@ export const envSchema = z.object({
   WECHAT_MODE: z.enum(['sandbox', 'live', 'off']).default('sandbox'),
   /** Time-scale of the emulator's notification retry schedule in sandbox mode. */
   WECHAT_EMULATOR_TIME_SCALE: z.coerce.number().positive().max(10_000).default(1),
+  /**
+   * Sandbox mode against an emulator already running (payments/emulator/main.ts) instead of starting one:
+   * its merchant files are read from WECHAT_SANDBOX_DIR (default DATA_DIR/wechat-sandbox). Several service
+   * processes can share it, and it outlives a restart of the service, as WeChat does.
+   */
+  WECHAT_EMULATOR_URL: z.string().regex(/^https?:\/\/[^?#]+$/, 'must be an http(s) URL without query').optional(),
   /** Frames above this size get TOO_LARGE from the device gateway. */
   MAX_FRAME_BYTES: int(1024, 8 << 20).default(512 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
@@ -79,7 +85,7 @@ export interface Config {
   readonly devices: { readonly maxFrameBytes: number };
   readonly recognition: { readonly workers: number | undefined };
   /** WECHAT_* variables as given; payments/wechatpay/wechat.config.ts turns them into its config. */
-  readonly wechat: { readonly mode: 'sandbox' | 'live' | 'off'; readonly emulatorTimeScale: number; readonly env: Readonly<Record<string, string>> };
+  readonly wechat: { readonly mode: 'sandbox' | 'live' | 'off'; readonly emulatorTimeScale: number; readonly emulatorUrl?: string; readonly env: Readonly<Record<string, string>> };
 }
 
 /** Thrown when the environment does not validate; `problems` lists every field at fault. */
@@ -132,6 +138,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     wechat: {
       mode: e.WECHAT_MODE,
       emulatorTimeScale: e.WECHAT_EMULATOR_TIME_SCALE,
+      emulatorUrl: e.WECHAT_EMULATOR_URL,
       env: Object.fromEntries(Object.entries(source).filter((kv): kv is [string, string] => kv[0].startsWith('WECHAT_') && typeof kv[1] === 'string')),
     },
   });

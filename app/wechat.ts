@@ -69,7 +69,12 @@ export async function startWechat(o: { config: Config; models: Models; system: A
   if (w.mode === 'off') return undefined;
   let emulator: EmulatorProcess | undefined;
   let env: Record<string, string | undefined> = { ...w.env, WECHAT_MODE: w.mode };
-  if (w.mode === 'sandbox') {
+  if (w.mode === 'sandbox' && w.emulatorUrl) {
+    // An emulator someone else runs: use it, never stop it.
+    const dataDir = w.env.WECHAT_SANDBOX_DIR ?? resolve(o.config.dataDir, 'wechat-sandbox');
+    env = { ...env, WECHAT_SANDBOX_DIR: dataDir, WECHAT_PAY_BASE_URL: w.emulatorUrl, WECHAT_API_BASE_URL: w.emulatorUrl };
+    o.log.info({ baseUrl: w.emulatorUrl, dataDir }, 'using the running wechat emulator');
+  } else if (w.mode === 'sandbox') {
     emulator = await startEmulatorProcess(resolve(o.config.dataDir, 'wechat-sandbox'), w.emulatorTimeScale, o.log);
     env = { ...env, WECHAT_SANDBOX_DIR: emulator.dataDir, WECHAT_PAY_BASE_URL: emulator.baseUrl, WECHAT_API_BASE_URL: emulator.baseUrl };
   }
