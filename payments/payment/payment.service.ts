@@ -523,7 +523,9 @@ export class PaymentService {
     const r = await this.d.papay.apply({ outTradeNo: p.outTradeNo, body: description.slice(0, 120) || 'Snacks', totalFen: p.amountFen, contractId: p.contractId!, attach: p.orderId });
     await this.d.afterDeductionSent?.(p.outTradeNo);
     if (r.ok) {
-      await this.observe(p.outTradeNo, { kind: 'pending' });
+      // Accepted is not written down: the attempt stays `created` until its result (notification or query).
+      // Nothing reads the difference that a crash could lose: recovery queries both alike, and resending a
+      // `created` deduction uses the same number, which WeChat deducts at most once. One write fewer each.
       return { type: 'DeductionAccepted', requestId, outTradeNo: p.outTradeNo };
     }
     const f = r.failure;
