@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,8 @@ import { provision, simSpecs, withSecrets } from '../simulator/fleet';
 import { hashSeed, seededRng } from '../simulator/rng';
 import { Samples } from '../simulator/stats';
 import { DEFAULT_MASTER_KEY, deriveSecret, startBareServer, type BareServer } from './bare-server';
-import type { ClientReport, FromClients, MemoryFigures, RowResult, ToClients } from './bench.ipc';
+import type { MemoryFigures, RowResult } from './bench.ipc';
+import { report, spawnClients, stopClients } from './clients';
 
 /**
  * One row of the fleet benchmark, in a process of its own so its memory is measured alone: the server (the
@@ -129,34 +129,6 @@ async function startTarget(specs: ReturnType<typeof simSpecs>): Promise<{ target
   };
 }
 
-function spawnClients(cabinets: SimCabinetSpec[], url: string): { children: ChildProcess[]; progress: Map<ChildProcess, { online: number; refused: number; connectErrors: number }> } {
-  const k = Math.max(1, opts.clients);
-  const children: ChildProcess[] = [];
-  const progress = new Map<ChildProcess, { online: number; refused: number; connectErrors: number }>();
-  for (let i = 0; i < k; i++) {
-    const share = cabinets.filter((_, j) => j % k === i);
-    const child = fork(join(__dirname, 'clients.proc.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.on('message', (m: FromClients) => {
-      if (m.type === 'progress') progress.set(child, { online: m.online, refused: m.refused, connectErrors: m.connectErrors });
-    });
-    child.send({ type: 'start', url, cabinets: share, statusIntervalMs: opts.statusIntervalMs, connectRate: Math.max(1, Math.round(opts.connectRate / k)), maxConnecting: Math.max(1, Math.round(opts.maxConnecting / k)), ackTimeoutMs: 10_000, seed: opts.seed + i } satisfies ToClients);
-    children.push(child);
-  }
-  return { children, progress };
-}
-
-function report(child: ChildProcess): Promise<ClientReport> {
-  return new Promise((resolve) => {
-    const on = (m: FromClients): void => {
-      if (m.type !== 'report') return;
-      child.off('message', on);
-      resolve(m);
-    };
-    child.on('message', on);
-    child.send({ type: 'report' } satisfies ToClients);
-  });
-}
-
 async function main(): Promise<void> {
   // Both rows run with the service's GC settings (app/main.ts applies them the same way).
   applyGcTuning({ heapGrowingPercent: opts.gcHeapGrowingPercent });
@@ -166,7 +138,7 @@ async function main(): Promise<void> {
   say(`baseline heap ${(before.heapUsed / 2 ** 20).toFixed(1)} MiB, RSS ${(before.rss / 2 ** 20).toFixed(1)} MiB; starting ${opts.clients} client processes for ${cabinets.length} cabinets`);
 
   const t0 = performance.now();
-  const { children, progress } = spawnClients(cabinets, target.url);
+  const { children, progress } = spawnClients(cabinets, { url: target.url, processes: opts.clients, statusIntervalMs: opts.statusIntervalMs, connectRate: opts.connectRate, maxConnecting: opts.maxConnecting, seed: opts.seed });
   const lastPrint = { at: 0 };
   let firstAt: number | undefined;
   for (;;) {
@@ -275,9 +247,7 @@ async function main(): Promise<void> {
   };
   say(`unlock p50 ${result.unlock.p50.toFixed(2)} ms, p99 ${result.unlock.p99.toFixed(2)} ms (${ok}/${picks.length} ok)`);
 
-  for (const c of children) c.send({ type: 'stop' } satisfies ToClients);
-  await sleep(500);
-  for (const c of children) if (c.exitCode === null) c.kill();
+  await stopClients(children);
   await target.stop();
   process.send?.({ type: 'result', result });
   setTimeout(() => process.exit(0), 200);
