@@ -2,6 +2,7 @@ import '../vision/testing/ort-realm';
 import { systemClock } from '../common/clock';
 import type { Lane } from '../contracts/domain';
 import { startTestService } from '../test/service-kit';
+import { until } from './harness';
 import { ShopperApiError, ShopperClient } from '../tools/shopper/client';
 import { SimFleet, demoCabinets, solidGreyJpeg, visionFrames, type FrameSource, type LaneTake, type ShopperPlan } from '../tools/simulator';
 
@@ -43,15 +44,6 @@ async function shopper(): Promise<ShopperClient> {
 
 const laneOf = (cabinetId: string, laneId: string): Lane => sims.cabinets.get(cabinetId)!.spec.lanes.find((l) => l.laneId === laneId)!;
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   svc = await startTestService({ env: { WECHAT_MODE: 'sandbox', RECOGNITION_WORKERS: '1', WECHAT_EMULATOR_TIME_SCALE: '50' }, timings: { openWithinMs: 10_000 } });

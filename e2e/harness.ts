@@ -59,3 +59,14 @@ export function processAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Reads until `ok` holds (every 200 ms), or fails naming what it waited for with the last value read. */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -10,7 +10,7 @@ import { freePort } from '../store/ferretdb';
 import { createModels } from '../store/models';
 import { ShopperClient } from '../tools/shopper/client';
 import { SimFleet, demoCabinets, visionFrames, type ShopperPlan } from '../tools/simulator';
-import { runService, type ServiceProcess } from './harness';
+import { runService, until, type ServiceProcess } from './harness';
 
 /**
  * A SIGKILL of the real service process between sending a deduction and receiving its result. WeChat (the
@@ -20,16 +20,6 @@ import { runService, type ServiceProcess } from './harness';
  */
 jest.setTimeout(240_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(200);
-  }
-}
 
 describe('payments survive a kill of the service between a deduction and its result', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cf-paycrash-'));
