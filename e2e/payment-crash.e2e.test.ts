@@ -20,7 +20,6 @@ import { runService, until, type ServiceProcess } from './harness';
  */
 jest.setTimeout(240_000);
 
-
 describe('payments survive a kill of the service between a deduction and its result', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cf-paycrash-'));
   const emulator = spawnTsChild('payments/emulator/main.ts', ['--port', '0', '--data-dir', join(dir, 'wechat'), '--time-scale', '50']);
