@@ -72,8 +72,8 @@ export class MongooseFleetStore implements FleetStore {
 
   /**
    * Every write of the fleet goes through the connection's write lane (store/cas.ts), with the payments'
-   * writes: SQLite has one writer, and writers colliding in its busy handler sleep (at 10,000 cabinets and
-   * 100 unlocks/s, unlanced visit inserts and journal writes stalled for up to 740 ms in bursts).
+   * writes: SQLite has one writer, and writers colliding in its busy handler sleep. (The unlock-latency
+   * bursts seen at 10,000 cabinets were the garbage collector's, app/gc.ts, not these writes.)
    */
   private write<T>(op: () => Promise<T>): Promise<T> {
     return inWriteLane(this.m.Visit.db, op);
