@@ -7,6 +7,7 @@ import { isDuplicateKey } from '../store/connection';
 import type { Models } from '../store/models';
 import type { OrderDoc, OrderLine, OrderStatus } from '../store/models/commerce';
 import type { ReviewReason } from '../store/models/oversight';
+import { naturalKeys } from '../store/natural-keys';
 
 /**
  * Orders, prices, stock and review cases: the records the shopper sessions and the operator console share.
@@ -42,7 +43,7 @@ export async function createOrder(models: Pick<Models, 'Order'>, o: NewOrder): P
     return { orderId: o.orderId, totalFen: o.totalFen, status: o.status, created: true };
   } catch (e) {
     if (!isDuplicateKey(e)) throw e;
-    const existing = await models.Order.findOne({ orderId: o.orderId }, { totalFen: 1, status: 1 }).lean();
+    const existing = await naturalKeys.findOne(models.Order, o.orderId, { orderId: o.orderId }, { totalFen: 1, status: 1 });
     if (!existing) throw e;
     return { orderId: o.orderId, totalFen: existing.totalFen, status: existing.status, created: false };
   }
@@ -55,7 +56,7 @@ export async function createOrder(models: Pick<Models, 'Order'>, o: NewOrder): P
  */
 export async function moveStock(models: Pick<Models, 'Cabinet'>, cabinetId: string, key: string, change: { take: readonly Line[] } | { set: ReadonlyArray<{ laneId: string; count: number }> }): Promise<'applied' | 'already_applied' | 'unknown_cabinet'> {
   for (let round = 0; round < 10; round++) {
-    const c = await models.Cabinet.findOne({ cabinetId }, { lanes: 1, stockMoves: 1, version: 1 }).lean();
+    const c = await naturalKeys.findOne(models.Cabinet, cabinetId, { cabinetId }, { lanes: 1, stockMoves: 1, version: 1 });
     if (!c) return 'unknown_cabinet';
     if ((c.stockMoves ?? []).includes(key)) return 'already_applied';
     const lanes = c.lanes.map((l) => ({ ...l }));

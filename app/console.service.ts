@@ -25,6 +25,7 @@ import type {
 } from '../contracts/console-api';
 import type { AuditEntry } from '../contracts/admin-api';
 import { VisitEvidence } from '../store/evidence';
+import { naturalKeys } from '../store/natural-keys';
 import type { Models } from '../store/models';
 import type { ContractDoc, DebtDoc, OrderDoc, PaymentDoc, ReconciliationReportDoc, RefundDoc } from '../store/models/commerce';
 
@@ -199,7 +200,7 @@ export class ConsoleService {
   async cabinet(p: Principal, cabinetId: string): Promise<CabinetDetail> {
     need(p, 'fleet.view');
     const m = this.d.models;
-    const rec = await m.Cabinet.findOne({ cabinetId }, { secret: 0, stockMoves: 0 }).lean();
+    const rec = await naturalKeys.findOne(m.Cabinet, cabinetId, { cabinetId }, { secret: 0, stockMoves: 0 });
     if (!rec || !inScope(p, rec.siteId)) throw new AppError('NOT_FOUND', `no cabinet ${cabinetId}`);
     const skus = [...new Set(rec.lanes.map((l) => l.sku))];
     const [products, alarms, visits] = await Promise.all([

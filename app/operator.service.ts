@@ -14,6 +14,7 @@ import type { Models } from '../store/models';
 import type { ReviewCaseDoc } from '../store/models/oversight';
 import type { FrameDoc, VisitDoc } from '../store/models/visit';
 import { debtIdFor, linesBeyond, moveStock, priceLines, raisePendingOrder } from './commerce';
+import { naturalKeys } from '../store/natural-keys';
 
 export interface OperatorDeps {
   models: Models;
@@ -179,7 +180,7 @@ export class OperatorService {
 
   /** Fully automatic, held: bill the decided lines by deduction (or waive the order). */
   private async billHeldOrder(c: ReviewCaseDoc, orderId: string, lines: Line[]): Promise<{ outcome: string; orderId: string }> {
-    const order = await this.d.models.Order.findOne({ orderId }).lean();
+    const order = await naturalKeys.findOne(this.d.models.Order, orderId, { orderId });
     if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`);
     if (!lines.length) {
       if (order.status === 'held_for_review') await compareAndSet(this.d.models.Order, { _id: order._id, status: 'held_for_review' }, { status: 'waived', lines: [], totalFen: 0 });
@@ -196,7 +197,7 @@ export class OperatorService {
   /** An appeal: confirm keeps the order; adjust refunds what was paid beyond the new lines; waive refunds it all or waives the debt. */
   private async carryOutAppeal(c: ReviewCaseDoc, lines: Line[]): Promise<{ outcome: string; orderId?: string }> {
     if (c.decision === 'confirm' || !c.orderId) return { outcome: 'upheld', ...(c.orderId ? { orderId: c.orderId } : {}) };
-    const order = await this.d.models.Order.findOne({ orderId: c.orderId }).lean();
+    const order = await naturalKeys.findOne(this.d.models.Order, c.orderId, { orderId: c.orderId });
     if (!order) throw new AppError('NOT_FOUND', `no order ${c.orderId}`);
     const due = lines.length ? (await priceLines(this.d.models, lines)).totalFen : 0;
     if (order.status === 'debt') {
@@ -218,11 +219,11 @@ export class OperatorService {
 
   async raisePendingOrder(p: Principal, req: { visitId: string; lines: Line[]; reason: string }): Promise<z.infer<typeof PendingOrderResponse>> {
     if (!can(p, 'review.decide')) throw forbidden(p, 'raise pending orders');
-    const visit = await this.d.models.Visit.findOne({ visitId: req.visitId }).lean();
+    const visit = await this.evidence.findVisit(req.visitId);
     if (!visit) throw new AppError('NOT_FOUND', `no visit ${req.visitId}`);
     inSite(p, visit.siteId, `visit ${req.visitId}`);
     if (!visit.shopperId) throw new AppError('BAD_REQUEST', 'a restock visit has no shopper to bill');
-    const cab = await this.d.models.Cabinet.findOne({ cabinetId: visit.cabinetId }, { kind: 1 }).lean();
+    const cab = await naturalKeys.findOne(this.d.models.Cabinet, visit.cabinetId, { cabinetId: visit.cabinetId }, { kind: 1 });
     const priced = await priceLines(this.d.models, req.lines);
     const orderId = `Q${visit.visitId}`;
     const r = await raisePendingOrder(this.d.models, { orderId, shopperId: visit.shopperId, cabinetId: visit.cabinetId, siteId: visit.siteId, visitId: visit.visitId, flow: cab?.kind ?? 'semi', lines: priced.lines, totalFen: priced.totalFen }, req.reason);
@@ -232,7 +233,7 @@ export class OperatorService {
 
   async refund(p: Principal, orderId: string, req: { amountFen: number; reason: string; refundKey: string }): Promise<z.infer<typeof RefundResponse>> {
     if (!can(p, 'orders.refund')) throw forbidden(p, 'refund orders');
-    const order = await this.d.models.Order.findOne({ orderId }).lean();
+    const order = await naturalKeys.findOne(this.d.models.Order, orderId, { orderId });
     if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`);
     inSite(p, order.siteId, `order ${orderId}`);
     if (!this.d.payments) throw new AppError('UNAVAILABLE', 'payments are not configured (WECHAT_MODE=off)');
@@ -246,7 +247,7 @@ export class OperatorService {
   // ---- restocking ---------------------------------------------------------------------------------------
 
   private async cabinetSite(p: Principal, cabinetId: string): Promise<string> {
-    const siteId = this.d.fleet.view(cabinetId)?.siteId ?? (await this.d.models.Cabinet.findOne({ cabinetId }, { siteId: 1 }).lean())?.siteId;
+    const siteId = this.d.fleet.view(cabinetId)?.siteId ?? (await naturalKeys.findOne(this.d.models.Cabinet, cabinetId, { cabinetId }, { siteId: 1 }))?.siteId;
     if (!siteId) throw new AppError('NOT_FOUND', `no cabinet ${cabinetId}`);
     inSite(p, siteId, `cabinet ${cabinetId}`);
     return siteId;
@@ -265,9 +266,9 @@ export class OperatorService {
   async setStock(p: Principal, cabinetId: string, req: { lanes: Array<{ laneId: string; count: number }>; visitId?: string }): Promise<z.infer<typeof SetStockResponse>> {
     if (!can(p, 'cabinet.restock')) throw forbidden(p, 'set stock');
     const siteId = await this.cabinetSite(p, cabinetId);
-    const before = await this.d.models.Cabinet.findOne({ cabinetId }, { lanes: 1 }).lean();
+    const before = await naturalKeys.findOne(this.d.models.Cabinet, cabinetId, { cabinetId }, { lanes: 1 });
     await moveStock(this.d.models, cabinetId, `restock:${req.visitId ?? randomBytes(6).toString('hex')}`, { set: req.lanes });
-    const after = await this.d.models.Cabinet.findOne({ cabinetId }, { lanes: 1 }).lean();
+    const after = await naturalKeys.findOne(this.d.models.Cabinet, cabinetId, { cabinetId }, { lanes: 1 });
     const lanes = (after?.lanes ?? []).map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.count }));
     const changed = new Set(req.lanes.map((l) => l.laneId));
     await this.audit(p, 'cabinet.set_stock', 'cabinet', cabinetId, siteId, (before?.lanes ?? []).filter((l) => changed.has(l.laneId)).map((l) => ({ laneId: l.laneId, count: l.count })), lanes.filter((l) => changed.has(l.laneId)).map((l) => ({ laneId: l.laneId, count: l.count })));

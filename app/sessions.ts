@@ -13,6 +13,7 @@ import type { ChargeReply } from '../payments/payment/payment.protocol';
 import type { Models } from '../store/models';
 import type { SessionDoc } from '../store/models/session';
 import { createOrder, moveStock, openReviewCase, priceLines } from './commerce';
+import { naturalKeys } from '../store/natural-keys';
 
 /** Deductions through the shopper's payment actor (payments/payment PaymentActors). */
 export interface Charger {
@@ -199,9 +200,9 @@ export class Sessions {
         if (!this.d.payments) return { outcome: 'error', detail: 'payments are off' };
         return chargeOutcome(await this.d.payments.charge(s.shopperId, { orderId, amountFen: totalFen, description: '无人柜商品', requestId: `charge-${orderId}` }));
       },
-      orderStatus: async (orderId) => (await models.Order.findOne({ orderId }, { status: 1 }).lean())?.status,
+      orderStatus: async (orderId) => (await naturalKeys.findOne(models.Order, orderId, { orderId }, { status: 1 }))?.status,
       openReview: async (s, c) => {
-        const visit = s.visitId ? await models.Visit.findOne({ visitId: s.visitId }, { recognition: 1 }).lean() : undefined;
+        const visit = s.visitId ? await naturalKeys.findOne(models.Visit, s.visitId, { visitId: s.visitId }, { recognition: 1 }) : undefined;
         const rec = visit?.recognition as { evidence?: unknown; items?: Array<{ sku: string; qty: number; confidence: number }> } | undefined;
         await openReviewCase(models, {
           caseId: c.caseId,

@@ -9,6 +9,7 @@ import type { FlowKind } from '../contracts/domain';
 import type { Fleet } from '../actors/fleet/fleet';
 import type { Models } from '../store/models';
 import { isDuplicateKey } from '../store/connection';
+import { naturalKeys } from '../store/natural-keys';
 
 type MpResult<T> = { ok: true; value: T } | { ok: false; errcode: number; errmsg: string };
 
@@ -95,7 +96,7 @@ export class ShopperService {
 
   /** QR resolution: the service's record of the cabinet wins over the flow printed on the QR. */
   async cabinet(cabinetId: string, qrFlow: FlowKind | undefined): Promise<CabinetResponse> {
-    const c = await this.d.models.Cabinet.findOne({ cabinetId }, { secret: 0 }).lean();
+    const c = await naturalKeys.findOne(this.d.models.Cabinet, cabinetId, { cabinetId }, { secret: 0 });
     if (!c || c.disabled) throw new AppError('NOT_FOUND', `no cabinet ${cabinetId}`);
     const live = c.kind === 'open' ? undefined : (this.d.fleet.view(cabinetId) ?? (await this.d.fleet.cabinet(cabinetId).then(() => this.d.fleet.view(cabinetId))));
     const online = c.kind === 'open' ? true : !!live?.online;
@@ -112,7 +113,7 @@ export class ShopperService {
   }
 
   async catalogue(cabinetId: string): Promise<CatalogueResponse> {
-    const c = await this.d.models.Cabinet.findOne({ cabinetId }, { lanes: 1, disabled: 1 }).lean();
+    const c = await naturalKeys.findOne(this.d.models.Cabinet, cabinetId, { cabinetId }, { lanes: 1, disabled: 1 });
     if (!c || c.disabled) throw new AppError('NOT_FOUND', `no cabinet ${cabinetId}`);
     const products = await this.d.models.Product.find({ sku: { $in: [...new Set(c.lanes.map((l) => l.sku))] }, active: true }).lean();
     const bySku = new Map(products.map((p) => [p.sku, p]));

@@ -13,6 +13,7 @@ import type { OrderDoc } from '../store/models/commerce';
 import { createOrder, newOrderId, openReviewCase, priceLines } from './commerce';
 import { newSessionId, type Sessions } from './sessions';
 import type { ShopperService } from './shopper.service';
+import { naturalKeys } from '../store/natural-keys';
 
 export interface ShoppingDeps {
   models: Models;
@@ -78,7 +79,7 @@ export class ShoppingService {
   }
 
   private async cabinet(cabinetId: string) {
-    const c = await this.d.models.Cabinet.findOne({ cabinetId }, { secret: 0 }).lean();
+    const c = await naturalKeys.findOne(this.d.models.Cabinet, cabinetId, { cabinetId }, { secret: 0 });
     if (!c || c.disabled) throw new AppError('NOT_FOUND', `no cabinet ${cabinetId}`);
     return c;
   }
@@ -212,13 +213,13 @@ export class ShoppingService {
   }
 
   async order(shopperId: string, orderId: string): Promise<Order> {
-    const row = await this.d.models.Order.findOne({ orderId }).lean();
+    const row = await naturalKeys.findOne(this.d.models.Order, orderId, { orderId });
     if (!row || row.shopperId !== shopperId) throw new AppError('NOT_FOUND', `no order ${orderId}`);
     return (await this.receipts([row]))[0]!;
   }
 
   async appeal(shopperId: string, orderId: string, reason: string): Promise<AppealResponse> {
-    const order = await this.d.models.Order.findOne({ orderId }).lean();
+    const order = await naturalKeys.findOne(this.d.models.Order, orderId, { orderId });
     if (!order || order.shopperId !== shopperId) throw new AppError('NOT_FOUND', `no order ${orderId}`);
     if (!['paid', 'debt', 'partially_refunded'].includes(order.status)) throw new AppError('CONFLICT', `an order that is ${order.status} cannot be appealed`);
     const lines = order.lines.map((l) => ({ sku: l.sku, qty: l.qty }));

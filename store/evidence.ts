@@ -1,5 +1,5 @@
-import type { Model } from 'mongoose';
 import type { Models } from './models';
+import { NaturalKeys } from './natural-keys';
 import { frameId, type FrameDoc, type VisitDoc } from './models/visit';
 
 /** What a frame listing shows (no JPEG). */
@@ -13,26 +13,21 @@ export type FrameRef = Pick<FrameDoc, 'camera' | 'seq' | 'phase'>;
  * ObjectIds and are found by their fields; whether any exist is asked once per instance (a scan).
  */
 export class VisitEvidence {
-  private legacyVisits?: Promise<boolean>;
-  private legacyFrames?: Promise<boolean>;
+  private readonly keys = new NaturalKeys();
 
   constructor(private readonly m: Pick<Models, 'Visit' | 'Frame'>) {}
 
   hasLegacyVisits(): Promise<boolean> {
-    return (this.legacyVisits ??= hasObjectIds(this.m.Visit as never));
+    return this.keys.hasObjectIds(this.m.Visit);
   }
 
-  async findVisit<T = VisitDoc>(visitId: string, projection?: Record<string, 1>): Promise<T | null> {
-    const byId = await this.m.Visit.findOne({ _id: visitId }, projection).lean<T>();
-    if (byId || !(await this.hasLegacyVisits())) return byId;
-    return this.m.Visit.findOne({ visitId }, projection).lean<T>();
+  findVisit<T = VisitDoc>(visitId: string, projection?: Record<string, 1>): Promise<T | null> {
+    return this.keys.findOne<VisitDoc, T>(this.m.Visit, visitId, { visitId }, projection);
   }
 
   /** One frame, or null when it is not stored. */
-  async findFrame<T = FrameDoc>(visitId: string, camera: string, seq: number, projection?: Record<string, 1>): Promise<T | null> {
-    const byId = await this.m.Frame.findOne({ _id: frameId(visitId, camera, seq) }, projection).lean<T>();
-    if (byId || !(await (this.legacyFrames ??= hasObjectIds(this.m.Frame as never)))) return byId;
-    return this.m.Frame.findOne({ visitId, camera, seq }, projection).lean<T>();
+  findFrame<T = FrameDoc>(visitId: string, camera: string, seq: number, projection?: Record<string, 1>): Promise<T | null> {
+    return this.keys.findOne<FrameDoc, T>(this.m.Frame, frameId(visitId, camera, seq), { visitId, camera, seq }, projection);
   }
 
   /** The stored frames (with their JPEGs) among seq 0…n−1 of each camera in `counts`, camera then seq order. */
@@ -53,8 +48,4 @@ export class VisitEvidence {
     const rows = await Promise.all(wanted.map((w) => this.findFrame<T>(visitId, w.camera, w.seq, projection)));
     return rows.filter((r): r is Awaited<T> & NonNullable<T> => r !== null);
   }
-}
-
-function hasObjectIds(model: Model<never>): Promise<boolean> {
-  return model.exists({ _id: { $type: 'objectId' } }).then((r) => r !== null);
 }
