@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/log';
@@ -9,7 +8,9 @@ import type { FlowKind } from '../contracts/domain';
 import type { Fleet } from '../actors/fleet/fleet';
 import type { Models } from '../store/models';
 import { isDuplicateKey } from '../store/connection';
+import { shopperIdFor } from '../store/models/people';
 import { naturalKeys } from '../store/natural-keys';
+import { findShopperByOpenid } from '../store/shoppers';
 
 type MpResult<T> = { ok: true; value: T } | { ok: false; errcode: number; errmsg: string };
 
@@ -48,16 +49,17 @@ export class ShopperService {
       throw new AppError('UNAVAILABLE', 'WeChat login is not available right now');
     }
     const { openid, unionid } = r.value;
-    let shopper = await this.d.models.Shopper.findOne({ openid }).lean();
+    let shopper = await findShopperByOpenid(this.d.models, openid);
     if (!shopper) {
+      const shopperId = shopperIdFor(openid);
       try {
-        await this.d.models.Shopper.create({ shopperId: `S${randomBytes(8).toString('hex')}`, openid, unionid, createdVia: 'miniprogram' });
+        await this.d.models.Shopper.create({ shopperId, openid, unionid, createdVia: 'miniprogram' });
       } catch (e) {
         if (!isDuplicateKey(e)) throw e; // a concurrent first login of the same openid won
       }
-      shopper = await this.d.models.Shopper.findOne({ openid }).lean();
+      shopper = await findShopperByOpenid(this.d.models, openid);
     } else if (unionid && !shopper.unionid) {
-      await this.d.models.Shopper.updateOne({ openid }, { $set: { unionid } });
+      await this.d.models.Shopper.updateOne({ _id: shopper._id }, { $set: { unionid } });
     }
     if (!shopper) throw new AppError('INTERNAL');
     const expiresAt = this.d.clock.now() + this.d.tokenTtlMs;
@@ -71,12 +73,12 @@ export class ShopperService {
       throw new AppError('UNAVAILABLE', 'WeChat phone authorisation is not available right now');
     }
     const phone = r.value.phone_info.purePhoneNumber;
-    await this.d.models.Shopper.updateOne({ shopperId }, { $set: { phone } });
+    await naturalKeys.updateOne(this.d.models.Shopper, shopperId, { shopperId }, { $set: { phone } });
     return { shopper: profile({ shopperId, phone }) };
   }
 
   async shopper(shopperId: string): Promise<{ shopperId: string; openid: string; phone?: string | null }> {
-    const s = await this.d.models.Shopper.findOne({ shopperId }).lean();
+    const s = await naturalKeys.findOne(this.d.models.Shopper, shopperId, { shopperId });
     if (!s) throw new AppError('UNAUTHENTICATED', 'unknown shopper');
     return s;
   }

@@ -24,6 +24,13 @@ export class NaturalKeys {
     if (byId || !(await this.hasObjectIds(model))) return byId as T | null;
     return (await model.findOne(byFields as never, projection).lean<T>()) as T | null;
   }
+
+  /** Updates the document with `_id` = `id`, else (only when ObjectId-keyed ones exist) the one matching `byFields`. */
+  async updateOne<D>(model: Model<D>, id: string, byFields: Record<string, unknown>, update: Record<string, unknown>): Promise<boolean> {
+    const res = await model.updateOne({ _id: id } as never, update as never);
+    if (res.matchedCount || !(await this.hasObjectIds(model))) return res.matchedCount > 0;
+    return (await model.updateOne(byFields as never, update as never)).matchedCount > 0;
+  }
 }
 
 /** The process's instance, for code without a store object of its own (its probes are cached for the process). */

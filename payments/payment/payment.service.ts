@@ -2,6 +2,8 @@ import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import { compareAndSet, compareAndSetFrom, createGrouped, inWriteLane, type CasExtra } from '../../store/cas';
 import { isDuplicateKey } from '../../store/connection';
+import { naturalKeys } from '../../store/natural-keys';
+import { findShopperByOpenid } from '../../store/shoppers';
 import type { Models } from '../../store/models';
 import type { OrderDoc, PaymentDoc, PaymentStatus } from '../../store/models/commerce';
 import type { MiniProgramClient } from '../wechatpay/miniprogram.client';
@@ -361,7 +363,7 @@ export class PaymentService {
   private async message(shopperId: string, what: 'created' | 'cleared', amountFen: number): Promise<boolean> {
     const templateId = what === 'created' ? this.d.config.debtCreatedTemplateId : this.d.config.debtClearedTemplateId;
     if (!this.d.miniProgram || !templateId) return false;
-    const shopper = await this.m.Shopper.findOne({ shopperId }, { openid: 1 }).lean();
+    const shopper = await naturalKeys.findOne(this.m.Shopper, shopperId, { shopperId }, { openid: 1 });
     if (!shopper) return false;
     const r = await this.d.miniProgram.sendSubscribeMessage({
       touser: shopper.openid,
@@ -769,7 +771,7 @@ export class PaymentService {
         return r ? (await this.order(r.orderId))?.shopperId : undefined;
       }
       case 'ContractChanged':
-        return (await this.m.Contract.findOne({ _id: e.contractCode }, { shopperId: 1 }).lean())?.shopperId ?? (await this.m.Shopper.findOne({ openid: e.openid }, { shopperId: 1 }).lean())?.shopperId;
+        return (await this.m.Contract.findOne({ _id: e.contractCode }, { shopperId: 1 }).lean())?.shopperId ?? (await findShopperByOpenid(this.m, e.openid, { shopperId: 1 }))?.shopperId;
     }
   }
 
@@ -810,7 +812,7 @@ export class PaymentService {
   private async contractChanged(e: Extract<InboundNotification, { type: 'ContractChanged' }>): Promise<void> {
     let c = await this.m.Contract.findOne({ _id: e.contractCode }).lean();
     if (!c) {
-      const shopper = await this.m.Shopper.findOne({ openid: e.openid }, { shopperId: 1 }).lean();
+      const shopper = await findShopperByOpenid(this.m, e.openid, { shopperId: 1 });
       if (!shopper) return this.d.log.warn({ contractCode: e.contractCode }, 'contract notification for an unknown shopper');
       try {
         await this.m.Contract.create({ _id: e.contractCode, contractCode: e.contractCode, shopperId: shopper.shopperId, openid: e.openid, planId: e.planId, status: 'signing' });
