@@ -8,13 +8,12 @@ import type { Model } from 'mongoose';
  * (that probe is itself a scan, paid once).
  */
 export class NaturalKeys {
-  private readonly legacy = new Map<string, Promise<boolean>>();
+  private readonly legacy = new WeakMap<object, Promise<boolean>>();
 
   /** Whether the model's collection holds documents keyed by ObjectId. */
   hasObjectIds<D>(model: Model<D>): Promise<boolean> {
-    const name = model.collection.collectionName;
-    let known = this.legacy.get(name);
-    if (!known) this.legacy.set(name, (known = model.exists({ _id: { $type: 'objectId' } }).then((r) => r !== null)));
+    let known = this.legacy.get(model);
+    if (!known) this.legacy.set(model, (known = model.exists({ _id: { $type: 'objectId' } }).then((r) => r !== null)));
     return known;
   }
 
