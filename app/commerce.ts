@@ -5,12 +5,13 @@ import type { Line } from '../actors/session/session.protocol';
 import { compareAndSet } from '../store/cas';
 import { isDuplicateKey } from '../store/connection';
 import type { Models } from '../store/models';
-import type { OrderDoc, OrderLine, OrderStatus } from '../store/models/commerce';
+import type { OrderLine } from '../store/models/commerce';
 import type { ReviewReason } from '../store/models/oversight';
 import { naturalKeys } from '../store/natural-keys';
 
 /**
- * Orders, prices, stock and review cases: the records the shopper sessions and the operator console share.
+ * Prices, stock and review cases: the records the shopper sessions and the operator console share (orders
+ * and every other money record belong to the payment actor and store/money.repository.ts).
  * Every write here is idempotent on a natural key, so a retried effect (after a crash or a timeout) is the
  * same record, never a second one.
  */
@@ -31,22 +32,6 @@ export async function priceLines(models: Pick<Models, 'Product'>, lines: readonl
     out.push({ sku, name: p.name, qty, unitPriceFen: p.priceFen, amountFen: p.priceFen * qty });
   }
   return { lines: out, totalFen: out.reduce((n, l) => n + l.amountFen, 0) };
-}
-
-/** A new order: its identity, what it bills, and the status it starts in. */
-export type NewOrder = Pick<OrderDoc, 'orderId' | 'shopperId' | 'cabinetId' | 'siteId' | 'visitId' | 'flow' | 'source' | 'lines' | 'totalFen'> & { status: Extract<OrderStatus, 'draft' | 'held_for_review' | 'debt'> };
-
-/** Creates the order unless it exists (unique orderId); returns the stored one either way. */
-export async function createOrder(models: Pick<Models, 'Order'>, o: NewOrder): Promise<{ orderId: string; totalFen: number; status: OrderStatus; created: boolean }> {
-  try {
-    await models.Order.create({ ...o, outTradeNo: `CF-${o.orderId}`, paidFen: 0, refundedFen: 0 });
-    return { orderId: o.orderId, totalFen: o.totalFen, status: o.status, created: true };
-  } catch (e) {
-    if (!isDuplicateKey(e)) throw e;
-    const existing = await naturalKeys.findOne(models.Order, o.orderId, { orderId: o.orderId }, { totalFen: 1, status: 1 });
-    if (!existing) throw e;
-    return { orderId: o.orderId, totalFen: existing.totalFen, status: existing.status, created: false };
-  }
 }
 
 /**
@@ -83,19 +68,6 @@ export async function moveStock(models: Pick<Models, 'Cabinet'>, cabinetId: stri
   throw new AppError('CONFLICT', `stock of ${cabinetId} changed too often; try again`);
 }
 
-/** Lines as `sku → qty`. */
-const tally = (ls: readonly Line[]): Map<string, number> => {
-  const m = new Map<string, number>();
-  for (const l of ls) m.set(l.sku, (m.get(l.sku) ?? 0) + l.qty);
-  return m;
-};
-
-/** What `billed` holds beyond `paid`, per SKU (never negative): a semi-automatic discrepancy's pending order. */
-export function linesBeyond(billed: readonly Line[], paid: readonly Line[]): Line[] {
-  const p = tally(paid);
-  return [...tally(billed)].flatMap(([sku, qty]) => (qty - (p.get(sku) ?? 0) > 0 ? [{ sku, qty: qty - (p.get(sku) ?? 0) }] : []));
-}
-
 export interface NewReviewCase {
   caseId: string;
   visitId?: string;
@@ -123,22 +95,4 @@ export async function openReviewCase(models: Pick<Models, 'ReviewCase'>, c: NewR
     if (isDuplicateKey(e)) return 'exists';
     throw e;
   }
-}
-
-/** The debt of an order: one per order, keyed like the payment service's (`D-<orderId>`). */
-export const debtIdFor = (orderId: string): string => `D-${orderId}`;
-
-/**
- * A pending order raised by an operator (a review's decision, or by hand): stored unpaid as the shopper's
- * debt, which blocks the next visit until it is cleared (deduction or JSAPI, see payments). Idempotent.
- */
-export async function raisePendingOrder(models: Pick<Models, 'Order' | 'Debt'>, o: Omit<NewOrder, 'status' | 'source'>, reason: string): Promise<{ orderId: string; totalFen: number; debtId: string }> {
-  const order = await createOrder(models, { ...o, source: 'review', status: 'debt' });
-  const debtId = debtIdFor(o.orderId);
-  try {
-    await models.Debt.create({ _id: debtId, debtId, shopperId: o.shopperId, orderId: o.orderId, amountFen: order.totalFen, reason, status: 'open' });
-  } catch (e) {
-    if (!isDuplicateKey(e)) throw e;
-  }
-  return { orderId: o.orderId, totalFen: order.totalFen, debtId };
 }

@@ -21,6 +21,12 @@ describe('loadConfig', () => {
     expect(c.log.level).toBe('warn');
   });
 
+  it('log format: auto (by terminal) unless LOG_FORMAT says json or pretty', () => {
+    expect(loadConfig({}).log.format).toBe('auto');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).log.format).toBe('json');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
+  });
+
   it('GC setting: 100% growth by default, 0 leaves V8 alone, out of range refused', () => {
     expect(loadConfig({}).gc).toEqual({ heapGrowingPercent: 100 });
     expect(loadConfig({ GC_HEAP_GROWING_PERCENT: '0' }).gc).toEqual({ heapGrowingPercent: 0 });

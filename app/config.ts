@@ -18,6 +18,8 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(8080),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** auto: readable lines on a terminal, JSON lines otherwise; json or pretty force one. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** When set, the service uses this server and never starts FerretDB. */
   MONGODB_URI: z
     .string()
@@ -58,6 +60,8 @@ export const envSchema = z.object({
   /** Frames above this size get TOO_LARGE from the device gateway. */
   MAX_FRAME_BYTES: int(1024, 8 << 20).default(512 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
+  /** Alarm and offline notices of one site within this window go out as one webhook message. */
+  NOTIFY_GROUP_MS: int(0, 600_000).default(10_000),
   /** How far V8's old generation may grow past its live size before a full collection (app/gc.ts); 0 = V8's default. */
   GC_HEAP_GROWING_PERCENT: int(0, 400).default(DEFAULT_GC_TUNING.heapGrowingPercent),
 });
@@ -67,7 +71,7 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly http: { readonly host: string; readonly port: number };
-  readonly log: { readonly level: z.infer<typeof envSchema>['LOG_LEVEL'] };
+  readonly log: { readonly level: z.infer<typeof envSchema>['LOG_LEVEL']; readonly format: z.infer<typeof envSchema>['LOG_FORMAT'] };
   /** Run the demo cabinets in the simulator beside the service (npm start's demo). */
   readonly demoSimulator: boolean;
   readonly db: {
@@ -80,6 +84,7 @@ export interface Config {
   readonly secretsKey: string | undefined;
   readonly seedDemo: boolean;
   readonly shutdownGraceMs: number;
+  readonly notifyGroupMs: number;
   readonly gc: GcTuning;
   readonly adminToken: string | undefined;
   readonly devices: { readonly maxFrameBytes: number };
@@ -124,13 +129,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return deepFreeze({
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT },
-    log: { level: e.LOG_LEVEL },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     db: { uri: e.MONGODB_URI, name: e.DB_NAME, ferretdbBin: e.FERRETDB_BIN, ferretdbPort: e.FERRETDB_PORT },
     dataDir: e.DATA_DIR,
     secretsKey: e.SECRETS_KEY,
     seedDemo: e.SEED_DEMO,
     demoSimulator: e.SEED_DEMO && e.DEMO_SIMULATOR && e.WECHAT_MODE === 'sandbox',
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    notifyGroupMs: e.NOTIFY_GROUP_MS,
     gc: { heapGrowingPercent: e.GC_HEAP_GROWING_PERCENT },
     adminToken: e.ADMIN_TOKEN,
     devices: { maxFrameBytes: e.MAX_FRAME_BYTES },
@@ -141,6 +147,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       emulatorUrl: e.WECHAT_EMULATOR_URL,
       env: Object.fromEntries(Object.entries(source).filter((kv): kv is [string, string] => kv[0].startsWith('WECHAT_') && typeof kv[1] === 'string')),
     },
+  });
+}
+
+/** The variables the schema reads, each with its default: `npm start -- --help` (in step by construction). */
+export function configVariables(): Array<{ name: string; default: string }> {
+  return Object.entries(envSchema.shape).map(([name, schema]) => {
+    const def = (schema as unknown as { def: { type: string; defaultValue?: unknown } }).def;
+    return { name, default: def.type === 'default' ? String(def.defaultValue) : '(unset)' };
   });
 }
 

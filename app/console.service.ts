@@ -8,9 +8,8 @@ import type {
   CabinetDetail,
   ContractRow,
   DebtRow,
-  FleetCounts,
+  FleetFilter,
   FleetPage,
-  FleetRow,
   KpiDay,
   Kpis,
   ListQuery,
@@ -24,6 +23,7 @@ import type {
   VisitRow,
 } from '../contracts/console-api';
 import type { AuditEntry } from '../contracts/admin-api';
+import { countsOf, fleetComparator, matchesFilter } from '../contracts/fleet-view';
 import { VisitEvidence } from '../store/evidence';
 import { naturalKeys } from '../store/natural-keys';
 import type { Models } from '../store/models';
@@ -71,18 +71,21 @@ export function percentile(values: number[], q: number): number | undefined {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
-export function countsOf(rows: Iterable<FleetRow>): FleetCounts {
-  const c: FleetCounts = { total: 0, online: 0, offline: 0, inVisit: 0, alarms: 0, fault: 0, restocking: 0 };
-  for (const r of rows) {
-    c.total++;
-    if (r.online) c.online++;
-    else c.offline++;
-    if (r.visitId) c.inVisit++;
-    if (r.alarms.length) c.alarms++;
-    if (r.state === 'fault') c.fault++;
-    if (r.state === 'restocking') c.restocking++;
-  }
-  return c;
+/**
+ * A list's status and time filters: `status` may name several statuses (comma-separated, e.g. the unpaid
+ * debts `open,reminded`); `from`/`to` is a date range and `before` the page cursor on the list's time field.
+ */
+export function listFilter(q: Pick<ListQuery, 'status' | 'before' | 'from' | 'to' | 'visitId' | 'orderId'>, timeField: string): Record<string, unknown> {
+  const f: Record<string, unknown> = {};
+  if (q.visitId) f.visitId = q.visitId;
+  if (q.orderId) f.orderId = q.orderId;
+  if (q.status) f.status = q.status.includes(',') ? { $in: q.status.split(',').filter(Boolean) } : q.status;
+  const range: Record<string, Date> = {};
+  if (q.from !== undefined) range.$gte = new Date(q.from);
+  const upper = Math.min(q.before ?? Infinity, q.to ?? Infinity);
+  if (upper !== Infinity) range.$lt = new Date(upper);
+  if (Object.keys(range).length) f[timeField] = range;
+  return f;
 }
 
 export function visitRow(v: Pick<VisitView, 'visitId' | 'cabinetId' | 'siteId' | 'purpose' | 'status' | 'shopperId' | 'operatorId' | 'requestedAt' | 'openedAt' | 'closedAt' | 'completedAt' | 'expectedFrames' | 'receivedFrames' | 'recognition'>): VisitRow {
@@ -185,15 +188,13 @@ export class ConsoleService {
 
   // ---- fleet ----
 
-  fleetPage(p: Principal, q: { siteId?: string; kind?: string; state?: string; q?: string; offset: number; limit: number }): FleetPage {
+  fleetPage(p: Principal, q: FleetFilter & { offset: number; limit: number }): FleetPage {
     need(p, 'fleet.view');
     if (q.siteId !== undefined) siteFilter(p, q.siteId);
     const all = this.d.fleet.snapshot().filter((r) => inScope(p, r.siteId));
     const sites = [...new Set(all.map((r) => r.siteId))].sort();
     const bySiteKind = all.filter((r) => (q.siteId === undefined || r.siteId === q.siteId) && (q.kind === undefined || r.kind === q.kind));
-    const matched = bySiteKind
-      .filter((r) => (q.state === undefined || r.state === q.state) && (!q.q || r.cabinetId.toLowerCase().startsWith(q.q.toLowerCase())))
-      .sort((a, b) => (a.cabinetId < b.cabinetId ? -1 : a.cabinetId > b.cabinetId ? 1 : 0));
+    const matched = bySiteKind.filter((r) => matchesFilter(r, q, this.d.clock.now())).sort(fleetComparator(q.sort, q.desc));
     return { counts: countsOf(bySiteKind), total: matched.length, rows: matched.slice(q.offset, q.offset + q.limit), sites };
   }
 
@@ -247,8 +248,7 @@ export class ConsoleService {
     need(p, 'fleet.view');
     const filter: Record<string, unknown> = siteFilter(p, q.siteId);
     if (q.cabinetId) filter.cabinetId = q.cabinetId;
-    if (q.status) filter.status = q.status;
-    if (q.before) filter.unlockRequestedAt = { $lt: new Date(q.before) };
+    Object.assign(filter, listFilter(q, 'unlockRequestedAt'));
     const rows = await this.d.models.Visit.find(filter, VISIT_FIELDS).sort({ unlockRequestedAt: -1 }).limit(q.limit).lean<VisitLean[]>();
     return this.page(rows.map(leanVisitRow), q.limit, (v) => v.requestedAt);
   }
@@ -269,8 +269,7 @@ export class ConsoleService {
     need(p, 'fleet.view');
     const filter: Record<string, unknown> = siteFilter(p, q.siteId);
     if (q.cabinetId) filter.cabinetId = q.cabinetId;
-    if (q.status) filter.status = q.status;
-    if (q.before) filter.updatedAt = { $lt: new Date(q.before) };
+    Object.assign(filter, listFilter(q, 'updatedAt'));
     const rows = await this.d.models.Session.find(filter, { initial: 0 }).sort({ updatedAt: -1 }).limit(q.limit).lean();
     return this.page(
       rows.map((s) => ({
@@ -300,8 +299,7 @@ export class ConsoleService {
     need(p, 'orders.view');
     const filter: Record<string, unknown> = siteFilter(p, q.siteId);
     if (q.cabinetId) filter.cabinetId = q.cabinetId;
-    if (q.status) filter.status = q.status;
-    if (q.before) filter.createdAt = { $lt: new Date(q.before) };
+    Object.assign(filter, listFilter(q, 'createdAt'));
     const rows = await this.d.models.Order.find(filter).sort({ createdAt: -1 }).limit(q.limit).lean<Array<OrderDoc & { createdAt: Date }>>();
     return this.page(
       rows.map((o) => ({
@@ -345,8 +343,7 @@ export class ConsoleService {
   async payments(p: Principal, q: ListQuery): Promise<Page<PaymentRow>> {
     need(p, 'orders.view');
     const filter: Record<string, unknown> = {};
-    if (q.status) filter.status = q.status;
-    if (q.before) filter.createdAt = { $lt: new Date(q.before) };
+    Object.assign(filter, listFilter(q, 'createdAt'));
     const raw = await this.d.models.Payment.find(filter).sort({ createdAt: -1 }).limit(this.readLimit(p, q)).lean<Array<PaymentDoc & { createdAt: Date }>>();
     const rows = (await this.withSites(p, q.siteId, raw)).slice(0, q.limit);
     return this.page(
@@ -373,8 +370,7 @@ export class ConsoleService {
   async refunds(p: Principal, q: ListQuery): Promise<Page<RefundRow>> {
     need(p, 'orders.view');
     const filter: Record<string, unknown> = {};
-    if (q.status) filter.status = q.status;
-    if (q.before) filter.createdAt = { $lt: new Date(q.before) };
+    Object.assign(filter, listFilter(q, 'createdAt'));
     const raw = await this.d.models.Refund.find(filter).sort({ createdAt: -1 }).limit(this.readLimit(p, q)).lean<Array<RefundDoc & { createdAt: Date }>>();
     const rows = (await this.withSites(p, q.siteId, raw)).slice(0, q.limit);
     return this.page(
@@ -388,8 +384,7 @@ export class ConsoleService {
   async debts(p: Principal, q: ListQuery): Promise<Page<DebtRow>> {
     need(p, 'orders.view');
     const filter: Record<string, unknown> = {};
-    if (q.status) filter.status = q.status;
-    if (q.before) filter.createdAt = { $lt: new Date(q.before) };
+    Object.assign(filter, listFilter(q, 'createdAt'));
     const raw = await this.d.models.Debt.find(filter).sort({ createdAt: -1 }).limit(this.readLimit(p, q)).lean<Array<DebtDoc & { createdAt: Date }>>();
     const rows = (await this.withSites(p, q.siteId, raw)).slice(0, q.limit);
     return this.page(
@@ -416,8 +411,7 @@ export class ConsoleService {
     need(p, 'orders.view');
     if (p.sites !== '*') throw new AppError('FORBIDDEN', 'contracts span every site; a site-scoped role does not see them');
     const filter: Record<string, unknown> = {};
-    if (q.status) filter.status = q.status;
-    if (q.before) filter.createdAt = { $lt: new Date(q.before) };
+    Object.assign(filter, listFilter(q, 'createdAt'));
     const raw = await this.d.models.Contract.find(filter).sort({ createdAt: -1 }).limit(q.limit).lean<Array<ContractDoc & { createdAt: Date }>>();
     return this.page(
       raw.map((x) => ({
@@ -466,6 +460,13 @@ export class ConsoleService {
   private page<T>(rows: T[], limit: number, at: (r: T) => number, read = rows.length): Page<T> {
     const last = rows[rows.length - 1];
     return read >= limit && last ? { rows, next: at(last) } : { rows };
+  }
+
+  /** The catalogue's names and prices (the review page shows names and the money a decision moves). */
+  async products(p: Principal): Promise<Array<{ sku: string; name: string; nameEn: string; priceFen: number }>> {
+    need(p, 'fleet.view');
+    const rows = await this.d.models.Product.find({}, { sku: 1, name: 1, nameEn: 1, priceFen: 1 }).limit(5_000).lean();
+    return rows.map((r) => ({ sku: r.sku, name: r.name, nameEn: r.nameEn, priceFen: r.priceFen }));
   }
 
   // ---- KPIs ----

@@ -12,7 +12,12 @@ import type { SocketServer } from '../gateways/device/socket-server';
 import { registerConsolePage, registerConsoleRoutes } from '../gateways/http/console.routes';
 import { anyOf, bootstrapAuthenticator, type OperatorAuthenticator } from '../gateways/http/operator-auth';
 import type { Models } from '../store/models';
+import { httpWebhookSender } from '../gateways/webhook/http-webhook';
 import { AccountService, DEMO_ACCOUNTS } from './accounts.service';
+import { AlarmNotifier, type WebhookSender } from './alarm-notifier';
+import { AlarmCentre } from './alarms.service';
+import { AttentionService } from './attention.service';
+import { SiteService } from './sites.service';
 import { ConsoleService, visitRow } from './console.service';
 
 /** Where `npm run build:admin` (run by setup) puts the built page. */
@@ -24,6 +29,7 @@ export interface ConsoleSide {
   auth: OperatorAuthenticator;
   accounts: AccountService;
   hub: FeedHub;
+  notifier: AlarmNotifier;
   /** Adds the `/admin` namespace to the service's socket.io server. */
   attach(io: SocketServer): void;
   close(): void;
@@ -41,6 +47,10 @@ export interface ConsoleOptions {
   seedDemo: boolean;
   /** Live feed flush interval (default 500 ms). */
   feedIntervalMs?: number;
+  /** The site webhooks' transport (default: HTTP POST). */
+  webhook?: WebhookSender;
+  /** Notices of one site within this window go out as one webhook message (default 10 s). */
+  notifyGroupMs?: number;
 }
 
 /**
@@ -53,7 +63,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleSide> {
   if (o.seedDemo && (await accounts.count()) === 0) await seedDemoAccounts(accounts, o.dataDir, o.log);
   const auth = anyOf(accounts, bootstrapAuthenticator(o.adminToken));
   const reads = new ConsoleService({ models: o.models, fleet: o.fleet, clock: o.clock, log: o.log });
-  registerConsoleRoutes(o.http, { accounts, console: reads, auth, clock: o.clock });
+  const alarms = new AlarmCentre({ models: o.models, clock: o.clock });
+  const sites = new SiteService({ models: o.models, clock: o.clock, fleet: o.fleet });
+  const attention = new AttentionService({ models: o.models, clock: o.clock, alarms, fleet: o.fleet });
+  registerConsoleRoutes(o.http, { accounts, console: reads, alarms, sites, attention, auth, clock: o.clock });
+  // The cabinet actors store alarms and publish notices; telling people is done here, outside the actors.
+  const notifier = new AlarmNotifier({ models: o.models, clock: o.clock, log: o.log.child({ part: 'notifier' }), sender: o.webhook ?? httpWebhookSender(), groupWindowMs: o.notifyGroupMs });
+  const notices = o.fleet.notices$.subscribe((n) => notifier.notice(n));
   registerConsolePage(o.http, CONSOLE_DIST);
   const hub = new FeedHub(
     { snapshot: () => o.fleet.snapshot(), viewChanges$: o.fleet.viewChanges$, visitEnded$: o.fleet.visitChanges$.pipe(map(visitRow)) },
@@ -68,7 +84,10 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleSide> {
     attach(io) {
       feed = attachAdminFeed(io, { hub, auth, clock: o.clock, log: o.log });
     },
+    notifier,
     close() {
+      notices.unsubscribe();
+      notifier.close();
       feed?.close();
       hub.close();
       reads.close();

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, configVariables, loadConfig } from './config';
 import { createLogger } from '../common/log';
 import { resolve } from 'node:path';
 import { startService, type Service } from './service';
@@ -6,8 +6,29 @@ import { DEMO_HELP, startDemoSimulator } from './demo';
 import { consoleHelp } from './console';
 import { applyGcTuning } from './gc';
 
+const help = (): string => `Cabinet fleet service: npm start runs it (after tools/setup installs what is missing).
+
+It takes no arguments; it is configured by environment variables, validated at start (README.md, "Configuration"):
+
+${configVariables()
+  .map((v) => `  ${v.name.padEnd(28)} default ${v.default}`)
+  .join('\n')}
+  WECHAT_*                     live WeChat Pay credentials (WECHAT_MODE=live; README.md, "WeChat: sandbox and live")
+
+e.g.  PORT=9000 DATA_DIR=/tmp/fleet npm start      LOG_FORMAT=json npm start
+`;
+
 /** `npm start`: validate configuration, start the service, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(help());
+    process.exit(0);
+  }
+  if (args.length > 0) {
+    process.stderr.write(`npm start takes no arguments (got ${args.join(' ')}); set environment variables instead, e.g. PORT=9000 npm start. See npm start -- --help.\n`);
+    process.exit(2);
+  }
   let config;
   try {
     config = loadConfig();
@@ -19,7 +40,7 @@ async function main(): Promise<void> {
     throw e;
   }
   applyGcTuning(config.gc);
-  const log = createLogger({ level: config.log.level });
+  const log = createLogger({ level: config.log.level, format: config.log.format });
 
   // Handlers go in before anything starts: a signal during start-up waits for it, then stops cleanly.
   const run: { starting?: Promise<Service> } = {};
@@ -41,8 +62,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A promise nobody awaited that failed (a bug: every path should handle its errors) is logged loudly, and the
+  // service goes on: Node's default would end every cabinet's link, visit and payment for one stray rejection.
+  process.on('unhandledRejection', (reason: unknown) => {
+    log.error({ err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) }, 'unhandled rejection (a bug): logged, service goes on');
+  });
+  // Exit non-zero when the service cannot go on, after a bounded attempt at an orderly stop.
+  const onFatal = (reason: string) => {
+    log.error({ reason }, 'fatal: the service stops and exits with status 1');
+    setTimeout(() => process.exit(1), 5000).unref();
+    void (run.starting ?? Promise.reject(new Error('not started')))
+      .then((service) => service.stop('fatal'))
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  };
 
-  run.starting = startService(config, { log }).then((service) => {
+  run.starting = startService(config, { log, onFatal }).then((service) => {
     const emulator = service.wechat?.emulator;
     if (config.demoSimulator && emulator) {
       const sim = startDemoSimulator({ url: service.url, wechatUrl: emulator.baseUrl, dataDir: resolve(config.dataDir), log: log.child({ part: 'demo' }) });

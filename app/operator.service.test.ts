@@ -7,9 +7,11 @@ import { SecretBox } from '../common/sealing';
 import type { Principal } from '../contracts/admin-api';
 import { MongooseFleetStore } from '../store/fleet.store';
 import { openTestDb, type TestDb } from '../test/db';
-import { seedDemo } from '../tools/seed/seed';
+import { seedDemo } from './demo-seed';
 import { openReviewCase } from './commerce';
 import { OperatorService } from './operator.service';
+import { PaymentService } from '../payments/payment/payment.service';
+import { billReview } from '../payments/payment/review.billing';
 
 /** Role and site checks of every operator action, on a real database with the demo fleet. */
 describe('operator service: roles, sites, audit', () => {
@@ -18,6 +20,7 @@ describe('operator service: roles, sites, audit', () => {
   const clock = new SimulatedClock(Date.UTC(2026, 10, 24, 3));
   const system = createActorSystem({ log: silentLogger });
   const refunds: string[] = [];
+  let money: PaymentService;
 
   const who = (role: Principal['role'], sites: Principal['sites']): Principal => ({ id: `${role}-1`, name: role, role, sites });
   const admin = who('admin', '*');
@@ -30,6 +33,7 @@ describe('operator service: roles, sites, audit', () => {
   beforeAll(async () => {
     db = await openTestDb('operator');
     await seedDemo(db.models, new SecretBox(SecretBox.generateKeyHex()), silentLogger);
+    money = new PaymentService({ models: db.models, v3: {} as never, papay: {} as never, config: { planId: 'plan' } as never, clock, log: silentLogger });
     const fleet = new Fleet({ system, store: new MongooseFleetStore(db.models), devices: { sendUnlock: async () => ({ ok: false, error: { code: 'NOT_CONNECTED' } }) } });
     await fleet.loadDirectory();
     ops = new OperatorService({
@@ -37,9 +41,17 @@ describe('operator service: roles, sites, audit', () => {
       fleet,
       clock,
       log: silentLogger,
+      // The money changes that need no WeChat call run on the real payment service; charges and refunds are recorded.
       payments: {
         charge: async (_s, r) => ({ type: 'DeductionAccepted', requestId: r.requestId ?? 'x', outTradeNo: `CF${r.orderId}` }),
         refund: async (_s, r) => (refunds.push(r.refundKey), { type: 'RefundRequested', requestId: r.requestId ?? 'x', outRefundNo: `R-${r.refundKey}`, amountFen: r.amountFen }),
+        billReview: async (shopperId, r) => ({ type: 'ReviewBilled', requestId: 'x', ...(await billReview(money, { ...r, shopperId })) }),
+        raisePendingOrder: async (shopperId, r) => {
+          const x = await money.raisePendingOrder({ ...r.order, shopperId }, r.reason);
+          return { type: 'MoneyChanged', requestId: 'x', orderId: x.orderId, status: 'debt', totalFen: x.totalFen, debtId: x.debtId, changed: true };
+        },
+        releaseHeld: async (_s, r) => ({ type: 'MoneyChanged', requestId: 'x', orderId: r.orderId, status: await money.releaseHeld(r.orderId, r.lines, r.totalFen, r.caseId), changed: true }),
+        waiveDebt: async (_s, r) => ({ type: 'MoneyChanged', requestId: 'x', orderId: r.orderId, status: 'waived', changed: await money.waiveDebt(r.orderId, r.reason) }),
       },
     });
     await openReviewCase(db.models, { caseId: 'R-SH', visitId: 'V-SH', cabinetId: 'SH-SEMI-01', siteId: 'shanghai-hq', flow: 'semi', shopperId: 'S-1', reason: 'discrepancy', recognised: [{ sku: 'COLA-ORIG', qty: 2, confidence: 0.99 }], paidLines: [{ sku: 'COLA-ORIG', qty: 1 }], proposedLines: [{ sku: 'COLA-ORIG', qty: 2 }], deadlineAt: new Date(clock.now() + 3_600_000) });
@@ -75,7 +87,8 @@ describe('operator service: roles, sites, audit', () => {
     const r = await ops.decide(shOperator, 'R-SH', { decision: 'confirm', note: 'two cans on the after frames' });
     expect(r.outcome).toBe('debt');
     const order = await db.models.Order.findOne({ orderId: r.orderId }).lean();
-    expect(order).toMatchObject({ status: 'debt', source: 'review', shopperId: 'S-1', lines: [expect.objectContaining({ sku: 'COLA-ORIG', qty: 1 })] });
+    // No paid cart order behind this case: all that was decided is due (netted against nothing paid).
+    expect(order).toMatchObject({ status: 'debt', source: 'review', shopperId: 'S-1', lines: [expect.objectContaining({ sku: 'COLA-ORIG', qty: 2 })], netting: { paidFen: 0, differenceFen: order!.totalFen } });
     expect(await db.models.Debt.findOne({ orderId: r.orderId }).lean()).toMatchObject({ status: 'open', amountFen: order!.totalFen, shopperId: 'S-1' });
     const audit = await db.models.Audit.find({ objectId: 'R-SH' }).lean();
     expect(audit).toEqual([expect.objectContaining({ actorId: 'operator-1', actorRole: 'operator', action: 'review.confirm', siteId: 'shanghai-hq', before: expect.objectContaining({ status: 'open' }), after: expect.objectContaining({ outcome: 'debt' }) })]);
@@ -86,7 +99,7 @@ describe('operator service: roles, sites, audit', () => {
 
   it('a waived discrepancy bills nothing', async () => {
     const r = await ops.decide(bjOperator, 'R-BJ', { decision: 'waive' });
-    expect(r.outcome).toBe('nothing_due');
+    expect(r.outcome).toBe('waived: nothing due');
     expect(await db.models.Order.countDocuments({ shopperId: 'S-2' })).toBe(0);
   });
 

@@ -9,18 +9,19 @@ import { can, inScope, type DecideRequest, type DecideResponse, type PendingOrde
 import type { PaymentActors } from '../payments/payment/payment.actor';
 import type { ChargeReply } from '../payments/payment/payment.protocol';
 import { compareAndSet } from '../store/cas';
+import type { Netting } from '../store/models/commerce';
 import { VisitEvidence } from '../store/evidence';
 import type { Models } from '../store/models';
 import type { ReviewCaseDoc } from '../store/models/oversight';
 import type { FrameDoc, VisitDoc } from '../store/models/visit';
-import { debtIdFor, linesBeyond, moveStock, priceLines, raisePendingOrder } from './commerce';
+import { moveStock, priceLines } from './commerce';
 import { naturalKeys } from '../store/natural-keys';
 
 export interface OperatorDeps {
   models: Models;
   fleet: Fleet;
   /** Undefined with WeChat off: charging and refunding answer UNAVAILABLE. */
-  payments: Pick<PaymentActors, 'charge' | 'refund'> | undefined;
+  payments: Pick<PaymentActors, 'charge' | 'refund' | 'billReview' | 'raisePendingOrder' | 'releaseHeld' | 'waiveDebt'> | undefined;
   clock: Clock;
   log: Logger;
 }
@@ -91,6 +92,7 @@ export class OperatorService {
       ...(c.decidedBy ? { decidedBy: c.decidedBy } : {}),
       ...(c.decidedAt ? { decidedAt: c.decidedAt.getTime() } : {}),
       ...(c.outcome ? { outcome: c.outcome } : {}),
+      ...(c.netting ? { netting: c.netting } : {}),
       ...(c.evidence !== undefined && c.evidence !== null ? { evidence: c.evidence } : {}),
     };
   }
@@ -150,47 +152,72 @@ export class OperatorService {
     if (!(await compareAndSet(this.d.models.ReviewCase, { _id: caseId, status: 'open' }, set))) throw new AppError('CONFLICT', `case ${caseId} was decided meanwhile`);
     const decided = { ...c, ...set, status: 'decided' as const };
     const result = await this.carryOut(decided);
-    await compareAndSet(this.d.models.ReviewCase, { _id: caseId, status: 'decided' }, { outcome: result.outcome });
-    await this.audit(p, `review.${req.decision}`, 'review_case', caseId, c.siteId, { status: c.status, proposedLines: c.proposedLines }, { status: 'decided', decision: req.decision, lines, outcome: result.outcome, ...(result.orderId ? { orderId: result.orderId } : {}) });
+    await compareAndSet(this.d.models.ReviewCase, { _id: caseId, status: 'decided' }, { outcome: result.outcome, ...(result.netting ? { netting: result.netting } : {}) });
+    await this.audit(p, `review.${req.decision}`, 'review_case', caseId, c.siteId, { status: c.status, proposedLines: c.proposedLines }, { status: 'decided', decision: req.decision, lines, outcome: result.outcome, ...(result.orderId ? { orderId: result.orderId } : {}), ...(result.netting ? { netting: result.netting } : {}) });
     this.d.log.info({ caseId, decision: req.decision, outcome: result.outcome, by: p.id }, 'review case decided');
-    return { case: this.toWire({ ...decided, outcome: result.outcome }, []), outcome: result.outcome, ...(result.orderId ? { orderId: result.orderId } : {}) };
+    const wire = this.toWire({ ...decided, outcome: result.outcome, ...(result.netting ? { netting: result.netting } : {}) }, []);
+    return { case: wire, outcome: result.outcome, ...(result.orderId ? { orderId: result.orderId } : {}), ...(result.netting ? { netting: result.netting } : {}) };
   }
 
   /** Decisions claimed but never carried out (the process stopped in between): carried out now. */
   async resumeDecisions(): Promise<number> {
     const rows = await this.d.models.ReviewCase.find({ status: 'decided', outcome: { $exists: false } }).lean();
+    let done = 0;
     for (const c of rows) {
-      const r = await this.carryOut(c);
-      await compareAndSet(this.d.models.ReviewCase, { _id: c.caseId, status: 'decided' }, { outcome: r.outcome });
+      try {
+        const r = await this.carryOut(c);
+        await compareAndSet(this.d.models.ReviewCase, { _id: c.caseId, status: 'decided' }, { outcome: r.outcome, ...(r.netting ? { netting: r.netting } : {}) });
+        done++;
+      } catch (e) {
+        // Left for the next start (every step is idempotent); the service starts regardless.
+        this.d.log.error({ caseId: c.caseId, err: String(e) }, 'resuming a decision failed');
+      }
     }
-    return rows.length;
+    return done;
   }
 
-  private async carryOut(c: ReviewCaseDoc): Promise<{ outcome: string; orderId?: string }> {
+  private get money(): NonNullable<OperatorDeps['payments']> {
+    if (!this.d.payments) throw new AppError('UNAVAILABLE', 'payments are not configured (WECHAT_MODE=off)');
+    return this.d.payments;
+  }
+
+  /**
+   * Carries out a claimed decision. Every money change is a message to the shopper's payment actor (the
+   * one owner of money state), which serialises it with that shopper's payments, notifications and refunds.
+   */
+  private async carryOut(c: ReviewCaseDoc): Promise<{ outcome: string; orderId?: string; netting?: Netting }> {
     const lines: Line[] = c.decision === 'waive' ? [] : c.proposedLines.map((l) => ({ sku: l.sku, qty: l.qty }));
     if (c.reason === 'appeal') return this.carryOutAppeal(c, lines);
     if (c.flow === 'auto' && c.orderId) return this.billHeldOrder(c, c.orderId, lines);
-    // Semi-automatic: what left beyond the paid cart becomes a pending order, i.e. the shopper's debt.
-    const extra = linesBeyond(lines, c.paidLines ?? []);
-    if (!extra.length || !c.shopperId) return { outcome: 'nothing_due' };
-    const priced = await priceLines(this.d.models, extra);
-    const r = await raisePendingOrder(this.d.models, { orderId: `Q${c.visitId ?? c.caseId}`, shopperId: c.shopperId, cabinetId: c.cabinetId, siteId: c.siteId, ...(c.visitId ? { visitId: c.visitId } : {}), flow: c.flow, lines: priced.lines, totalFen: priced.totalFen }, `review ${c.caseId}`);
-    return { outcome: 'debt', orderId: r.orderId };
+    if (!c.shopperId) return { outcome: 'nothing_due' };
+    // Semi-automatic: the decided value netted against what was paid for the visit's cart.
+    const priced = await priceLines(this.d.models, lines);
+    const r = await this.money.billReview(c.shopperId, {
+      caseId: c.caseId,
+      ...(c.visitId ? { visitId: c.visitId } : {}),
+      ...(c.orderId ? { cartOrderId: c.orderId } : {}),
+      cabinetId: c.cabinetId,
+      siteId: c.siteId,
+      flow: c.flow,
+      decision: c.decision ?? 'confirm',
+      lines: priced.lines,
+      decidedFen: priced.totalFen,
+      decidedBy: c.decidedBy ?? 'review',
+    });
+    if (r.type === 'PaymentErrored') throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `billing the decision failed: ${r.code}`);
+    return { outcome: r.outcome, netting: r.netting, ...(r.orderId ? { orderId: r.orderId } : {}) };
   }
 
   /** Fully automatic, held: bill the decided lines by deduction (or waive the order). */
   private async billHeldOrder(c: ReviewCaseDoc, orderId: string, lines: Line[]): Promise<{ outcome: string; orderId: string }> {
-    const order = await naturalKeys.findOne(this.d.models.Order, orderId, { orderId });
+    const order = await naturalKeys.findOne(this.d.models.Order, orderId, { orderId }, { shopperId: 1 });
     if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`);
-    if (!lines.length) {
-      if (order.status === 'held_for_review') await compareAndSet(this.d.models.Order, { _id: order._id, status: 'held_for_review' }, { status: 'waived', lines: [], totalFen: 0 });
-      return { outcome: 'waived', orderId };
-    }
     const priced = await priceLines(this.d.models, lines);
-    if (order.status === 'held_for_review') await compareAndSet(this.d.models.Order, { _id: order._id, status: 'held_for_review' }, { status: 'draft', source: 'review', lines: priced.lines, totalFen: priced.totalFen });
+    const released = await this.money.releaseHeld(order.shopperId, { orderId, lines: priced.lines, totalFen: priced.totalFen, caseId: c.caseId });
+    if (released.type === 'PaymentErrored') throw new AppError(released.retryable ? 'UNAVAILABLE' : 'CONFLICT', `releasing the held order failed: ${released.code}`);
+    if (!lines.length) return { outcome: 'waived', orderId };
     await moveStock(this.d.models, c.cabinetId, `review:${c.caseId}`, { take: lines });
-    if (!this.d.payments) return { outcome: 'charge_pending: payments are off', orderId };
-    const r = await this.d.payments.charge(order.shopperId, { orderId, amountFen: priced.totalFen, description: '无人柜商品（人工复核）', requestId: `review-${c.caseId}` });
+    const r = await this.money.charge(order.shopperId, { orderId, amountFen: priced.totalFen, description: '无人柜商品（人工复核）', requestId: `review-${c.caseId}` });
     return { outcome: chargeOutcome(r), orderId };
   }
 
@@ -202,10 +229,8 @@ export class OperatorService {
     const due = lines.length ? (await priceLines(this.d.models, lines)).totalFen : 0;
     if (order.status === 'debt') {
       if (due > 0) return { outcome: 'upheld: adjust a debt by waiving it and raising a pending order', orderId: order.orderId };
-      const debtId = debtIdFor(order.orderId);
-      const debt = await this.d.models.Debt.findOne({ _id: debtId }).lean();
-      if (debt && (debt.status === 'open' || debt.status === 'reminded')) await compareAndSet(this.d.models.Debt, { _id: debtId, status: debt.status }, { status: 'waived', settledAt: new Date(this.d.clock.now()) });
-      await compareAndSet(this.d.models.Order, { _id: order._id, status: 'debt' }, { status: 'waived' });
+      const r = await this.money.waiveDebt(order.shopperId, { orderId: order.orderId, reason: `appeal ${c.caseId}` });
+      if (r.type === 'PaymentErrored') throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `waiving the debt failed: ${r.code}`);
       return { outcome: 'debt_waived', orderId: order.orderId };
     }
     const refundable = order.paidFen - order.refundedFen - due;
@@ -226,9 +251,10 @@ export class OperatorService {
     const cab = await naturalKeys.findOne(this.d.models.Cabinet, visit.cabinetId, { cabinetId: visit.cabinetId }, { kind: 1 });
     const priced = await priceLines(this.d.models, req.lines);
     const orderId = `Q${visit.visitId}`;
-    const r = await raisePendingOrder(this.d.models, { orderId, shopperId: visit.shopperId, cabinetId: visit.cabinetId, siteId: visit.siteId, visitId: visit.visitId, flow: cab?.kind ?? 'semi', lines: priced.lines, totalFen: priced.totalFen }, req.reason);
+    const r = await this.money.raisePendingOrder(visit.shopperId, { order: { orderId, cabinetId: visit.cabinetId, siteId: visit.siteId, visitId: visit.visitId, flow: cab?.kind ?? 'semi', lines: priced.lines, totalFen: priced.totalFen }, reason: req.reason });
+    if (r.type === 'PaymentErrored') throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `raising the pending order failed: ${r.code}`);
     await this.audit(p, 'order.raise_pending', 'order', orderId, visit.siteId, null, { lines: priced.lines, totalFen: r.totalFen, debtId: r.debtId, reason: req.reason });
-    return { orderId, totalFen: r.totalFen, debtId: r.debtId, outcome: 'debt' };
+    return { orderId, totalFen: r.totalFen ?? priced.totalFen, ...(r.debtId ? { debtId: r.debtId } : {}), outcome: 'debt' };
   }
 
   async refund(p: Principal, orderId: string, req: { amountFen: number; reason: string; refundKey: string }): Promise<z.infer<typeof RefundResponse>> {

@@ -4,7 +4,7 @@ import { newDeviceSecret, type SecretBox } from '../common/sealing';
 import { CabinetSpec, Lane, type FlowKind } from '../contracts/domain';
 import type { Models } from '../store/models';
 import { isDuplicateKey } from '../store/connection';
-import { DEMO_FLEET } from '../tools/seed/demo-data';
+import { DEMO_FLEET } from '../contracts/demo-data';
 
 /** A provisioning request: the cabinet's identity, flow kind, site and cameras; lanes default to a demo planogram. */
 export const ProvisionRequest = CabinetSpec.extend({ lanes: z.array(Lane).max(200).optional() });

@@ -2,6 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { Fleet, VisitEvidence as FleetEvidence } from '../actors/fleet/fleet';
 import type { VisitRecognition } from '../actors/visit/visit.protocol';
 import type { Clock } from '../common/clock';
+import { retryUntilStored } from './retry-until-stored';
 import type { Logger } from '../common/log';
 import type { Metrics } from '../common/metrics';
 import type { RecognitionResult, VisitEvidence } from '../vision';
@@ -45,6 +46,9 @@ export function toVisitRecognition(r: RecognitionResult, at: number): VisitRecog
 export function bridgeRecognition(o: { fleet: Fleet; pool: RecognitionSubmitter; clock: Clock; log: Logger; metrics?: Metrics; maxBackoffMs?: number }): Subscription {
   const latency = o.metrics?.histogram('recognition_seconds', 'Door-closed evidence complete to recognition result', [0.1, 0.25, 0.5, 1, 2, 5, 10, 30]);
   const outcomes = o.metrics?.counter('recognition_outcomes_total', 'Recognition outcomes', ['outcome']);
+  // The answer reaches its visit even when the database is away at that moment (the visit actor may have to be
+  // read from the store): retried until delivered, never an unhandled rejection that takes the service down.
+  const deliver = (visitId: string, recognition: Parameters<Fleet['recognitionDone']>[1]): Promise<void> => retryUntilStored(`recognition result of ${visitId}`, () => o.fleet.recognitionDone(visitId, recognition), { clock: o.clock, log: o.log });
   const submit = (evidence: FleetEvidence, attempt: number): void => {
     const started = o.clock.now();
     o.pool.submit(toVisionEvidence(evidence)).then(
@@ -53,7 +57,7 @@ export function bridgeRecognition(o: { fleet: Fleet; pool: RecognitionSubmitter;
           case 'Recognised':
             latency?.observe((o.clock.now() - started) / 1000);
             outcomes?.inc({ outcome: out.result.status });
-            await o.fleet.recognitionDone(evidence.visit.visitId, toVisitRecognition(out.result, o.clock.now()));
+            await deliver(evidence.visit.visitId, toVisitRecognition(out.result, o.clock.now()));
             return;
           case 'Rejected': {
             if (out.reason === 'closed') return;
@@ -65,7 +69,7 @@ export function bridgeRecognition(o: { fleet: Fleet; pool: RecognitionSubmitter;
           case 'Failed':
             outcomes?.inc({ outcome: 'failed' });
             o.log.error({ visitId: evidence.visit.visitId, error: out.error }, 'recognition failed; visit goes to review');
-            await o.fleet.recognitionDone(evidence.visit.visitId, { status: 'failed', items: [], confidence: 0, reasons: [`recogniser_failed: ${out.error}`], modelVersion: 'n/a', at: o.clock.now() });
+            await deliver(evidence.visit.visitId, { status: 'failed', items: [], confidence: 0, reasons: [`recogniser_failed: ${out.error}`], modelVersion: 'n/a', at: o.clock.now() });
             return;
         }
       },

@@ -8,13 +8,14 @@ import { Metrics } from '../common/metrics';
 import { SecretBox } from '../common/sealing';
 import { Fleet } from '../actors/fleet/fleet';
 import type { CabinetTimings } from '../actors/cabinet/cabinet.machine';
-import { createActorSystem } from '../actors/runtime';
+import { createActorSystem, drainActors } from '../actors/runtime';
 import { DeviceGateway } from '../gateways/device/device.gateway';
 import { createSocketServer } from '../gateways/device/socket-server';
 import { registerAdminRoutes } from '../gateways/http/admin.routes';
 import { buildHttpApp } from '../gateways/http/app';
 import { MongooseFleetStore } from '../store/fleet.store';
 import { MongooseJournal } from '../store/journal';
+import { checkOpenFileLimit } from './limits';
 import { provisionCabinet } from './provisioning';
 import { ShopperService } from './shopper.service';
 import { Sessions } from './sessions';
@@ -22,18 +23,24 @@ import { ShoppingService } from './shopping.service';
 import { OperatorService } from './operator.service';
 import { registerOperatorRoutes } from '../gateways/http/operator.routes';
 import { startConsole } from './console';
+import { StickerService } from './stickers.service';
+import { registerConsoleWechatRoutes } from '../gateways/http/console-wechat.routes';
+import { AbnormalRefundService } from './abnormal-refund.service';
 import { registerOpenApi } from '../gateways/http/openapi';
 import { startWechat, type WechatSide } from './wechat';
 import { registerShopperRoutes } from '../gateways/http/shopper.routes';
 import { registerPaymentNotifications } from '../payments/wechatpay/notifications';
+import { createOfflinePayments } from '../payments/payment/payments.wiring';
 import { RateLimiter, TokenSigner } from '../common/tokens';
 import { bridgeRecognition } from './recognition.bridge';
+import { DEFAULT_SESSION_TIMINGS, type SessionTimings } from '../actors/session/session.machine';
 import { DEFAULT_MODEL_DIR } from '../vision';
 import { createRecognitionPool } from '../vision/pipeline/create';
-import { connectDatabase, pingDatabase, type DbConnection } from '../store/connection';
+import { connectDatabase, isDatabaseOutage, watchDatabase, type DatabaseHealth, type DbConnection } from '../store/connection';
 import { freePort, startFerretDb, type FerretDbHandle } from '../store/ferretdb';
 import { createModels, ensureIndexes, type Models } from '../store/models';
-import { seedDemo } from '../tools/seed/seed';
+import { MoneyRepository } from '../store/money.repository';
+import { seedDemo } from './demo-seed';
 import type { Config } from './config';
 
 export interface Service {
@@ -61,6 +68,13 @@ export interface ServiceOptions {
   clock?: Clock;
   /** Cabinet timing overrides (tests and the simulator shorten them). */
   timings?: Partial<CabinetTimings>;
+  /** Shopper session timing overrides (tests shorten the pay window). */
+  sessionTimings?: Partial<SessionTimings>;
+  /**
+   * The service cannot go on (its embedded database died and could not be restarted): the owner should stop
+   * it and exit non-zero so a process supervisor starts it afresh. Without it the service only logs.
+   */
+  onFatal?(reason: string): void;
 }
 
 /** The admin API token: from config, else generated once into DATA_DIR (mode 0600). */
@@ -90,19 +104,35 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const masterKey = loadMasterKey(config, dataDir, log);
   const box = new SecretBox(masterKey);
 
+  const metrics = new Metrics();
+  const dbRestarts = metrics.counter('db_restarts_total', 'Restarts of the embedded database after it died');
   let ferretdb: FerretDbHandle | undefined;
   let uri = config.db.uri;
   if (!uri) {
-    ferretdb = await startFerretDb({ dataDir: join(dataDir, 'db'), bin: config.db.ferretdbBin, port: config.db.ferretdbPort, log });
+    ferretdb = await startFerretDb({
+      dataDir: join(dataDir, 'db'),
+      bin: config.db.ferretdbBin,
+      port: config.db.ferretdbPort,
+      log,
+      supervise: {
+        onRestart: () => dbRestarts.inc(),
+        onGiveUp: (e) => opts.onFatal?.(`the embedded database could not be restarted: ${e.message}`),
+      },
+    });
     uri = ferretdb.uri;
   } else {
     log.info('using the MongoDB server from MONGODB_URI; FerretDB is not started');
   }
 
   let conn: DbConnection | undefined;
+  let health: DatabaseHealth | undefined;
   let wechat: WechatSide | undefined;
   try {
-    conn = await connectDatabase(uri, config.db.name);
+    conn = await connectDatabase(uri, config.db.name).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}${config.db.uri ? ' (the server is MONGODB_URI)' : ''}`);
+    });
+    const dbHealth = (health = watchDatabase(conn, { log: log.child({ part: 'database' }) }));
+    metrics.gaugeFrom('db_up', '1 while the database answers, 0 while requests are refused for its absence', () => (dbHealth.up() ? 1 : 0));
     const models = createModels(conn);
     await ensureIndexes(models);
 
@@ -115,7 +145,6 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     }
 
     const clock = opts.clock ?? systemClock;
-    const metrics = new Metrics();
     let accepting = true;
     const db = conn;
     const adminToken = loadAdminToken(config, dataDir);
@@ -144,6 +173,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     });
     devices.link = gateway;
     await fleet.loadDirectory();
+    checkOpenFileLimit(log, fleet.directory.size);
 
     let recognition: { close(): Promise<void> } | undefined;
     if (config.recognition.workers !== 0) {
@@ -159,18 +189,22 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       const pending = await models.Visit.find({ status: 'complete', purpose: 'shopping', recognition: { $exists: false } }, { visitId: 1 }).lean();
       void fleet.resubmitUnrecognised(pending.map((v) => v.visitId));
     }
+    // After recognition listens: a resumed visit may complete at once.
+    const resumedVisits = fleet.resumeVisits();
+    if (resumedVisits) log.info({ visits: resumedVisits }, 'visits waiting for their frames to be counted resumed');
 
     const http = buildHttpApp({
       log,
       metrics,
-      readiness: [{ name: 'database', check: () => pingDatabase(db) }],
+      readiness: [{ name: 'database', check: () => dbHealth.check() }],
       accepting: () => accepting,
+      database: { up: () => dbHealth.up(), isOutage: isDatabaseOutage, noteError: (e) => dbHealth.noteError(e) },
     });
     // The port is fixed before listening because WeChat's notify URL must name it.
     const port = config.http.port || (await freePort());
     const selfUrl = `http://${config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host}:${port}`;
     wechat = await startWechat({ config, models, system, clock, log, notifyBaseUrl: selfUrl });
-    const sessions = new Sessions({ system, models, fleet, clock, log: log.child({ part: 'sessions' }), payments: wechat?.payments.actors });
+    const sessions = new Sessions({ system, models, fleet, clock, log: log.child({ part: 'sessions' }), payments: wechat?.payments.actors, ...(opts.sessionTimings ? { timings: { ...DEFAULT_SESSION_TIMINGS, ...opts.sessionTimings } } : {}) });
     const resumed = await sessions.start();
     if (resumed) log.info({ sessions: resumed }, 'unfinished shopper sessions resumed');
     if (wechat) {
@@ -184,6 +218,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         tokens,
         limiter: new RateLimiter(60, 10_000),
         clock,
+        ...(config.wechat.mode === 'sandbox' ? { sandboxWechatUrl: w.emulator?.baseUrl ?? config.wechat.emulatorUrl } : {}),
       });
     }
     registerAdminRoutes(http, {
@@ -196,12 +231,20 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       },
     });
     // Console sessions (operator accounts with roles and sites), then the bootstrap token.
-    const consoleSide = await startConsole({ http, models, fleet, clock, log: log.child({ part: 'console' }), metrics, adminToken, dataDir, seedDemo: config.seedDemo });
+    const consoleSide = await startConsole({ http, models, fleet, clock, log: log.child({ part: 'console' }), metrics, adminToken, dataDir, seedDemo: config.seedDemo, notifyGroupMs: config.notifyGroupMs });
     const operatorAuth = consoleSide.auth;
-    const operators = new OperatorService({ models, fleet, payments: wechat?.payments.actors, clock, log: log.child({ part: 'operators' }) });
+    // With WeChat off the operators still send money changes to payment actors (offline: no WeChat calls).
+    const operatorPayments = wechat?.payments.actors ?? createOfflinePayments({ models, system, clock, log: log.child({ part: 'payments' }) }).actors;
+    const operators = new OperatorService({ models, fleet, payments: operatorPayments, clock, log: log.child({ part: 'operators' }) });
     const resumedDecisions = await operators.resumeDecisions();
     if (resumedDecisions) log.info({ cases: resumedDecisions }, 'interrupted review decisions carried out');
     registerOperatorRoutes(http, { auth: operatorAuth, service: operators, clock });
+    registerConsoleWechatRoutes(http, {
+      auth: operatorAuth,
+      clock,
+      stickers: new StickerService({ models, codes: wechat?.payments.miniProgram, log: log.child({ part: 'stickers' }), now: () => clock.now() }),
+      abnormalRefunds: new AbnormalRefundService({ models, money: new MoneyRepository(models), v3: wechat?.payments.v3, clock, log: log.child({ part: 'refunds' }) }),
+    });
     registerOpenApi(http);
     const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });
     gateway.attach(io);
@@ -227,9 +270,12 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       adminToken,
       console: consoleSide,
       stop(reason = 'stop') {
+        // The order matters (defect: a store closed under running actors crash-looped them): stop taking
+        // work at every edge, let the actors finish what they hold, then close the store, then the database.
         stopping ??= (async () => {
           log.info({ reason }, 'shutting down: no new work accepted');
           accepting = false;
+          const deadline = systemClock.now() + config.shutdownGraceMs;
           const grace = systemClock.schedule(config.shutdownGraceMs, () => {
             log.warn('grace period over; closing open connections');
             http.server.closeAllConnections?.();
@@ -239,13 +285,15 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
           await new Promise<void>((r) => void io.close(() => r()));
           await http.close(); // waits for in-flight requests
           grace();
-          // Let actors finish the message in hand (each is persisted before it is acknowledged).
-          await new Promise((r) => setTimeout(r, 50));
           await recognition?.close();
+          // Visit and cabinet actors finish the messages they hold; each is persisted before it is acknowledged.
+          if (!(await drainActors(system, Math.max(deadline - systemClock.now(), 1000)))) log.warn('actors still busy at the end of the grace period; stopping them');
           await wechat?.stop();
           system.stop();
           sessions.close();
           fleet.close();
+          await fleet.flushLastSeen().catch((e: unknown) => log.warn({ err: String(e) }, 'last-seen times not written'));
+          dbHealth.close();
           await db.close();
           await ferretdb?.stop();
           log.info('shut down');
@@ -255,6 +303,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     };
   } catch (e) {
     await wechat?.stop();
+    health?.close();
     await conn?.close().catch(() => undefined);
     await ferretdb?.stop();
     throw e;

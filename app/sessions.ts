@@ -3,21 +3,25 @@ import { Subject, type Subscription } from 'rxjs';
 import type { Fleet } from '../actors/fleet/fleet';
 import { ActorRegistry, ask, dispatch, stopActor, type ActorRef, type ActorSystem } from '../actors/runtime';
 import { spawnSession, type SessionPorts } from '../actors/session/session.actor';
-import { DEFAULT_SESSION_TIMINGS, type SessionTimings } from '../actors/session/session.machine';
+import { DEFAULT_SESSION_TIMINGS, initialDoorSession, type SessionTimings } from '../actors/session/session.machine';
 import type { ChargeOutcome, Line, SessionMsg, SessionView, VisitSnapshot } from '../actors/session/session.protocol';
 import type { VisitView } from '../actors/visit/visit.protocol';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/log';
-import type { ChargeReply } from '../payments/payment/payment.protocol';
+import type { ChargeReply, MoneyChangeReply } from '../payments/payment/payment.protocol';
 import type { Models } from '../store/models';
 import type { SessionDoc } from '../store/models/session';
-import { createOrder, moveStock, openReviewCase, priceLines } from './commerce';
+import { moveStock, openReviewCase, priceLines } from './commerce';
+import { retryUntilStored } from './retry-until-stored';
+import { MoneyRepository } from '../store/money.repository';
 import { naturalKeys } from '../store/natural-keys';
+import { isDuplicateKey } from '../store/connection';
 
 /** Deductions through the shopper's payment actor (payments/payment PaymentActors). */
 export interface Charger {
   charge(shopperId: string, req: { orderId: string; amountFen: number; description: string; requestId?: string }): Promise<ChargeReply>;
+  closeOrder(shopperId: string, req: { orderId: string }): Promise<MoneyChangeReply>;
 }
 
 export interface SessionsDeps {
@@ -35,6 +39,8 @@ export interface SessionsDeps {
 }
 
 export const newSessionId = (): string => `P${randomBytes(9).toString('hex')}`;
+/** The session adopted at start-up for a visit that had none (see Sessions.adoptOrphans). */
+export const adoptedSessionId = (visitId: string): string => `P${visitId}`;
 
 export function visitSnapshot(v: VisitView): VisitSnapshot {
   return {
@@ -71,7 +77,8 @@ export class Sessions {
   /** Every change a session projects, for the live dashboard. */
   readonly changes$ = new Subject<SessionView>();
   private sub: Subscription | undefined;
-  private readonly timings: SessionTimings;
+  /** The sessions' timings (the pay window an open-shelf cart starts with). */
+  readonly timings: SessionTimings;
   private readonly askMs: number;
 
   constructor(private readonly d: SessionsDeps) {
@@ -86,9 +93,42 @@ export class Sessions {
       const ref = id ? this.refs.get(id) : undefined;
       if (ref) dispatch(ref, { type: 'VisitObserved', visit: visitSnapshot(v) });
     });
+    const startedAt = this.d.clock.now();
     const open = await this.d.models.Session.find({ finished: false }, { initial: 1 }).lean();
     for (const s of open) this.spawn(s.initial as SessionView);
-    return open.length;
+    return open.length + (await this.adoptOrphans(startedAt));
+  }
+
+  /**
+   * Shopping visits with no session: the service died after sending the unlock and before the device's answer
+   * (the shopper's request died with it), so the session it would have opened was never stored. The device may
+   * have opened the door all the same, and whatever left must be billed; so each such visit gets its session
+   * now, which follows the visit like any other. Its id is derived from the visit's, so adopting is idempotent.
+   * A start-up pass: visits still running, complete awaiting recognition, or recognised by this process.
+   */
+  private async adoptOrphans(startedAt: number): Promise<number> {
+    const { models, fleet, clock } = this.d;
+    const visits = await models.Visit.find(
+      { purpose: 'shopping', shopperId: { $exists: true }, $or: [{ status: { $in: ['unlocking', 'open', 'closed'] } }, { status: 'complete', recognition: { $exists: false } }, { status: 'complete', 'recognition.at': { $gte: startedAt } }] },
+      { visitId: 1, cabinetId: 1, siteId: 1, shopperId: 1 },
+    ).lean();
+    const candidates = visits.filter((v) => v.shopperId && !this.byVisit.has(v.visitId));
+    if (!candidates.length) return 0;
+    const known = new Set((await models.Session.find({ visitId: { $in: candidates.map((v) => v.visitId) } }, { visitId: 1 }).lean()).map((x) => x.visitId));
+    let adopted = 0;
+    for (const v of candidates) {
+      const kind = fleet.directory.get(v.cabinetId)?.kind;
+      if (known.has(v.visitId) || !kind || kind === 'open') continue;
+      const initial = initialDoorSession({ sessionId: adoptedSessionId(v.visitId), shopperId: v.shopperId!, cabinetId: v.cabinetId, siteId: v.siteId, flow: kind, visitId: v.visitId, now: clock.now() });
+      try {
+        await this.open(initial);
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+      }
+      this.d.log.warn({ sessionId: initial.sessionId, visitId: v.visitId, cabinetId: v.cabinetId }, 'visit without a session (unlock cut short by a restart): session adopted');
+      adopted++;
+    }
+    return adopted;
   }
 
   /** Stores the new session (so it survives a crash from here on), then starts its actor. */
@@ -193,12 +233,18 @@ export class Sessions {
       },
       createVisitOrder: async (s, orderId, lines, held) => {
         const priced = await priceLines(models, lines);
-        const r = await createOrder(models, { orderId, shopperId: s.shopperId, cabinetId: s.cabinetId, siteId: s.siteId, visitId: s.visitId, flow: s.flow, source: 'recognition', lines: priced.lines, totalFen: priced.totalFen, status: held ? 'held_for_review' : 'draft' });
+        const r = await new MoneyRepository(models).createOrder({ orderId, shopperId: s.shopperId, cabinetId: s.cabinetId, siteId: s.siteId, visitId: s.visitId, flow: s.flow, source: 'recognition', lines: priced.lines, totalFen: priced.totalFen, status: held ? 'held_for_review' : 'draft' });
         return { totalFen: r.totalFen };
       },
       charge: async (s, orderId, totalFen) => {
         if (!this.d.payments) return { outcome: 'error', detail: 'payments are off' };
         return chargeOutcome(await this.d.payments.charge(s.shopperId, { orderId, amountFen: totalFen, description: '无人柜商品', requestId: `charge-${orderId}` }));
+      },
+      closeOrder: async (s, orderId) => {
+        if (!this.d.payments) return (await naturalKeys.findOne(models.Order, orderId, { orderId }, { status: 1 }))?.status;
+        const r = await this.d.payments.closeOrder(s.shopperId, { orderId });
+        if (r.type === 'PaymentErrored') throw new Error(`closing ${orderId}: ${r.code} ${r.message}`);
+        return r.status;
       },
       orderStatus: async (orderId) => (await naturalKeys.findOne(models.Order, orderId, { orderId }, { status: 1 }))?.status,
       openReview: async (s, c) => {
@@ -220,9 +266,9 @@ export class Sessions {
           ...(rec?.evidence !== undefined ? { evidence: rec.evidence } : {}),
         });
       },
-      takeStock: async (cabinetId, key, lines) => {
-        await moveStock(models, cabinetId, key, { take: lines });
-      },
+      // Idempotent on its key; a write meeting a database outage is retried in the background, because the
+      // session's state has moved on and a journal replay does not run the effect again.
+      takeStock: (cabinetId, key, lines) => retryUntilStored(`stock move ${key}`, () => moveStock(models, cabinetId, key, { take: lines }), { clock, log: this.d.log }),
       visit: async (visitId) => {
         const v = await fleet.visitView(visitId);
         return v ? visitSnapshot(v) : undefined;

@@ -11,6 +11,7 @@ import { isDuplicateKey } from '../store/connection';
 import { shopperIdFor } from '../store/models/people';
 import { naturalKeys } from '../store/natural-keys';
 import { findShopperByOpenid } from '../store/shoppers';
+import { reasonForState } from './cabinet-availability';
 
 type MpResult<T> = { ok: true; value: T } | { ok: false; errcode: number; errmsg: string };
 
@@ -102,7 +103,7 @@ export class ShopperService {
     if (!c || c.disabled) throw new AppError('NOT_FOUND', `no cabinet ${cabinetId}`);
     const live = c.kind === 'open' ? undefined : (this.d.fleet.view(cabinetId) ?? (await this.d.fleet.cabinet(cabinetId).then(() => this.d.fleet.view(cabinetId))));
     const online = c.kind === 'open' ? true : !!live?.online;
-    const reason = c.kind === 'open' ? undefined : !online ? 'offline' : live?.state !== 'idle' ? live?.state : undefined;
+    const reason = c.kind === 'open' ? undefined : !online ? 'offline' : reasonForState(live?.state ?? 'offline');
     return {
       cabinetId,
       name: c.name,

@@ -3,6 +3,7 @@ import { initialDoorSession, initialOpenShelfSession, orderIdForVisit } from '..
 import type { Line, SessionView } from '../actors/session/session.protocol';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
+import { reasonForRefusal } from './cabinet-availability';
 import type { Logger } from '../common/log';
 import { maskPhone } from '../common/mask';
 import type { AppealResponse as AppealResponseSchema, CheckoutResponse, Debt, Order, PapaySignResponse, PayDebtsResponse, RequestPaymentParams, VisitResponse } from '../contracts/shopper-api';
@@ -10,7 +11,9 @@ import type { z } from 'zod';
 import type { PaymentActors } from '../payments/payment/payment.actor';
 import type { Models } from '../store/models';
 import type { OrderDoc } from '../store/models/commerce';
-import { createOrder, newOrderId, openReviewCase, priceLines } from './commerce';
+import { createHash } from 'node:crypto';
+import { newOrderId, openReviewCase, priceLines } from './commerce';
+import { MoneyRepository } from '../store/money.repository';
 import { newSessionId, type Sessions } from './sessions';
 import type { ShopperService } from './shopper.service';
 import { naturalKeys } from '../store/natural-keys';
@@ -46,30 +49,26 @@ export function visitResponse(s: SessionView): VisitResponse {
   };
 }
 
+/** An open-shelf order and its session, derived from the shopper's request key: a retry is the same order. */
+const keyed = (prefix: string, shopperId: string, key: string): string => `${prefix}${createHash('sha256').update(`${shopperId}\n${key}`).digest('hex').slice(0, 18)}`;
+
 /**
  * The shopper's side of the three flows: start a door visit (debt gate, contract gate, unlock), check out a
  * cart (open shelf, or the semi-automatic visit's cart) with JSAPI or pay-and-sign, debts, papay signing,
- * orders with receipts, appeals. One request at a time per shopper for the calls that start something.
+ * orders with receipts, appeals. Money is serialised per shopper by the shopper's payment actor (the one
+ * owner); a retried checkout is recognised by its idempotency key (the same order and prepay), a double tap
+ * at a door by the one visit a door allows.
  */
 export class ShoppingService {
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly money: MoneyRepository;
 
-  constructor(private readonly d: ShoppingDeps) {}
+  constructor(private readonly d: ShoppingDeps) {
+    this.money = new MoneyRepository(d.models);
+  }
 
   private get pay(): NonNullable<ShoppingDeps['payments']> {
     if (!this.d.payments) throw new AppError('UNAVAILABLE', 'payments are not configured on this service (WECHAT_MODE=off)');
     return this.d.payments;
-  }
-
-  /** Serialises `work` per shopper: a double tap cannot open two doors or two carts. */
-  private serial<T>(shopperId: string, work: () => Promise<T>): Promise<T> {
-    const prev = this.inFlight.get(shopperId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(work);
-    this.inFlight.set(shopperId, next);
-    void next.finally(() => {
-      if (this.inFlight.get(shopperId) === next) this.inFlight.delete(shopperId);
-    }).catch(() => undefined);
-    return next;
   }
 
   private async shopperWithPhone(shopperId: string): Promise<{ shopperId: string; openid: string; phone?: string | null }> {
@@ -91,21 +90,24 @@ export class ShoppingService {
 
   // ---- door visits ----------------------------------------------------------------------------------------
 
-  startVisit(shopperId: string, cabinetId: string): Promise<VisitResponse> {
-    return this.serial(shopperId, async () => {
+  async startVisit(shopperId: string, cabinetId: string): Promise<VisitResponse> {
+    {
       const shopper = await this.shopperWithPhone(shopperId);
       const cab = await this.cabinet(cabinetId);
       if (cab.kind === 'open') throw new AppError('BAD_REQUEST', 'an open shelf has no door: add what you take to the cart and check out');
       const again = this.d.sessions.running(shopperId, cabinetId);
       if (again) return visitResponse(again);
+      // The cabinet first: no use clearing debt or signing papay for a cabinet that cannot open.
+      const live = await this.d.shoppers.cabinet(cabinetId, undefined);
+      if (live.unavailableReason) throw new AppError('CABINET_UNAVAILABLE', `the cabinet cannot open now (${live.unavailableReason})`, { reason: live.unavailableReason });
       await this.debtGate(shopper.shopperId);
       if (cab.kind === 'auto' && (await this.d.shoppers.contract(shopperId)) !== 'active') throw new AppError('CONTRACT_REQUIRED', 'this cabinet charges by password-free payment: sign it first');
       const unlock = await this.d.fleet.requestUnlock(cabinetId, { purpose: 'shopping', shopperId });
-      if (!unlock.ok) throw new AppError(unlock.reason === 'UNKNOWN_CABINET' ? 'NOT_FOUND' : 'CABINET_UNAVAILABLE', `the cabinet cannot open now (${unlock.reason})`, { reason: unlock.reason });
+      if (!unlock.ok) throw new AppError(unlock.reason === 'UNKNOWN_CABINET' ? 'NOT_FOUND' : 'CABINET_UNAVAILABLE', `the cabinet cannot open now (${unlock.reason})`, unlock.reason === 'UNKNOWN_CABINET' ? undefined : { reason: reasonForRefusal(unlock.reason) });
       const session = await this.d.sessions.open(initialDoorSession({ sessionId: newSessionId(), shopperId, cabinetId, siteId: cab.siteId, flow: cab.kind, visitId: unlock.visitId, now: this.d.clock.now() }));
       this.d.log.info({ sessionId: session.sessionId, shopperId, cabinetId, visitId: unlock.visitId, flow: cab.kind }, 'visit started');
       return visitResponse(session);
-    });
+    }
   }
 
   async visit(shopperId: string, sessionId: string): Promise<VisitResponse> {
@@ -116,8 +118,12 @@ export class ShoppingService {
 
   // ---- cart and checkout ------------------------------------------------------------------------------
 
-  checkout(shopperId: string, req: { cabinetId: string; sessionId?: string; lines: Line[]; signContract: boolean }): Promise<CheckoutResponse> {
-    return this.serial(shopperId, async () => {
+  /**
+   * Checks out a cart. `idempotencyKey` (the mini-program's `Idempotency-Key` header, stable for one cart) makes
+   * a retry after a lost reply the same order and the same prepay; the same key with another cart is CONFLICT.
+   */
+  async checkout(shopperId: string, req: { cabinetId: string; sessionId?: string; lines: Line[]; signContract: boolean; idempotencyKey?: string }): Promise<CheckoutResponse> {
+    {
       const shopper = await this.shopperWithPhone(shopperId);
       const cab = await this.cabinet(req.cabinetId);
       if (cab.kind === 'auto') throw new AppError('BAD_REQUEST', 'a fully automatic cabinet bills what recognition sees; there is no cart');
@@ -135,7 +141,7 @@ export class ShoppingService {
           const stock = cab.lanes.filter((x) => x.sku === l.sku).reduce((n, x) => n + x.count, 0);
           if (stock < l.qty) throw new AppError('OUT_OF_STOCK', `only ${stock} of ${l.sku} left`, { sku: l.sku, stock });
         }
-        orderId = newOrderId();
+        orderId = req.idempotencyKey ? keyed('O', shopperId, req.idempotencyKey) : newOrderId();
       } else {
         if (!req.sessionId) throw new AppError('BAD_REQUEST', 'a semi-automatic cart belongs to a visit: give its sessionId');
         session = await this.d.sessions.get(req.sessionId);
@@ -145,15 +151,29 @@ export class ShoppingService {
         if (session.orderId === orderId && session.cart && !sameCart(session.cart, req.lines)) throw new AppError('CONFLICT', 'this visit’s cart was already submitted with other items');
         if (session.cartPaid) throw new AppError('CONFLICT', 'this visit’s cart is already paid');
       }
-      const created = await createOrder(this.d.models, { orderId, shopperId, cabinetId: cab.cabinetId, siteId: cab.siteId, flow: cab.kind, source: 'cart', lines: priced.lines, totalFen: priced.totalFen, status: 'draft', ...(session?.visitId ? { visitId: session.visitId } : {}) });
+      if (req.idempotencyKey) {
+        const claimed = await this.money.claimKey(shopperId, req.idempotencyKey, { cabinetId: cab.cabinetId, sessionId: req.sessionId ?? null, lines: priced.lines.map((l) => [l.sku, l.qty]).sort() }, orderId, new Date(this.d.clock.now()));
+        if (claimed.conflict) throw new AppError('CONFLICT', 'this idempotency key was used for another cart', { orderId: claimed.orderId });
+        orderId = claimed.orderId;
+      }
+      const created = await this.money.createOrder({ orderId, shopperId, cabinetId: cab.cabinetId, siteId: cab.siteId, flow: cab.kind, source: 'cart', lines: priced.lines, totalFen: priced.totalFen, status: 'draft', ...(session?.visitId ? { visitId: session.visitId } : {}) });
       const r = await this.pay.pay(shopperId, { orderId, amountFen: created.totalFen, description: describe(priced.lines), openid: shopper.openid, signContract: req.signContract, requestId: `pay-${orderId}` });
       if (r.type === 'ChargeRefused') throw new AppError('CONFLICT', `this order cannot be paid (${r.reason})`, { reason: r.reason });
       if (r.type === 'PaymentErrored') throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `WeChat Pay refused the payment: ${r.code}`, { code: r.code });
       if (r.type === 'OrderPaid') throw new AppError('CONFLICT', 'this order is already paid', { orderId });
       if (session) await this.d.sessions.cartCheckedOut(session.sessionId, { orderId, lines: req.lines, totalFen: created.totalFen });
-      else await this.d.sessions.open(initialOpenShelfSession({ sessionId: newSessionId(), shopperId, cabinetId: cab.cabinetId, siteId: cab.siteId, orderId, lines: req.lines, totalFen: created.totalFen, now: this.d.clock.now() }));
+      else {
+        // Keyed: the retry's session is the first one's (opened now if the first reply died before it was).
+        const sessionId = req.idempotencyKey ? keyed('P', shopperId, req.idempotencyKey) : newSessionId();
+        if (!req.idempotencyKey || !(await this.d.sessions.get(sessionId))) {
+          await this.d.sessions.open(initialOpenShelfSession({ sessionId, shopperId, cabinetId: cab.cabinetId, siteId: cab.siteId, orderId, lines: req.lines, totalFen: created.totalFen, now: this.d.clock.now(), timings: this.d.sessions.timings })).catch(async (e: unknown) => {
+            // Two retries raced to open it: the other one did.
+            if (!(await this.d.sessions.get(sessionId))) throw e;
+          });
+        }
+      }
       return { orderId, totalFen: created.totalFen, requestPayment: r.requestPayment as RequestPaymentParams, payAndSign: r.signsContract };
-    });
+    }
   }
 
   // ---- debts and papay ------------------------------------------------------------------------------------
@@ -166,11 +186,12 @@ export class ShoppingService {
     return { debts, totalFen: debts.filter((d) => d.status === 'open' || d.status === 'reminded').reduce((n, d) => n + d.amountFen, 0) };
   }
 
-  payDebts(shopperId: string, via: 'papay' | 'jsapi'): Promise<PayDebtsResponse> {
-    return this.serial(shopperId, async () => {
+  /** Pays the open debts; with `idempotencyKey` a retry is the same request (the same prepay for JSAPI). */
+  async payDebts(shopperId: string, via: 'papay' | 'jsapi', idempotencyKey?: string): Promise<PayDebtsResponse> {
+    {
       const shopper = await this.shopperWithPhone(shopperId);
       const before = (await this.debts(shopperId)).totalFen;
-      const r = await this.pay.clearDebts(shopperId, { via, openid: shopper.openid, requestId: `debts-${shopperId}-${this.d.clock.now()}` });
+      const r = await this.pay.clearDebts(shopperId, { via, openid: shopper.openid, requestId: `debts-${shopperId}-${idempotencyKey ?? this.d.clock.now()}` });
       switch (r.type) {
         case 'NoDebts':
           return { result: 'cleared', clearedFen: 0 };
@@ -194,7 +215,7 @@ export class ShoppingService {
         case 'PaymentErrored':
           throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `WeChat Pay: ${r.code}`, { code: r.code });
       }
-    });
+    }
   }
 
   async papaySign(shopperId: string): Promise<PapaySignResponse> {
@@ -266,6 +287,7 @@ export class ShoppingService {
         source: o.source,
         ...(v ? { evidence: { frames: Object.values(v.receivedFrames ?? {}).reduce((n, x) => n + Number(x), 0), reviewed, ...(typeof rec?.confidence === 'number' ? { confidence: Math.min(1, Math.max(0, rec.confidence)) } : {}) } } : {}),
         ...(appeal ? { appeal: { status: appeal.status, reason: appeal.note ?? '' } } : {}),
+        ...(o.netting ? { netting: { paidFen: o.netting.paidFen, decidedFen: o.netting.decidedFen, differenceFen: o.netting.differenceFen, ...(o.netting.againstOrderId ? { againstOrderId: o.netting.againstOrderId } : {}) } } : {}),
       };
     });
   }

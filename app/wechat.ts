@@ -3,7 +3,7 @@ import type { ActorSystem } from '../actors/runtime';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/log';
 import { createPayments, type Payments } from '../payments/payment/payments.wiring';
-import { parseWechatConfig, wechatConfigFromEnv, type WechatConfig } from '../payments/wechatpay/wechat.config';
+import { notifyUrl, parseWechatConfig, wechatConfigFromEnv, type WechatConfig } from '../payments/wechatpay/wechat.config';
 import type { Models } from '../store/models';
 import { runReconciliation } from '../payments/reconciliation/reconciliation.job';
 import { scheduleReconciliation } from '../payments/reconciliation/reconciliation.scheduler';
@@ -27,6 +27,7 @@ export function startEmulatorProcess(dataDir: string, timeScale: number, log: Lo
   return new Promise((resolveStart, reject) => {
     let out = '';
     let err = '';
+    let stopping = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`WeChat emulator did not start: ${err.trim() || out.trim()}`));
@@ -43,14 +44,31 @@ export function startEmulatorProcess(dataDir: string, timeScale: number, log: Lo
       clearTimeout(timer);
       const info = JSON.parse(line) as { baseUrl: string; dataDir: string };
       log.info({ baseUrl: info.baseUrl, dataDir: info.dataDir, pid: child.pid }, 'wechat emulator started');
+      // After the start, an exit nobody asked for must be seen: every payment call fails from then on.
+      child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+        if (!stopping) log.error({ code, signal, pid: child.pid, stderr: err.trim().slice(-1000) }, 'wechat emulator exited unexpectedly');
+      });
       resolveStart({
         baseUrl: info.baseUrl,
         dataDir: info.dataDir,
         pid: child.pid ?? -1,
-        stop: () => stop(5000),
+        stop: () => {
+          stopping = true;
+          return stop(5000);
+        },
       });
     });
   });
+}
+
+/**
+ * The sandbox's merchant portal step: WeChat sends papay terminations to the URL configured on the papay
+ * template, not to the signing request's notify_url, so the service registers its contract endpoint there
+ * (a live merchant enters the same URL in the portal: see README).
+ */
+async function configureSandboxTemplate(emulatorUrl: string, config: WechatConfig): Promise<void> {
+  const res = await fetch(`${emulatorUrl}/__control/papay/template`, { method: 'POST', body: JSON.stringify({ terminationNotifyUrl: notifyUrl(config, 'contract') }), signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`WeChat emulator refused the papay template (${res.status})`);
 }
 
 export interface WechatSide {
@@ -81,6 +99,7 @@ export async function startWechat(o: { config: Config; models: Models; system: A
   try {
     const config = parseWechatConfig(wechatConfigFromEnv({ WECHAT_NOTIFY_BASE_URL: o.notifyBaseUrl, ...env }));
     const log = o.log.child({ part: 'payments' });
+    if (w.mode === 'sandbox') await configureSandboxTemplate(env.WECHAT_PAY_BASE_URL!, config);
     const payments = createPayments({ config, models: o.models, system: o.system, clock: o.clock, log });
     // Before serving: attempts whose outcome is unknown are resolved by query, recorded notifications processed.
     const recovered = await payments.service.recover();

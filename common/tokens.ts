@@ -56,6 +56,13 @@ export class RateLimiter {
     return w.count <= this.limit;
   }
 
+  /** How long until `key`'s window ends and a call is allowed again (0 when it is allowed now). */
+  retryAfterMs(key: string, now: number): number {
+    const w = this.windows.get(key);
+    if (!w || now - w.start >= this.windowMs || w.count < this.limit) return 0;
+    return this.windowMs - (now - w.start);
+  }
+
   private prune(now: number): void {
     for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
   }

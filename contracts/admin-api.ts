@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CabinetId, Fen, FlowKind, SiteId, Sku } from './domain';
+import { CabinetId, Fen, FlowKind, Netting, SiteId, Sku } from './domain';
 
 /**
  * Operator (admin) API v1, defined once: the service enforces it, the web admin imports the same types.
@@ -82,6 +82,8 @@ export const ReviewCase = z.object({
   decidedAt: z.number().int().optional(),
   /** Outcome of the decision: order charged, paid, turned into debt, nothing due, refunded. */
   outcome: z.string().optional(),
+  /** Semi-automatic: what was paid, what was decided and the difference billed or refunded. */
+  netting: Netting.optional(),
   deadlineAt: z.number().int(),
   createdAt: z.number().int(),
   /** Frame references per camera and phase, fetched from GET /frames/:visitId/:camera/:seq. */
@@ -103,7 +105,7 @@ export const DecideRequest = z.discriminatedUnion('decision', [
 ]);
 export type DecideRequest = z.infer<typeof DecideRequest>;
 
-export const DecideResponse = z.object({ case: ReviewCase, orderId: z.string().optional(), outcome: z.string() });
+export const DecideResponse = z.object({ case: ReviewCase, orderId: z.string().optional(), outcome: z.string(), netting: Netting.optional() });
 
 /** A pending order raised by an operator against a shopper's visit: it becomes the shopper's debt. */
 export const PendingOrderRequest = z.object({ visitId: z.string(), lines: z.array(ReviewLine).min(1).max(30), reason: z.string().min(2).max(200) });

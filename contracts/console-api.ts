@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ADMIN_PREFIX, Principal, Role } from './admin-api';
+import type { AlarmKind as DeviceAlarmKind } from './cabinet-protocol';
 import { CabinetId, FlowKind, SiteId } from './domain';
 
 /**
@@ -62,6 +63,8 @@ export interface FleetRow {
   alarms: string[];
   firmware?: string;
   mailbox: number;
+  /** The device refused its last unlock with DOOR_FAULT: counted and filtered as a fault. */
+  doorFault?: boolean;
 }
 
 export interface FleetCounts {
@@ -74,28 +77,43 @@ export interface FleetCounts {
   restocking: number;
 }
 
+/** Columns the fleet list sorts by (contracts/fleet-view.ts fleetComparator); ties by cabinet id. */
+export const FleetSort = z.enum(['id', 'site', 'state', 'alarms', 'lastSeen', 'temp', 'mailbox']);
+export type FleetSort = z.infer<typeof FleetSort>;
+
+/** A state filter: a cabinet state, 'online', or 'inVisit' (a visit holds an online cabinet); 'fault' includes door faults. */
+export const FleetStateFilter = z.union([CabinetState, z.literal('inVisit'), z.literal('online')]);
+
 export const FleetFilter = z.object({
   siteId: SiteId.optional(),
   kind: FlowKind.optional(),
-  state: CabinetState.optional(),
+  state: FleetStateFilter.optional(),
   /** Cabinet id prefix. */
   q: z.string().max(40).optional(),
   alarmsOnly: z.boolean().optional(),
+  /** Offline for at least this many minutes (the home view's "offline longer than N minutes"). */
+  offlineForMin: z.number().int().min(1).max(100_000).optional(),
+  sort: FleetSort.optional(),
+  desc: z.boolean().optional(),
 });
 export type FleetFilter = z.infer<typeof FleetFilter>;
 
 export const FleetQuery = z.object({
   siteId: SiteId.optional(),
   kind: FlowKind.optional(),
-  state: CabinetState.optional(),
+  state: FleetStateFilter.optional(),
   q: z.string().max(40).optional(),
+  alarmsOnly: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  offlineForMin: z.coerce.number().int().min(1).max(100_000).optional(),
+  sort: FleetSort.optional(),
+  desc: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
 export interface FleetPage {
   counts: FleetCounts;
-  /** Rows matching the filter (in scope); `rows` is the requested window of them, sorted by cabinet id. */
+  /** Rows matching the filter (in scope); `rows` is the requested window of them, in the filter's sort. */
   total: number;
   rows: FleetRow[];
   sites: string[];
@@ -157,9 +175,15 @@ export interface SessionRow {
 export const ListQuery = z.object({
   siteId: SiteId.optional(),
   cabinetId: CabinetId.optional(),
+  /** Records of one visit (orders, sessions) or one order (payments, refunds, debts): the visit page. */
+  visitId: z.string().min(1).max(80).optional(),
+  orderId: z.string().min(1).max(80).optional(),
   status: z.string().max(40).optional(),
   /** Cursor: only records strictly older than this (ms); the next page starts at the last row's time. */
   before: z.coerce.number().int().optional(),
+  /** Date range on the list's time field: from (inclusive) and to (exclusive), ms. */
+  from: z.coerce.number().int().optional(),
+  to: z.coerce.number().int().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export type ListQuery = z.infer<typeof ListQuery>;
@@ -291,6 +315,116 @@ export interface Kpis {
   computedAt: number;
 }
 
+// ---- alarm centre ----
+
+/** open: raised, nobody acknowledged; acknowledged: someone is on it; cleared: the condition ended (by itself or fixed). */
+/** The device protocol's alarm kinds (that module needs node:crypto, so the page cannot import its values). */
+export const AlarmKind = z.enum(['door_forced', 'door_left_open', 'tamper', 'temperature', 'camera_fault']) satisfies z.ZodType<DeviceAlarmKind>;
+export type AlarmKind = z.infer<typeof AlarmKind>;
+export const AlarmStatus = z.enum(['open', 'acknowledged', 'cleared']);
+export type AlarmStatus = z.infer<typeof AlarmStatus>;
+
+export interface AlarmRow {
+  alarmId: string;
+  cabinetId: string;
+  siteId: string;
+  kind: AlarmKind;
+  status: AlarmStatus;
+  raisedAt: number;
+  clearedAt?: number;
+  detail?: string;
+  acknowledgedBy?: string;
+  acknowledgedAt?: number;
+  assignee?: string;
+  notes: Array<{ at: number; by: string; text: string }>;
+  /** Webhook messages sent about it (the first and each reminder). */
+  notified: number;
+}
+
+export const AlarmQuery = z.object({
+  siteId: SiteId.optional(),
+  cabinetId: CabinetId.optional(),
+  status: AlarmStatus.optional(),
+  kind: AlarmKind.optional(),
+  assignee: z.string().max(64).optional(),
+  before: z.coerce.number().int().optional(),
+  from: z.coerce.number().int().optional(),
+  to: z.coerce.number().int().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+});
+export type AlarmQuery = z.infer<typeof AlarmQuery>;
+
+export interface AlarmCounts {
+  open: number;
+  acknowledged: number;
+}
+
+export const AlarmNoteRequest = z.object({ text: z.string().trim().min(1).max(500) });
+export const AlarmAssignRequest = z.object({ assignee: z.string().trim().min(1).max(64).nullable() });
+
+// ---- sites ----
+
+export const WebhookFormat = z.enum(['wecom', 'dingtalk', 'json']);
+export const TimeZone = z.string().min(3).max(64).refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone such as Asia/Shanghai');
+
+export const SiteUpsert = z.object({
+  name: z.string().trim().min(1).max(80),
+  address: z.string().trim().max(200).optional(),
+  timeZone: TimeZone.default('Asia/Shanghai'),
+  /** null removes the webhook; absent keeps it. */
+  webhook: z
+    .object({
+      url: z.string().url().max(500).refine((u) => /^https?:\/\//.test(u), 'http(s) URL'),
+      format: WebhookFormat.default('wecom'),
+      remindEveryMin: z.number().int().min(1).max(24 * 60).default(15),
+      mention: z.array(z.string().max(40)).max(20).optional(),
+    })
+    .nullable()
+    .optional(),
+});
+export type SiteUpsert = z.infer<typeof SiteUpsert>;
+
+export interface SiteRow {
+  siteId: string;
+  name: string;
+  address?: string;
+  timeZone: string;
+  /** Cabinets of the site in the live view, and how many are online. */
+  cabinets: number;
+  online: number;
+  /** The webhook's URL with its key masked (the key is a secret). */
+  webhook?: { urlMasked: string; format: z.infer<typeof WebhookFormat>; remindEveryMin: number; mention?: string[] };
+  /** False for a site known only from its cabinets (no record yet). */
+  recorded: boolean;
+}
+
+// ---- home: what needs attention ----
+
+export interface Attention {
+  today: { salesFen: number; visits: number; orders: number };
+  yesterday: { salesFen: number; visits: number; orders: number };
+  /** Open review cases, soonest deadline first (up to 5 shown), and how many are overdue. */
+  reviews: { open: number; overdue: number; next: Array<{ caseId: string; cabinetId: string; deadlineAt: number }> };
+  debts: { open: number; amountFen: number };
+  /** Cabinets offline longer than `offlineMinutes`. */
+  offline: { count: number; minutes: number; cabinets: string[] };
+  alarms: AlarmCounts;
+  /** Lanes at or below `lowStockRatio` of their capacity. */
+  lowLanes: { count: number; ratio: number; rows: Array<{ cabinetId: string; laneId: string; sku: string; count: number; capacity: number }> };
+  /** Reconciliation differences in the last reports that were not `ok` (merchant-wide; null when not visible). */
+  reconciliation: { failedLines: number; reports: number } | null;
+  computedAt: number;
+}
+
+export const AttentionQuery = z.object({ offlineMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(15), siteId: SiteId.optional() });
+
 export const CONSOLE_ROUTES = {
   login: { method: 'POST', path: '/login' },
   logout: { method: 'POST', path: '/logout' },
@@ -311,6 +445,16 @@ export const CONSOLE_ROUTES = {
   reconciliation: { method: 'GET', path: '/reconciliation', permission: 'finance.view' },
   audit: { method: 'GET', path: '/audit', permission: 'audit.view' },
   kpis: { method: 'GET', path: '/kpis', permission: 'fleet.view' },
+  attention: { method: 'GET', path: '/attention', permission: 'fleet.view' },
+  alarms: { method: 'GET', path: '/alarms', permission: 'fleet.view' },
+  alarmCounts: { method: 'GET', path: '/alarms/counts', permission: 'fleet.view' },
+  /** Acknowledge, assign and note: people who act on a site's cabinets (operators, restockers, admins), within their sites. */
+  alarmAck: { method: 'POST', path: '/alarms/:alarmId/ack', permission: 'cabinet.restock' },
+  alarmAssign: { method: 'POST', path: '/alarms/:alarmId/assign', permission: 'cabinet.restock' },
+  alarmNote: { method: 'POST', path: '/alarms/:alarmId/notes', permission: 'cabinet.restock' },
+  sites: { method: 'GET', path: '/sites', permission: 'fleet.view' },
+  putSite: { method: 'PUT', path: '/sites/:siteId', permission: 'accounts.manage' },
+  products: { method: 'GET', path: '/products', permission: 'fleet.view' },
 } as const;
 
 // ---- live feed: socket.io namespace /admin ----
@@ -320,7 +464,7 @@ export const ADMIN_NAMESPACE = '/admin';
 /** What the page shows, so the server sends only that: a filtered window of the fleet, and one cabinet. */
 export const FeedSubscription = z.object({
   filter: FleetFilter.default({}),
-  /** Rows [offset, offset + limit) of the filtered list, sorted by cabinet id. */
+  /** Rows [offset, offset + limit) of the filtered list, in the filter's sort (cabinet id by default). */
   offset: z.number().int().min(0).max(1_000_000).default(0),
   limit: z.number().int().min(0).max(500).default(100),
   /** The cabinet open in the detail view: its row and its visits' changes are sent too. */

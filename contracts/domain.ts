@@ -12,6 +12,9 @@ export type Packaging = z.infer<typeof Packaging>;
 
 export const Fen = z.number().int().nonnegative();
 
+/** A reviewed visit netted: paid (net of refunds), the decided value, and the difference billed (> 0) or refunded (< 0). */
+export const Netting = z.object({ paidFen: Fen, decidedFen: Fen, differenceFen: z.number().int(), againstOrderId: z.string().optional() });
+
 export const CabinetId = z.string().regex(/^[A-Za-z0-9_-]{3,40}$/, 'cabinet id: 3–40 letters, digits, _ or -');
 export const SiteId = z.string().regex(/^[a-z0-9-]{2,40}$/, 'site id: 2–40 lowercase letters, digits or -');
 export const Sku = z.string().regex(/^[A-Z0-9-]{3,32}$/, 'sku: 3–32 uppercase letters, digits or -');

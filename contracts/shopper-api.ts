@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CabinetId, Fen, FlowKind, Sku } from './domain';
+import { CabinetId, Fen, FlowKind, Netting, Sku } from './domain';
 
 /**
  * Shopper HTTP API v1, defined once: the service validates with these schemas, the mini-program and the
@@ -25,8 +25,39 @@ export const ShopperErrorCode = z.enum([
   'CONFLICT',
   'UNAVAILABLE',
   'INTERNAL',
+  /** Refusals of the HTTP layer itself, on any route, before the route runs (docs/errors.md). */
+  'TOO_LARGE',
+  'URI_TOO_LONG',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'HEADERS_TOO_LARGE',
+  'REQUEST_TIMEOUT',
+  'TIMEOUT',
 ]);
 export type ShopperErrorCode = z.infer<typeof ShopperErrorCode>;
+
+/** A time on the wire: integer milliseconds since the Unix epoch (UTC), e.g. 1764547200000. */
+export const EpochMs = z.number().int().meta({ description: 'milliseconds since the Unix epoch (UTC)', examples: [1764547200000] });
+
+/**
+ * Why a cabinet cannot take a visit now, one spelling (lower case) wherever it appears: the cabinet endpoint's
+ * `unavailableReason` and `details.reason` of CABINET_UNAVAILABLE. offline: no link to the cabinet; busy: another
+ * visit holds the door; restocking: an operator is restocking; fault: door, lock or camera fault; disabled:
+ * taken out of service; device_refused / device_timeout: the cabinet refused or did not acknowledge the unlock.
+ */
+export const CabinetUnavailableReason = z.enum(['offline', 'busy', 'restocking', 'fault', 'disabled', 'device_refused', 'device_timeout']);
+export type CabinetUnavailableReason = z.infer<typeof CabinetUnavailableReason>;
+
+/** `error.details` for the codes that carry any, by code (the OpenAPI document shows each). */
+export const SHOPPER_ERROR_DETAILS = {
+  CABINET_UNAVAILABLE: z.object({ reason: CabinetUnavailableReason }),
+  DEBT_OUTSTANDING: z.object({ debts: z.array(z.object({ debtId: z.string(), amountFen: z.number().int().nonnegative() })) }),
+  OUT_OF_STOCK: z.object({ sku: z.string(), stock: z.number().int().nonnegative() }),
+  RATE_LIMITED: z.object({ retryAfterMs: z.number().int().positive() }),
+  BAD_REQUEST: z.object({ sku: z.string() }).partial(),
+  CONFLICT: z.object({ reason: z.string(), code: z.string(), orderId: z.string(), contract: z.string() }).partial(),
+  UNAVAILABLE: z.object({ code: z.string() }).partial(),
+} as const satisfies Partial<Record<ShopperErrorCode, z.ZodType>>;
+
 export const ApiError = z.object({ error: z.object({ code: ShopperErrorCode, message: z.string(), details: z.unknown().optional() }) });
 export type ApiError = z.infer<typeof ApiError>;
 
@@ -41,7 +72,7 @@ export const ShopperProfile = z.object({
   hasPhone: z.boolean(),
 });
 export type ShopperProfile = z.infer<typeof ShopperProfile>;
-export const LoginResponse = z.object({ token: z.string(), expiresAt: z.number().int(), shopper: ShopperProfile });
+export const LoginResponse = z.object({ token: z.string(), expiresAt: EpochMs, shopper: ShopperProfile });
 export type LoginResponse = z.infer<typeof LoginResponse>;
 
 /** The code from `<button open-type="getPhoneNumber">`'s bindgetphonenumber event. */
@@ -51,7 +82,7 @@ export const PhoneResponse = z.object({ shopper: ShopperProfile });
 // ---- me, debts, papay ----
 
 export const DebtStatus = z.enum(['open', 'reminded', 'paid', 'waived']);
-export const Debt = z.object({ debtId: z.string(), orderId: z.string(), amountFen: Fen, reason: z.string(), status: DebtStatus, createdAt: z.number().int() });
+export const Debt = z.object({ debtId: z.string(), orderId: z.string(), amountFen: Fen, reason: z.string(), status: DebtStatus, createdAt: EpochMs });
 export type Debt = z.infer<typeof Debt>;
 export const ContractState = z.enum(['none', 'signing', 'active', 'terminated']);
 export type ContractState = z.infer<typeof ContractState>;
@@ -67,8 +98,12 @@ export const DebtsResponse = z.object({ debts: z.array(Debt), totalFen: Fen });
 /** papay: deduct the debts now; jsapi: pay them by WeChat Pay (returns requestPayment parameters). */
 export const PayDebtsRequest = z.object({ via: z.enum(['papay', 'jsapi']) });
 
-/** Parameters for `wx.requestPayment`, exactly as the mini-program passes them. */
+/**
+ * Parameters for `wx.requestPayment`, exactly as the mini-program passes them, plus the appId they were signed
+ * for (paySign covers `appId\ntimeStamp\nnonceStr\npackage\n`; a client outside the mini-program needs it).
+ */
 export const RequestPaymentParams = z.object({
+  appId: z.string(),
   timeStamp: z.string(),
   nonceStr: z.string(),
   package: z.string(),
@@ -92,6 +127,12 @@ export const PapayContractResponse = z.object({ contract: ContractState });
 
 // ---- cabinets ----
 
+/** The link a cabinet's QR code carries (outside /api/v1): `https://<host>/c/<cabinetId>?flow=<open|semi|auto>`. */
+export const QR_LINK_PATH = '/c/:cabinetId';
+
+/** WeChat sandbox only: `{ baseUrl }` of the WeChat emulator, for the mini-program's development configuration. */
+export const SANDBOX_WECHAT_PATH = '/__sandbox/wechat';
+
 /** QR: https://<host>/c/<cabinetId>?flow=<open|semi|auto>; the service's record wins over the QR's flow. */
 export const CabinetResponse = z.object({
   cabinetId: CabinetId,
@@ -101,7 +142,7 @@ export const CabinetResponse = z.object({
   flowCorrected: z.boolean(),
   online: z.boolean(),
   available: z.boolean(),
-  unavailableReason: z.string().optional(),
+  unavailableReason: CabinetUnavailableReason.optional(),
 });
 export type CabinetResponse = z.infer<typeof CabinetResponse>;
 
@@ -177,11 +218,13 @@ export const Order = z.object({
   totalFen: Fen,
   paidFen: Fen,
   refundedFen: Fen,
-  createdAt: z.number().int(),
+  createdAt: EpochMs,
   /** How the order was built, for the receipt: the cart, recognition, or an operator's review. */
   source: z.enum(['cart', 'recognition', 'review']),
   evidence: z.object({ frames: z.number().int(), confidence: z.number().min(0).max(1).optional(), reviewed: z.boolean() }).optional(),
   appeal: z.object({ status: z.enum(['open', 'decided']), reason: z.string() }).optional(),
+  /** A reviewed visit's pending order: what was paid, what was decided, and the difference it bills. */
+  netting: Netting.optional(),
 });
 export type Order = z.infer<typeof Order>;
 export const OrdersResponse = z.object({ orders: z.array(Order) });

@@ -3,6 +3,7 @@ import { systemClock } from '../common/clock';
 import type { Lane } from '../contracts/domain';
 import { startTestService } from '../test/service-kit';
 import { until } from './harness';
+import { auditMoney } from '../payments/ledger/money.audit';
 import { ShopperApiError, ShopperClient } from '../tools/shopper/client';
 import { SimFleet, demoCabinets, solidGreyJpeg, visionFrames, type FrameSource, type LaneTake, type ShopperPlan } from '../tools/simulator';
 
@@ -65,6 +66,13 @@ beforeAll(async () => {
 afterAll(async () => {
   sims?.stop();
   await svc?.cleanup();
+});
+
+// After each flow the money audit is clean: records, our ledger and the emulator's ledger agree (money
+// settling asynchronously, e.g. a refund's notification, is given a few seconds).
+afterEach(async () => {
+  const report = await until(() => auditMoney(svc.models, { emulatorUrl: wechatUrl }), (r) => r.problems.length === 0, 'a clean money audit', 15_000).catch(async () => auditMoney(svc.models, { emulatorUrl: wechatUrl }));
+  expect(report.problems).toEqual([]);
 });
 
 describe('open shelf', () => {
@@ -252,7 +260,10 @@ describe('semi-automatic', () => {
     const debts = await s.call('debts');
     expect(debts.debts).toEqual([expect.objectContaining({ orderId: pendingId, amountFen: expect.any(Number), status: 'open' })]);
     const pending = await s.call('order', { params: { orderId: pendingId } });
-    expect(pending).toMatchObject({ status: 'debt', source: 'review', lines: [expect.objectContaining({ sku: extraLane.sku, qty: 1 })] });
+    // The decided lines, billed net of the paid cart: the pending order is the difference only.
+    expect(pending).toMatchObject({ status: 'debt', source: 'review', lines: expect.arrayContaining([expect.objectContaining({ sku: extraLane.sku, qty: 1 })]) });
+    expect(pending.netting).toMatchObject({ paidFen: checkout.totalFen, againstOrderId: checkout.orderId });
+    expect(pending.totalFen).toBe(pending.netting!.decidedFen - checkout.totalFen);
     expect(debts.totalFen).toBe(pending.totalFen);
 
     const blocked = await s.call('startVisit', { body: { cabinetId: 'SH-SEMI-01' } }).catch((e: unknown) => e);

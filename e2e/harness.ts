@@ -14,9 +14,16 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `app/main.ts` as a real process with the given environment (plus the inherited one; the demo simulator off unless asked for). */
-export function runService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, NODE_ARGS, { cwd: ROOT, env: { ...process.env, DEMO_SIMULATOR: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `app/main.ts` as a real process with the given environment (plus the inherited one; the demo simulator
+ * off unless asked for). `openFiles` sets its open-file limit (`ulimit -n`, soft and hard: Node raises
+ * its soft limit to the hard one by itself; the shell execs node, so signals still reach the service).
+ */
+export function runService(env: Record<string, string>, opts: { openFiles?: number } = {}): ServiceProcess {
+  const spawnEnv = { cwd: ROOT, env: { ...process.env, DEMO_SIMULATOR: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+  const child = opts.openFiles
+    ? spawn('/bin/sh', ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, ...NODE_ARGS], spawnEnv)
+    : spawn(process.execPath, NODE_ARGS, spawnEnv);
   const logs: Array<Record<string, unknown>> = [];
   let text = '';
   let resolveUrl!: (u: string) => void;

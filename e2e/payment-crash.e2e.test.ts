@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnTsChild } from '../app/child';
 import { systemClock } from '../common/clock';
 import { connectDatabase } from '../store/connection';
 import { freePort } from '../store/ferretdb';
 import { createModels } from '../store/models';
 import { ShopperClient } from '../tools/shopper/client';
 import { SimFleet, demoCabinets, visionFrames, type ShopperPlan } from '../tools/simulator';
+import { startEmulator } from './crash-kit';
 import { runService, until, type ServiceProcess } from './harness';
 
 /**
@@ -22,22 +22,14 @@ jest.setTimeout(240_000);
 
 describe('payments survive a kill of the service between a deduction and its result', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cf-paycrash-'));
-  const emulator = spawnTsChild('payments/emulator/main.ts', ['--port', '0', '--data-dir', join(dir, 'wechat'), '--time-scale', '50']);
+  const emulator = startEmulator(join(dir, 'wechat'));
   const dbName = `paycrash_${randomBytes(4).toString('hex')}`;
   let wechatUrl = '';
   let sims: SimFleet | undefined;
   const running: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    wechatUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      emulator.child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve((JSON.parse(line) as { baseUrl: string }).baseUrl);
-      });
-      emulator.child.once('exit', (code) => reject(new Error(`emulator exited (${code})`)));
-    });
+    wechatUrl = await emulator.url;
   });
   afterAll(async () => {
     sims?.stop();

@@ -1,7 +1,7 @@
 import '../vision/testing/ort-realm';
 import { connectDevice } from '../test/device-client';
 import { startTestService } from '../test/service-kit';
-import { DEMO_FLEET } from '../tools/seed/demo-data';
+import { DEMO_FLEET } from '../contracts/demo-data';
 import type { ShelfLaneState } from '../vision/render/scene';
 import { visitFromStates } from '../vision/sim/visits';
 

@@ -1,6 +1,6 @@
 import { openTestDb, type TestDb } from '../test/db';
-import { compareAndSet, compareAndSetFrom, createGrouped, insertGrouped } from './cas';
-import { isDuplicateKey } from './connection';
+import { compareAndSet, compareAndSetFrom, createGrouped, insertGrouped, setWriteDeadline } from './cas';
+import { isDatabaseOutage, isDuplicateKey } from './connection';
 
 describe('compare-and-set and grouped inserts on a real FerretDB', () => {
   let db: TestDb;
@@ -79,5 +79,30 @@ describe('compare-and-set and grouped inserts on a real FerretDB', () => {
     expect(now).toMatchObject({ status: 'unknown', version: 1 });
     expect(await compareAndSetFrom(db.models.Payment, now!, { status: 'succeeded' })).toBe(true);
     expect(await db.models.Payment.findOne({ _id: 'CF-held' }).lean()).toMatchObject({ status: 'succeeded', version: 2 });
+  });
+});
+
+describe('a write the driver never settles', () => {
+  it('is refused as an outage at the write deadline, and the inserts queued behind it go through', async () => {
+    // Found by e2e/db-crash (SIGKILL): the driver never settled a grouped
+    // frame insert; the queue stayed "flushing" and no resend was ever acknowledged.
+    const was = setWriteDeadline(300);
+    try {
+      const stored: unknown[] = [];
+      let calls = 0;
+      const target = {
+        conn: {},
+        insertMany: (docs: never[]) => (++calls === 1 ? new Promise(() => undefined) : (stored.push(...docs), Promise.resolve())),
+      };
+      const first = insertGrouped(target, { _id: 'f0' });
+      const behind = insertGrouped(target, { _id: 'f1' }); // queued while the first is in flight
+      await expect(first).rejects.toMatchObject({ name: 'WriteStalledError' });
+      expect(isDatabaseOutage(await first.catch((e: unknown) => e))).toBe(true);
+      await expect(behind).resolves.toBeUndefined();
+      await expect(insertGrouped(target, { _id: 'f0' })).resolves.toBeUndefined(); // the resend
+      expect(stored).toEqual([{ _id: 'f1' }, { _id: 'f0' }]);
+    } finally {
+      setWriteDeadline(was);
+    }
   });
 });

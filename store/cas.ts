@@ -1,5 +1,5 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
-import { isDuplicateKey } from './connection';
+import { isDuplicateKey, WriteStalledError } from './connection';
 
 const { EJSON } = mongoose.mongo.BSON;
 
@@ -31,6 +31,11 @@ export interface CasExtra {
   unset?: string[];
   inc?: Record<string, number>;
   push?: Record<string, unknown>;
+  /**
+   * Send the winner's point update grouped with other grouped updates of the collection meanwhile (one
+   * unordered bulk write; see updateGrouped). For hot paths with many writers (the payment actors).
+   */
+  grouped?: boolean;
 }
 
 const isPlain = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
@@ -93,8 +98,55 @@ export async function compareAndSetFrom<T extends { version: number }>(
   // for free. FerretDB v1 would scan the collection for it (only an exact `{ _id }` filter is pushed down)
   // and checks it non-atomically anyway (read, then write by `_id`), so there the write goes by `_id` alone.
   const pointOnly = await isFerretDb(model.db);
-  await writes.run(() => model.updateOne((pointOnly ? { _id: current._id } : guard) as never, update as never));
+  const filter = pointOnly ? { _id: current._id } : guard;
+  if (extra.grouped) {
+    // The raw bulk write skips mongoose's update middleware: the timestamp it would add is set here.
+    if (model.schema.get('timestamps')) (update.$set as Record<string, unknown>).updatedAt = new Date();
+    await updateGrouped(model, filter, update);
+  }
+  else await writes.run(() => model.updateOne(filter as never, update as never));
   return true;
+}
+
+interface QueuedUpdate {
+  filter: Record<string, unknown>;
+  update: Record<string, unknown>;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+const updateQueues = new WeakMap<object, { queued: QueuedUpdate[]; flushing: boolean }>();
+
+/**
+ * One point update, grouped with the others queued for the same collection while one group is in flight
+ * (group commit, as insertGrouped): the group leaves as one unordered bulk write in the connection's write
+ * lane. Only for updates already claimed (compare-and-set won), so their order within a group is free; each
+ * caller's promise settles when the server answered, with its own write error if it had one.
+ */
+async function updateGrouped<T>(model: Model<T>, filter: Record<string, unknown>, update: Record<string, unknown>): Promise<void> {
+  let q = updateQueues.get(model);
+  if (!q) updateQueues.set(model, (q = { queued: [], flushing: false }));
+  const queue = q;
+  await new Promise<void>((resolve, reject) => {
+    queue.queued.push({ filter, update, resolve, reject });
+    if (!queue.flushing) void flushUpdates(model, queue);
+  });
+}
+
+async function flushUpdates<T>(model: Model<T>, q: { queued: QueuedUpdate[]; flushing: boolean }): Promise<void> {
+  q.flushing = true;
+  try {
+    while (q.queued.length) {
+      const group = q.queued.splice(0, GROUP_MAX);
+      try {
+        await laneOf(model.db).run(() => model.collection.bulkWrite(group.map((g) => ({ updateOne: { filter: g.filter, update: g.update } })) as never, { ordered: false }));
+        for (const g of group) g.resolve();
+      } catch (e) {
+        settleFailedGroup(group, e);
+      }
+    }
+  } finally {
+    q.flushing = false;
+  }
 }
 
 const ferretDbs = new WeakMap<object, Promise<boolean>>();
@@ -128,7 +180,7 @@ class WriteLane {
     if (this.active >= WRITE_LANE_WIDTH) await new Promise<void>((r) => this.waiting.push(r));
     else this.active++;
     try {
-      return await op();
+      return await withinWriteDeadline(op);
     } finally {
       const next = this.waiting.shift();
       if (next) next();
@@ -141,6 +193,27 @@ function laneOf(conn: object): WriteLane {
   let lane = lanes.get(conn);
   if (!lane) lanes.set(conn, (lane = new WriteLane()));
   return lane;
+}
+
+/**
+ * How long one write may go unanswered before its caller is told the database is away (WriteStalledError) and
+ * its place in the lane or the insert queue is given up. Well past the driver's 10 s server selection, which
+ * bounds a write to a server that is merely away; what it cuts off is a write the driver never settles.
+ */
+let writeDeadlineMs = 20_000;
+
+/** Tests only: a shorter deadline. Returns the one it replaced. */
+export function setWriteDeadline(ms: number): number {
+  const was = writeDeadlineMs;
+  writeDeadlineMs = ms;
+  return was;
+}
+
+function withinWriteDeadline<T>(op: () => Promise<T>): Promise<T> {
+  const ms = writeDeadlineMs;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new WriteStalledError(ms)), ms)));
+  return Promise.race([op(), stalled]).finally(() => clearTimeout(timer));
 }
 
 /** Runs one write command of this connection in its write lane (see WriteLane). */
@@ -168,6 +241,25 @@ interface QueuedInsert {
   doc: Record<string, unknown>;
   resolve(): void;
   reject(e: unknown): void;
+}
+
+/**
+ * A grouped write failed: each caller whose document the server named gets its own error (e.g. its E11000),
+ * the others succeeded; with no per-document errors the whole group failed.
+ */
+function settleFailedGroup(group: ReadonlyArray<{ resolve(): void; reject(e: unknown): void }>, e: unknown): void {
+  const writeErrors = (e as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{ index: number; code?: number; errmsg?: string; message?: string }>;
+  if (!list.length) {
+    for (const g of group) g.reject(e);
+    return;
+  }
+  const failed = new Map(list.map((w) => [w.index, w]));
+  group.forEach((g, i) => {
+    const w = failed.get(i);
+    if (w) g.reject(Object.assign(new Error(w.errmsg ?? w.message ?? 'write error'), { code: w.code }));
+    else g.resolve();
+  });
 }
 
 const insertQueues = new WeakMap<InsertTarget, { queued: QueuedInsert[]; flushing: boolean }>();
@@ -198,21 +290,10 @@ async function flushInserts(collection: InsertTarget, q: { queued: QueuedInsert[
       const group = q.queued.splice(0, GROUP_MAX);
       try {
         const send = () => collection.insertMany(group.map((g) => g.doc) as never[], { ordered: false });
-        await (collection.conn ? laneOf(collection.conn).run(send) : send());
+        await (collection.conn ? laneOf(collection.conn).run(send) : withinWriteDeadline(send));
         for (const g of group) g.resolve();
       } catch (e) {
-        const writeErrors = (e as { writeErrors?: unknown }).writeErrors;
-        const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{ index: number; code?: number; errmsg?: string; message?: string }>;
-        if (!list.length) {
-          for (const g of group) g.reject(e);
-          continue;
-        }
-        const failed = new Map(list.map((w) => [w.index, w]));
-        group.forEach((g, i) => {
-          const w = failed.get(i);
-          if (w) g.reject(Object.assign(new Error(w.errmsg ?? w.message ?? 'write error'), { code: w.code }));
-          else g.resolve();
-        });
+        settleFailedGroup(group, e);
       }
     }
   } finally {

@@ -7,6 +7,20 @@ import type { Logger } from '../common/log';
 /** Where tools/setup/setup.mjs puts the binary it built (a copy of the per-machine cache). */
 export const DEFAULT_FERRETDB_BIN = resolve(__dirname, '..', '.cache', 'bin', 'ferretdb');
 
+/** Delays before each restart attempt after FerretDB died; once they are used up the supervisor gives up. */
+export const DEFAULT_RESTART_BACKOFF_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
+
+export interface FerretDbSupervision {
+  /** Delay before restart attempt n (n = index); more failures in a row than entries → give up. */
+  backoffMs?: readonly number[];
+  /** A process that stayed up this long starts the backoff afresh when it dies (default 10 s). */
+  stableMs?: number;
+  /** After each successful restart (the same port, so the driver reconnects by itself). */
+  onRestart?(info: { pid: number; attempt: number; restarts: number }): void;
+  /** Every attempt failed: the database is gone for good and the owner must exit non-zero. */
+  onGiveUp?(err: Error): void;
+}
+
 export interface FerretDbOptions {
   /** Directory for the SQLite files (one per database); created when missing and kept across restarts. */
   dataDir: string;
@@ -15,13 +29,18 @@ export interface FerretDbOptions {
   port?: number;
   log?: Logger;
   readyTimeoutMs?: number;
+  /** Restart FerretDB when it exits without being asked to. Without it a death is only logged. */
+  supervise?: FerretDbSupervision;
 }
 
 export interface FerretDbHandle {
   readonly uri: string;
   readonly port: number;
+  /** The pid of the process running now (it changes with every restart). */
   readonly pid: number;
-  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
+  /** Restarts after an unexpected exit so far. */
+  readonly restarts: number;
+  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. Stops supervision first. */
   stop(): Promise<void>;
 }
 
@@ -48,9 +67,40 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+interface Running {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** One FerretDB process on `port`, resolved once it accepts connections; rejects (after killing it) otherwise. */
+async function launch(bin: string, dataDir: string, port: number, timeoutMs: number, log?: Logger): Promise<Running> {
+  const child = spawn(
+    bin,
+    [`-listen-addr=127.0.0.1:${port}`, `-sqlite-url=file:${dataDir}/`, '-log-level=warn', '-exit-with-parent'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DO_NOT_TRACK: '1' } },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+    log?.debug({ ferretdb: d.toString().trim() }, 'ferretdb');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
+  let dead = false;
+  void exited.then(() => (dead = true));
+
+  const deadline = Date.now() + timeoutMs;
+  while (!dead && Date.now() < deadline && !(await canConnect(port))) await new Promise((r) => setTimeout(r, 50));
+  if (!dead && Date.now() < deadline) return { child, exited };
+  child.kill('SIGKILL');
+  await exited;
+  throw Object.assign(new Error(`FerretDB did not start on port ${port}: ${stderr.trim() || 'no output'}`), { portInUse: /address already in use/i.test(stderr) });
+}
+
 /**
  * Starts FerretDB (SQLite backend) on a loopback port and resolves once it accepts connections.
  * The child exits by itself if this process dies without stopping it (-exit-with-parent).
+ * With `supervise`, a death the owner did not ask for is restarted on the same port with backoff; SQLite's
+ * WAL keeps every committed write across a SIGKILL, and the driver reconnects to the same address by itself.
  */
 export async function startFerretDb(opts: FerretDbOptions): Promise<FerretDbHandle> {
   const bin = opts.bin ?? DEFAULT_FERRETDB_BIN;
@@ -63,49 +113,105 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<FerretDbHand
 
   for (let attempt = 1; ; attempt++) {
     const port = opts.port || (await freePort());
-    const child = spawn(
-      bin,
-      [`-listen-addr=127.0.0.1:${port}`, `-sqlite-url=file:${dataDir}/`, '-log-level=warn', '-exit-with-parent'],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DO_NOT_TRACK: '1' } },
-    );
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-      opts.log?.debug({ ferretdb: d.toString().trim() }, 'ferretdb');
-    });
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-    let dead = false;
-    void exited.then(() => (dead = true));
-
-    const deadline = Date.now() + timeout;
-    while (!dead && Date.now() < deadline && !(await canConnect(port))) await new Promise((r) => setTimeout(r, 50));
-    if (!dead && Date.now() < deadline) {
-      opts.log?.info({ port, dataDir, pid: child.pid }, 'ferretdb started');
-      return handle(child, port, exited);
+    try {
+      const running = await launch(bin, dataDir, port, timeout, opts.log);
+      opts.log?.info({ port, dataDir, pid: running.child.pid }, 'ferretdb started');
+      return supervised(running, { bin, dataDir, port, timeout, log: opts.log, supervise: opts.supervise });
+    } catch (e) {
+      // A port taken between freePort() and the bind is the only failure worth a retry.
+      if (!opts.port && attempt < 3 && (e as { portInUse?: boolean }).portInUse) continue;
+      throw e;
     }
-    child.kill('SIGKILL');
-    await exited;
-    // A port taken between freePort() and the bind is the only failure worth a retry.
-    if (!opts.port && attempt < 3 && /address already in use/i.test(stderr)) continue;
-    throw new Error(`FerretDB did not start on port ${port}: ${stderr.trim() || 'no output'}`);
   }
 }
 
-function handle(child: ChildProcess, port: number, exited: Promise<number | null>): FerretDbHandle {
-  let stopping: Promise<void> | undefined;
+function supervised(
+  first: Running,
+  o: { bin: string; dataDir: string; port: number; timeout: number; log?: Logger; supervise?: FerretDbSupervision },
+): FerretDbHandle {
+  const backoff = o.supervise?.backoffMs ?? DEFAULT_RESTART_BACKOFF_MS;
+  const stableMs = o.supervise?.stableMs ?? 10_000;
+  let current = first;
+  let upSince = Date.now();
+  let failures = 0;
+  let restarts = 0;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let recovering: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+
+  const recover = async (code: number | null, signal: NodeJS.Signals | null) => {
+    o.log?.error({ pid: current.child.pid, code, signal }, 'ferretdb exited unexpectedly');
+    if (!o.supervise) return;
+    if (Date.now() - upSince >= stableMs) failures = 0;
+    let last: Error = new Error(`FerretDB exited (code ${code}, signal ${signal})`);
+    while (!stopping) {
+      if (failures >= backoff.length) {
+        o.log?.error({ attempts: failures, err: last.message }, 'ferretdb could not be restarted; giving up');
+        o.supervise.onGiveUp?.(last);
+        return;
+      }
+      const delayMs = backoff[failures++]!;
+      await sleep(delayMs);
+      if (stopping) return;
+      try {
+        current = await launch(o.bin, o.dataDir, o.port, o.timeout, o.log);
+      } catch (e) {
+        last = e as Error;
+        o.log?.error({ attempt: failures, err: last.message }, 'ferretdb restart failed');
+        continue;
+      }
+      if (stopping) {
+        current.child.kill('SIGTERM');
+        return;
+      }
+      upSince = Date.now();
+      restarts++;
+      o.log?.warn({ pid: current.child.pid, port: o.port, attempt: failures, delayMs, restarts }, 'ferretdb restarted');
+      watch(current);
+      o.supervise.onRestart?.({ pid: current.child.pid ?? -1, attempt: failures, restarts });
+      return;
+    }
+  };
+
+  const watch = (r: Running) =>
+    void r.exited.then(({ code, signal }) => {
+      if (stopping || r !== current) return;
+      recovering = recover(code, signal);
+    });
+  watch(first);
+
   return {
-    uri: `mongodb://127.0.0.1:${port}/`,
-    port,
-    pid: child.pid ?? -1,
+    uri: `mongodb://127.0.0.1:${o.port}/`,
+    port: o.port,
+    get pid() {
+      return current.child.pid ?? -1;
+    },
+    get restarts() {
+      return restarts;
+    },
     stop() {
-      stopping ??= (async () => {
+      stopped ??= (async () => {
+        stopping = true;
+        wake?.();
+        await recovering;
+        const { child, exited } = current;
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;
         clearTimeout(timer);
       })();
-      return stopping;
+      return stopped;
     },
   };
 }

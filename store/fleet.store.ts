@@ -116,6 +116,11 @@ export class MongooseFleetStore implements FleetStore {
     return [...best.values()].map(toView);
   }
 
+  async visitsAwaitingEvidence(): Promise<VisitView[]> {
+    const rows = await this.m.Visit.find({ status: 'closed', expectedFrames: { $exists: true } }).lean();
+    return rows.map(toView);
+  }
+
   async allRaisedAlarms(): Promise<RaisedAlarm[]> {
     const rows = await this.m.Alarm.find({ clearedAt: { $exists: false } }).lean();
     return rows.map((r) => ({ cabinetId: r.cabinetId, kind: r.kind, since: r.raisedAt.getTime(), detail: r.detail ?? undefined }));

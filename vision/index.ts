@@ -10,7 +10,7 @@
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/log';
 import type { ProductSpec } from '../contracts/domain';
-import { DEMO_CATALOGUE } from '../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../contracts/demo-data';
 import { enrolProducts } from './recognition/enrol';
 import { RecogniserCore, loadBundle, type Thresholds } from './recognition/recogniser';
 import type { RecognitionResult, VisitEvidence } from './recognition.types';

@@ -2,7 +2,7 @@ import { assertNever } from '../../common/assert-never';
 import { ask, dispatch, spawnMachine, type ActorContext, type ActorRef, type ActorSystem } from '../runtime';
 import type { DeviceLink, FleetStore } from '../fleet/fleet.ports';
 import type { VisitMsg } from '../visit/visit.protocol';
-import { decide, viewOf, type CabinetEffect, type CabinetState } from './cabinet.machine';
+import { decide, recoveryTimers, viewOf, type CabinetEffect, type CabinetState } from './cabinet.machine';
 import type { CabinetMsg, CabinetView } from './cabinet.protocol';
 
 /** Fleet-level happenings worth telling operators about (dashboard, reminders, metrics). */
@@ -32,6 +32,7 @@ export function spawnCabinet(system: ActorSystem, initial: CabinetState, deps: C
     id: `cabinet-${initial.cabinetId}`,
     initialState: initial,
     decide,
+    started: recoveryTimers,
     supervision: 'resume',
     perform: (effects, ctx, state) => perform(effects, ctx, state, deps),
   });

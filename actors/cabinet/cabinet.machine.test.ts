@@ -1,5 +1,5 @@
 import type { ActorRef } from '../runtime';
-import { decide, initialCabinetState, PHASE_TRANSITIONS, viewOf, type CabinetEffect, type CabinetState } from './cabinet.machine';
+import { decide, initialCabinetState, PHASE_TRANSITIONS, recoveryTimers, viewOf, type CabinetEffect, type CabinetState } from './cabinet.machine';
 import type { CabinetMsg, CabinetPhase, UnlockReply } from './cabinet.protocol';
 
 const reply = { id: 'probe' } as ActorRef<UnlockReply>;
@@ -76,6 +76,15 @@ describe('cabinet machine', () => {
     const done = decide(out.state, { type: 'VisitEnded', visitId: 'v1' }, T0 + 6_000);
     expect(done.state.phase).toBe('idle');
     expect(done.state.visit).toBeUndefined();
+  });
+
+  it('marks a door fault while the device refuses unlocks with DOOR_FAULT, until an unlock is acknowledged', () => {
+    const s = decide(online(), { type: 'RequestUnlock', purpose: 'shopping', visitId: 'v1', replyTo: reply }, T0).state;
+    const refused = decide(s, { type: 'UnlockAnswered', visitId: 'v1', ack: { ok: false, error: { code: 'DOOR_FAULT' } } }, T0 + 100);
+    expect(viewOf(refused.state).doorFault).toBe(true);
+    const again = decide(refused.state, { type: 'RequestUnlock', purpose: 'shopping', visitId: 'v2', replyTo: reply }, T0 + 1_000).state;
+    const ok = decide(again, { type: 'UnlockAnswered', visitId: 'v2', ack: { ok: true } }, T0 + 1_100);
+    expect(viewOf(ok.state).doorFault).toBeUndefined();
   });
 
   it('fails an unacknowledged unlock and does not resend it when the device comes back', () => {
@@ -192,5 +201,29 @@ describe('cabinet machine', () => {
     const s = initialCabinetState({ cabinetId: 'C1', kind: 'auto', siteId: 's', openVisit: { visitId: 'v9', purpose: 'shopping', status: 'closed', requestedAt: T0 } });
     expect(s.phase).toBe('awaiting_upload');
     expect(decide(s, { type: 'VisitEnded', visitId: 'v9' }, T0).state.phase).toBe('idle');
+  });
+
+  it('re-arms, after a restart, the end of an unlock nobody acknowledged, and ends the visit there unless the device reports', () => {
+    const recovered = () => initialCabinetState({ cabinetId: 'C1', kind: 'auto', siteId: 's', openVisit: { visitId: 'v7', purpose: 'shopping', status: 'unlocking', requestedAt: T0 } });
+    const s = recovered();
+    const window = s.timings.unlockAckTimeoutMs + s.timings.openWithinMs + s.timings.relockGraceMs;
+    // Restarted 5 s after the unlock was sent: the rest of its window.
+    expect(recoveryTimers(s, T0 + 5_000)).toEqual([{ type: 'Schedule', afterMs: window - 5_000, msg: { type: 'UnlockDeadline', visitId: 'v7' } }]);
+    // Restarted long after: at once.
+    expect(recoveryTimers(s, T0 + 10 * window)).toEqual([{ type: 'Schedule', afterMs: 0, msg: { type: 'UnlockDeadline', visitId: 'v7' } }]);
+    const ended = run(s, [[T0 + 6_000, { type: 'DeviceConnected', connectionId: 'k2', firmware: 'fw' }], [T0 + window, { type: 'UnlockDeadline', visitId: 'v7' }]]);
+    expect(ended.state.phase).toBe('idle');
+    expect(ended.effects).toContainEqual({ type: 'VisitEvent', visitId: 'v7', event: 'relocked', at: T0 + window, detail: 'deadline' });
+    // The device did unlock (only its ack was lost) and the shopper opened the door: the visit goes on.
+    const opened = run(s, [[T0 + 6_000, { type: 'DeviceConnected', connectionId: 'k2', firmware: 'fw' }], [T0 + 7_000, { type: 'DoorReported', state: 'opened', visitId: 'v7', ts: T0 + 7_000 }], [T0 + window, { type: 'UnlockDeadline', visitId: 'v7' }]]);
+    expect(opened.state.phase).toBe('open');
+    expect(kinds(opened.effects, 'VisitEvent')).toEqual([expect.objectContaining({ event: 'opened' })]);
+  });
+
+  it('re-arms the upload grace of a visit recovered waiting for its upload, and nothing for an idle cabinet', () => {
+    const s = initialCabinetState({ cabinetId: 'C1', kind: 'auto', siteId: 's', openVisit: { visitId: 'v8', purpose: 'shopping', status: 'closed', requestedAt: T0 } });
+    expect(recoveryTimers(s, T0 + 1)).toEqual([{ type: 'Schedule', afterMs: s.timings.uploadGraceMs, msg: { type: 'UploadGraceOver', visitId: 'v8' } }]);
+    expect(decide(s, { type: 'UploadGraceOver', visitId: 'v8' }, T0 + s.timings.uploadGraceMs).state.phase).toBe('idle');
+    expect(recoveryTimers(base(), T0)).toEqual([]);
   });
 });

@@ -82,6 +82,8 @@ export interface CabinetState {
   phase: CabinetPhase;
   visit?: CurrentVisit;
   alarms: Partial<Record<AlarmKind, AlarmCondition>>;
+  /** When the device last refused an unlock with DOOR_FAULT; cleared by the next acknowledged unlock. */
+  doorFaultAt?: number;
 }
 
 export type CabinetEffect =
@@ -148,6 +150,24 @@ export function initialCabinetState(init: {
   };
 }
 
+/**
+ * The timers a cabinet recovered mid-visit must arm again: they died with the process that set them. An unlock
+ * the device never acknowledged may still have opened the door (only its answer died with the link), so the
+ * visit waits, until the end of the unlock's own window, for the device's `opened` or `relocked`, and ends
+ * relocked if neither comes. A visit waiting for its upload gets a fresh upload grace.
+ */
+export function recoveryTimers(s: CabinetState, now: number): CabinetEffect[] {
+  const v = s.visit;
+  const t = s.timings;
+  if (!v) return [];
+  if (s.phase === 'unlocking') {
+    const end = v.requestedAt + t.unlockAckTimeoutMs + t.openWithinMs + t.relockGraceMs;
+    return [{ type: 'Schedule', afterMs: Math.max(0, end - now), msg: { type: 'UnlockDeadline', visitId: v.visitId } }];
+  }
+  if (s.phase === 'awaiting_upload') return [{ type: 'Schedule', afterMs: t.uploadGraceMs, msg: { type: 'UploadGraceOver', visitId: v.visitId } }];
+  return [];
+}
+
 export function viewOf(s: CabinetState): CabinetView {
   return {
     cabinetId: s.cabinetId,
@@ -163,6 +183,7 @@ export function viewOf(s: CabinetState): CabinetView {
     visitId: s.visit?.visitId,
     alarms: (Object.keys(s.alarms) as AlarmKind[]).filter((k) => s.alarms[k]?.raised),
     firmware: s.firmware,
+    ...(s.doorFaultAt !== undefined ? { doorFault: true } : {}),
   };
 }
 
@@ -246,13 +267,14 @@ export function decide(s: CabinetState, msg: CabinetMsg, now: number): Step<Cabi
           { type: 'Schedule', afterMs: s.timings.openWithinMs + s.timings.relockGraceMs, msg: { type: 'UnlockDeadline', visitId: v.visitId } },
         ];
         if (v.replyTo) effects.unshift({ type: 'ReplyUnlock', to: v.replyTo, reply: { type: 'UnlockGranted', visitId: v.visitId } });
-        return { state: { ...s, visit: { ...v, replyTo: undefined } }, effects };
+        if (s.doorFaultAt !== undefined) effects.push({ type: 'Changed' });
+        return { state: { ...s, visit: { ...v, replyTo: undefined }, doorFaultAt: undefined }, effects };
       }
       const code = msg.ack.error.code;
       const reason: UnlockRefusal = code === 'TIMEOUT' || code === 'NOT_CONNECTED' ? 'DEVICE_TIMEOUT' : code === 'DOOR_TAKEN' ? 'DOOR_TAKEN' : 'DEVICE_REFUSED';
       const effects: CabinetEffect[] = [{ type: 'VisitEvent', visitId: v.visitId, event: 'unlock_failed', at: now, detail: code }, { type: 'Changed' }];
       if (v.replyTo) effects.unshift({ type: 'ReplyUnlock', to: v.replyTo, reply: { type: 'UnlockRefused', reason, detail: code } });
-      return { state: afterVisit(moveTo(s, 'idle')), effects };
+      return { state: { ...afterVisit(moveTo(s, 'idle')), doorFaultAt: code === 'DOOR_FAULT' ? now : s.doorFaultAt }, effects };
     }
     case 'UnlockDeadline': {
       // The device never said `opened` nor `relocked` in time: end the visit; a late `opened` is then a forced open.

@@ -28,6 +28,8 @@ export interface CabinetView {
   visitId?: string;
   alarms: AlarmKind[];
   firmware?: string;
+  /** The device refused its last unlock with DOOR_FAULT (the lock needs a technician). */
+  doorFault?: boolean;
 }
 
 export type CabinetPhase = 'idle' | 'unlocking' | 'open' | 'awaiting_upload' | 'restocking' | 'fault';

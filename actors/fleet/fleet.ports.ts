@@ -67,6 +67,11 @@ export interface FleetStore {
   openVisitOf(cabinetId: string): Promise<VisitView | undefined>;
   /** openVisitOf for every cabinet at once (one read at start-up), at most one visit per cabinet. */
   openVisits(): Promise<VisitView[]>;
+  /**
+   * Every visit closed with its `upload.done` recorded and its evidence not yet complete (one read at
+   * start-up): a restart may have cut the counting short after the device was told all was received.
+   */
+  visitsAwaitingEvidence(): Promise<VisitView[]>;
   raisedAlarms(cabinetId: string): Promise<Array<{ kind: AlarmKind; since: number; detail?: string }>>;
   /** raisedAlarms for every cabinet at once (one read at start-up). */
   allRaisedAlarms(): Promise<RaisedAlarm[]>;

@@ -8,7 +8,7 @@ const sealed: Sealed = { iv: 'iv', tag: 'tag', data: 'data' };
 const row = (id: string): DirectoryRow => ({ cabinetId: id, name: id, kind: 'auto', siteId: 'site-1', disabled: false, cameras: ['top'], lanes: [], secret: sealed });
 
 /** A store in memory that counts every call, so a test can say which reads a path costs. */
-function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; openVisits?: VisitView[]; alarms?: RaisedAlarm[]; slowLoad?: Promise<void> }) {
+function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; openVisits?: VisitView[]; alarms?: RaisedAlarm[]; slowLoad?: Promise<void>; loadFramesFails?: number }) {
   const calls: Record<string, number> = {};
   const visits = new Map<string, VisitView>();
   const lastSeen: string[] = [];
@@ -30,6 +30,10 @@ function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; ope
     async openVisits() {
       count('openVisits');
       return o.openVisits ?? [];
+    },
+    async visitsAwaitingEvidence() {
+      count('visitsAwaitingEvidence');
+      return [];
     },
     async raisedAlarms() {
       count('raisedAlarms');
@@ -62,6 +66,8 @@ function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; ope
       return [];
     },
     async loadFrames() {
+      count('loadFrames');
+      if ((o.loadFramesFails ?? 0) >= calls.loadFrames!) throw Object.assign(new Error('connection 7 to 127.0.0.1:1 closed'), { name: 'MongoNetworkError' });
       return [];
     },
     async raiseAlarm() {
@@ -100,7 +106,7 @@ describe('fleet', () => {
       await fleet.status(id, status);
     }
     expect(fleet.cabinets.size).toBe(1000);
-    expect(calls).toEqual({ listCabinets: 1, openVisits: 1, allRaisedAlarms: 1 });
+    expect(calls).toEqual({ listCabinets: 1, openVisits: 1, allRaisedAlarms: 1, visitsAwaitingEvidence: 1 });
     await kit.settle();
     // The recovered facts reached their actors: the held door, the raised alarm.
     expect(fleet.view('C-7')).toMatchObject({ state: 'restocking', visitId: 'V-held', online: true });
@@ -137,6 +143,34 @@ describe('fleet', () => {
     expect(calls.projectVisit).toBeUndefined();
     await fleet.door('ONE', { ts: kit.clock.now(), state: 'relocked', visitId: r.visitId });
     expect(calls.projectVisit).toBe(1);
+  });
+
+  it('hands a complete visit to recognition even when reading its evidence met a database outage', async () => {
+    // Found by the FerretDB crash matrix (killed as the evidence completed): the failed read was an unhandled
+    // rejection, recognition never ran, and the session stayed `recognising`.
+    const { store, calls } = memoryStore({ cabinets: [row('EV')], loadFramesFails: 2 });
+    const fleet = new Fleet({ system: kit.system, store, devices: acking });
+    const emitted: string[] = [];
+    fleet.evidence$.subscribe((e) => emitted.push(e.visit.visitId));
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('EV', 'conn-1', 'fw');
+    await fleet.status('EV', status);
+    const r = await fleet.requestUnlock('EV', { purpose: 'shopping', shopperId: 'S1' });
+    if (!r.ok) throw new Error(r.reason);
+    await kit.settle();
+    await fleet.door('EV', { ts: kit.clock.now(), state: 'opened', visitId: r.visitId });
+    await fleet.door('EV', { ts: kit.clock.now(), state: 'closed', visitId: r.visitId });
+    expect(await fleet.frame('EV', { visitId: r.visitId, camera: 'top', seq: 0, phase: 'after', ts: kit.clock.now(), jpeg: Buffer.from([0xff, 0xd8]) })).toEqual({ ok: true });
+    expect(await fleet.uploadDone('EV', { visitId: r.visitId, frames: { top: 1 } })).toEqual({ ok: true });
+    await kit.settle(50);
+    expect(calls.loadFrames).toBe(1);
+    expect(emitted).toEqual([]);
+    for (let i = 0; i < 10 && !emitted.length; i++) {
+      kit.clock.advance(1_000);
+      await kit.settle(20);
+    }
+    expect(calls.loadFrames).toBe(3);
+    expect(emitted).toEqual([r.visitId]);
   });
 
   it('stamps visit ids with the injected clock', async () => {

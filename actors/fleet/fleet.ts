@@ -6,7 +6,7 @@ import type { Ack, AlarmEvent, DoorEvent, FrameEvent, StatusEvent, UploadDoneEve
 import type { Lane } from '../../contracts/domain';
 import { spawnCabinet, type CabinetNotice } from '../cabinet/cabinet.actor';
 import { initialCabinetState, type CabinetTimings } from '../cabinet/cabinet.machine';
-import type { CabinetMsg, CabinetView, Handled, UnlockReply, VisitPurpose } from '../cabinet/cabinet.protocol';
+import type { CabinetMsg, CabinetView, Handled, UnlockRefusal, UnlockReply, VisitPurpose } from '../cabinet/cabinet.protocol';
 import type { AlarmKind } from '../../contracts/cabinet-protocol';
 import { ActorRegistry, ask, dispatch, mailboxDepth, stopActor, tryDispatch, type ActorRef, type ActorSystem } from '../runtime';
 import { spawnVisit } from '../visit/visit.actor';
@@ -66,6 +66,8 @@ export class Fleet {
    */
   private readonly openVisitAtStart = new Map<string, VisitView>();
   private readonly alarmsAtStart = new Map<string, RecoveredAlarms>();
+  /** Visits waiting only for their frames to be counted, read at start-up and resumed by resumeVisits. */
+  private awaitingAtStart: string[] = [];
   private readonly spawning = new Map<string, Promise<ActorRef<CabinetMsg> | undefined>>();
   private readonly visitSpawning = new Map<string, Promise<ActorRef<VisitMsg> | undefined>>();
   readonly viewChanges$ = new Subject<CabinetView>();
@@ -93,7 +95,7 @@ export class Fleet {
    * from memory alone. Call once at start-up, before devices connect.
    */
   async loadDirectory(): Promise<number> {
-    const [rows, visits, alarms] = await Promise.all([this.o.store.listCabinets(), this.o.store.openVisits(), this.o.store.allRaisedAlarms()]);
+    const [rows, visits, alarms, awaiting] = await Promise.all([this.o.store.listCabinets(), this.o.store.openVisits(), this.o.store.allRaisedAlarms(), this.o.store.visitsAwaitingEvidence()]);
     this.directory.load(rows);
     for (const v of visits) if (!this.cabinets.get(v.cabinetId)) this.openVisitAtStart.set(v.cabinetId, v);
     for (const a of alarms) {
@@ -105,7 +107,21 @@ export class Fleet {
     for (const r of rows) {
       if (!this.views.has(r.cabinetId)) this.views.set(r.cabinetId, { cabinetId: r.cabinetId, kind: r.kind, siteId: r.siteId, state: 'offline', online: false, lastSeenAt: r.lastSeenAt, firmware: r.firmware, alarms: (this.alarmsAtStart.get(r.cabinetId) ?? []).map((a) => a.kind) });
     }
+    this.awaitingAtStart = awaiting.map((v) => v.visitId);
     return rows.length;
+  }
+
+  /**
+   * Recovers every visit that closed with its upload.done recorded and its evidence incomplete (read by
+   * loadDirectory). The device was told everything arrived, so it sends nothing more for these visits:
+   * each counts its stored frames against the recorded upload.done (the visit's `started`) and completes if
+   * all are in; waiting for traffic that never comes would hold the evidence, and the cabinet, for ever.
+   * Call once at start-up, after recognition subscribes to `evidence$` (a completed visit emits there).
+   */
+  resumeVisits(): number {
+    const ids = this.awaitingAtStart.splice(0);
+    for (const id of ids) this.visit(id).catch((e: unknown) => this.o.system.log.error({ visitId: id, err: e instanceof Error ? e.message : String(e) }, 'visit not recovered'));
+    return ids.length;
   }
 
   /**
@@ -206,7 +222,7 @@ export class Fleet {
         const cab = this.cabinets.get(view.cabinetId);
         if (cab) dispatch(cab, { type: 'VisitEnded', visitId: view.visitId });
         else this.forgetOpenVisit(view);
-        if (view.purpose === 'shopping') void this.emitEvidence(view);
+        if (view.purpose === 'shopping') this.emitEvidence(view);
       },
       onEnded: (view) => {
         this.forgetOpenVisit(view);
@@ -227,10 +243,26 @@ export class Fleet {
     if (this.openVisitAtStart.get(view.cabinetId)?.visitId === view.visitId) this.openVisitAtStart.delete(view.cabinetId);
   }
 
-  private async emitEvidence(view: VisitView): Promise<void> {
-    const plan = await this.directory.record(view.cabinetId);
-    const frames = await this.o.store.loadFrames(view.visitId, view.expectedFrames ?? view.receivedFrames);
-    this.evidence$.next({ visit: view, cameras: plan?.cameras ?? [], lanes: plan?.lanes ?? [], frames });
+  /**
+   * Reads the visit's evidence and hands it to recognition. A read that meets a database outage is tried again
+   * with backoff (at most 5 s apart): found by the FerretDB crash matrix (killed as the evidence completed),
+   * where the failed read was an unhandled rejection, recognition never ran and the session stayed
+   * `recognising` until the next start-up's pass.
+   */
+  private emitEvidence(view: VisitView, attempt = 0): void {
+    const load = async () => {
+      const plan = await this.directory.record(view.cabinetId);
+      const frames = await this.o.store.loadFrames(view.visitId, view.expectedFrames ?? view.receivedFrames);
+      return { visit: view, cameras: plan?.cameras ?? [], lanes: plan?.lanes ?? [], frames };
+    };
+    load().then(
+      (e) => this.evidence$.next(e),
+      (err: unknown) => {
+        const ms = Math.min(5_000, 500 * 2 ** attempt);
+        this.o.system.log.warn({ visitId: view.visitId, err: err instanceof Error ? err.message : String(err), retryInMs: ms }, 'visit evidence not read; retrying');
+        this.o.system.clock.schedule(ms, () => this.emitEvidence(view, attempt + 1));
+      },
+    );
   }
 
   /** The running visit actor, recovered from its journal if the service restarted; undefined if unknown or ended. */
@@ -307,6 +339,19 @@ export class Fleet {
     });
   }
 
+  /**
+   * A frame the gateway refuses (too large): its visit records it, so the upload.done that counts it does not
+   * wait for it for ever, and then the device gets `answer`. A frame of a visit not running gets it at once.
+   */
+  async frameRefused(f: Pick<FrameEvent, 'visitId' | 'camera' | 'seq' | 'phase'>, answer: Ack): Promise<Ack> {
+    const ref = await this.visit(f.visitId);
+    if (!ref) return answer;
+    return new Promise<Ack>((resolve) => {
+      const accepted = tryDispatch(ref, { type: 'FrameRefused', frame: { camera: f.camera, seq: f.seq, phase: f.phase, reason: 'TOO_LARGE' }, answer, ack: resolve }, this.visitLimit);
+      if (!accepted) resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'visit is busy; send the frame again later' } });
+    });
+  }
+
   async uploadDone(cabinetId: string, e: UploadDoneEvent): Promise<Ack> {
     const ref = await this.visit(e.visitId);
     if (!ref) {
@@ -319,7 +364,7 @@ export class Fleet {
   // ---- requests from shoppers, operators and tools ----
 
   /** Asks the cabinet to unlock for a new visit; resolves once the device acknowledged (or refused). */
-  async requestUnlock(cabinetId: string, req: { purpose: VisitPurpose; shopperId?: string; operatorId?: string }): Promise<{ ok: true; visitId: string } | { ok: false; reason: string }> {
+  async requestUnlock(cabinetId: string, req: { purpose: VisitPurpose; shopperId?: string; operatorId?: string }): Promise<{ ok: true; visitId: string } | { ok: false; reason: UnlockRefusal | 'UNKNOWN_CABINET' }> {
     const ref = await this.cabinet(cabinetId);
     if (!ref) return { ok: false, reason: 'UNKNOWN_CABINET' };
     const visitId = newVisitId(this.clock);

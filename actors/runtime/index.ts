@@ -3,6 +3,7 @@ export {
   ask,
   createActorSystem,
   dispatch,
+  drainActors,
   isAlive,
   mailboxDepth,
   spawnActor,

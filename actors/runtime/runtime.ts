@@ -16,7 +16,16 @@ import { clampDelay, systemClock, type Cancel, type Clock } from '../../common/c
 import { AppError } from '../../common/errors';
 import { silentLogger, type Logger } from '../../common/log';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const systemMap = require('nact/lib/system-map') as { find(system: string, ref: unknown): { mailbox?: { length: number }; stopped?: boolean } | undefined };
+const systemMap = require('nact/lib/system-map') as {
+  find(system: string, ref?: unknown): ConcreteActor | undefined;
+};
+/** What nact keeps per actor (and per system: children only); read for mailbox depth and draining. */
+interface ConcreteActor {
+  mailbox?: { length: number };
+  stopped?: boolean;
+  busy?: boolean;
+  children?: Map<string, ConcreteActor>;
+}
 
 /** A typed reference to an actor that accepts messages of type M. Opaque outside this module. */
 export interface ActorRef<M> {
@@ -49,6 +58,8 @@ export interface ActorSystem {
   /** @internal */ readonly root: unknown;
   /** @internal Persistence keys whose next recovery reads nothing (see MachineDef.fresh). */
   readonly freshKeys: Set<string>;
+  /** True once stop() was called: a failing actor is then stopped, never restarted. */
+  readonly stopped: boolean;
   stop(): void;
 }
 
@@ -78,6 +89,7 @@ export function createActorSystem(opts: { name?: string; clock?: Clock; log?: Lo
   const plugins: unknown[] = [];
   if (opts.journal) plugins.push(nact.configurePersistence(withFreshKeys(opts.journal, freshKeys) as never));
   const root = (nact.start as (...args: unknown[]) => unknown)({ name }, ...plugins);
+  let stopped = false;
   return {
     name,
     clock: opts.clock ?? systemClock,
@@ -85,8 +97,41 @@ export function createActorSystem(opts: { name?: string; clock?: Clock; log?: Lo
     journalled: !!opts.journal,
     root,
     freshKeys,
-    stop: () => nact.stop(root as never),
+    get stopped() {
+      return stopped;
+    },
+    stop: () => {
+      stopped = true;
+      nact.stop(root as never);
+    },
   };
+}
+
+/** Whether any actor of the system is handling a message, recovering, or has messages waiting. */
+function anyActorBusy(system: ActorSystem): boolean {
+  const pending: ConcreteActor[] = [...(systemMap.find(system.name)?.children?.values() ?? [])];
+  for (let a = pending.pop(); a; a = pending.pop()) {
+    if (!a.stopped && (a.busy || (a.mailbox?.length ?? 0) > 0)) return true;
+    if (a.children?.size) pending.push(...a.children.values());
+  }
+  return false;
+}
+
+/**
+ * Waits until no actor of the system holds work: nothing handled, recovered or queued, seen on two checks in
+ * a row (a handler that just ended may have dispatched to another). Resolves true then, or false at
+ * `timeoutMs`. Shutdown calls it after the edges stopped accepting and before the store closes, so no
+ * actor is left mid-write when the database goes. Real time, not the system's clock: it bounds a shutdown.
+ */
+export async function drainActors(system: ActorSystem, timeoutMs: number): Promise<boolean> {
+  const deadline = systemClock.now() + timeoutMs;
+  let quiet = 0;
+  while (quiet < 2) {
+    if (systemClock.now() >= deadline) return false;
+    quiet = anyActorBusy(system) ? 0 : quiet + 1;
+    await new Promise<void>((r) => systemClock.schedule(quiet ? 0 : 10, r));
+  }
+  return true;
 }
 
 /**
@@ -98,14 +143,24 @@ export function createActorSystem(opts: { name?: string; clock?: Clock; log?: Lo
  */
 export type SupervisionPolicy = 'resume' | 'restart' | 'stop' | 'escalate';
 
-function onCrash(policy: SupervisionPolicy, id: string, log: Logger, onFailure?: (e: unknown, msg: unknown) => void) {
-  return (msg: unknown, err: unknown, ctx: Record<string, symbol>) => {
+function onCrash(policy: SupervisionPolicy, id: string, sys: ActorSystem, onFailure?: (e: unknown, msg: unknown) => void, restarted?: unknown) {
+  const log = sys.log;
+  return (msg: unknown, err: unknown, ctx: Record<string, symbol> & { self?: unknown }) => {
+    // After the system stopped, a restart would recover from a store that is closing: a loop of failures,
+    // each logged. What the actor held is persisted (or was never acknowledged); the next start recovers it.
+    if (sys.stopped) {
+      log.warn({ actor: id, err: err instanceof Error ? err.message : String(err) }, 'actor failed after the system stopped; not restarted');
+      return ctx.stop;
+    }
     log.error({ actor: id, policy, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), msgType: (msg as { type?: unknown })?.type }, 'actor failed');
     onFailure?.(err, msg);
     switch (policy) {
       case 'resume':
         return ctx.resume;
       case 'restart':
+        // A reset replays the journal but runs no start-up effects: without `restarted` queued behind the
+        // replay, a machine's timer (its only re-drive of pending work) is never armed again.
+        if (restarted !== undefined && ctx.self) nact.dispatch(ctx.self as never, restarted as never);
         return ctx.reset;
       case 'stop':
         return ctx.stop;
@@ -172,7 +227,7 @@ export function spawnActor<S, M>(parent: Parent, def: ActorDef<S, M>, system?: A
     def.id,
     {
       initialState: def.initialState,
-      onCrash: onCrash(def.supervision ?? 'resume', def.id, sys.log, def.onFailure) as never,
+      onCrash: onCrash(def.supervision ?? 'resume', def.id, sys, def.onFailure) as never,
       afterStop: () => timers.forEach((c) => c()),
     } as never,
   );
@@ -188,6 +243,8 @@ export interface Step<S, F> {
 
 /** Internal message every machine actor receives once, after recovery, before anything else. */
 const STARTED = { type: '__started__' } as const;
+/** Queued by the supervisor behind the replay of a reset: start-up effects again, told it is a restart. */
+const RESTARTED = { type: '__restarted__' } as const;
 
 export interface MachineDef<S, M, F> {
   id: string;
@@ -196,8 +253,8 @@ export interface MachineDef<S, M, F> {
   decide(state: S, msg: M, now: number): Step<S, F>;
   /** Performs effects after the change they follow is persisted. May dispatch results back to ctx.self. */
   perform(effects: F[], ctx: ActorContext<M>, state: S): void | Promise<void>;
-  /** Effects to run once the actor is up (after journal recovery): re-arm timers, resync devices. */
-  started?(state: S, now: number): F[];
+  /** Effects to run once the actor is up (after journal recovery; again after a reset replayed it): re-arm timers, resync devices. */
+  started?(state: S, now: number, info: { restarted: boolean }): F[];
   supervision?: SupervisionPolicy;
   onFailure?: (e: unknown, msg: unknown) => void;
   /** Journal persistence: the key the events are stored under. Without it the actor is in-memory only. */
@@ -241,8 +298,8 @@ export function spawnMachine<S, M, F>(parent: Parent, def: MachineDef<S, M, F>, 
       const j = raw as Journalled;
       return def.decide(state, decode(j.m), j.t).state;
     }
-    if (raw === STARTED) {
-      const effects = def.started?.(state, sys.clock.now()) ?? [];
+    if (raw === STARTED || raw === RESTARTED) {
+      const effects = def.started?.(state, sys.clock.now(), { restarted: raw === RESTARTED }) ?? [];
       if (effects.length) await def.perform(effects, ctx, state);
       return state;
     }
@@ -257,7 +314,7 @@ export function spawnMachine<S, M, F>(parent: Parent, def: MachineDef<S, M, F>, 
 
   const props = {
     initialState: def.initialState,
-    onCrash: onCrash(def.supervision ?? 'restart', def.id, sys.log, def.onFailure) as never,
+    onCrash: onCrash(def.supervision ?? 'restart', def.id, sys, def.onFailure, RESTARTED) as never,
     afterStop: () => timers.forEach((c) => c()),
   };
   // nact's persistent actor without a persistence engine fails on every message (a crash loop): in a system

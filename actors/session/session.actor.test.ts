@@ -15,6 +15,7 @@ function fakePorts(o: { charge: ChargeOutcome[]; visit?: VisitSnapshot }) {
     createVisitOrder: async (_s, orderId, lines) => (calls.push(`order ${orderId} ${JSON.stringify(lines)}`), { totalFen: 350 * lines.reduce((n, l) => n + l.qty, 0) }),
     charge: async (_s, orderId, total) => (calls.push(`charge ${orderId} ${total}`), { outcome: o.charge.shift() ?? 'accepted' }),
     orderStatus: async () => 'awaiting_payment',
+    closeOrder: async () => 'cancelled',
     openReview: async (_s, c) => void calls.push(`review ${c.caseId}`),
     takeStock: async (_c, key) => void calls.push(`stock ${key}`),
     visit: async () => o.visit,
@@ -75,5 +76,29 @@ describe('session actor', () => {
     expect(f2.finished).toEqual([expect.objectContaining({ status: 'charged', orderId: 'OV-b1' })]);
     expect((await get(ref2)).status).toBe('charged');
     kit2.stop();
+  });
+
+  it('a projection that meets a database outage loses neither the stock move after it nor the timer', async () => {
+    // Found by the FerretDB crash matrix: the Project effect failed, the actor was reset (replayed from its
+    // journal), and the effects after it in that step (the stock move) never ran; nor did its timer run again.
+    const journal = new MongooseJournal(db.models);
+    const kit = createTestKit({ journal });
+    const f = fakePorts({ charge: ['paid'] });
+    let failed = 0;
+    const project = f.ports.project;
+    f.ports.project = async (v) => {
+      if (v.status === 'charging' && failed++ === 0) throw Object.assign(new Error('connection 24 to 127.0.0.1:1 closed'), { name: 'MongoNetworkError' });
+      return project(v);
+    };
+    const ref = spawnSession(kit.system, initial('c1'), f.ports);
+    dispatch(ref, { type: 'VisitObserved', visit: { visitId: 'V-c1', status: 'complete', recognition: { status: 'settled', confidence: 0.99, items: [{ sku: 'COLA', qty: 1, confidence: 0.99 }] } } });
+    for (let i = 0; i < 250 && f.finished.length === 0; i++) {
+      kit.clock.advance(500);
+      await sleep(20);
+    }
+    expect(failed).toBeGreaterThan(0);
+    expect(f.calls.filter((c) => c.startsWith('stock'))).toEqual(['stock visit:V-c1']);
+    expect(f.finished).toEqual([expect.objectContaining({ status: 'charged', orderId: 'OV-c1' })]);
+    kit.stop();
   });
 });

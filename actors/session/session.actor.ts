@@ -12,6 +12,8 @@ export interface SessionPorts {
   /** Deducts through the shopper's payment actor (idempotent on the order). */
   charge(session: SessionView, orderId: string, totalFen: number): Promise<{ outcome: ChargeOutcome; detail?: string }>;
   orderStatus(orderId: string): Promise<ObservedOrderStatus | undefined>;
+  /** Closes an unpaid order at WeChat and marks it cancelled (through the shopper's payment actor); its status after. */
+  closeOrder(session: SessionView, orderId: string): Promise<ObservedOrderStatus | undefined>;
   /** Opens the review case (idempotent on caseId). */
   openReview(session: SessionView, c: { caseId: string; cause: ReviewCause; proposed: Line[]; paid?: Line[]; orderId?: string }): Promise<void>;
   takeStock(cabinetId: string, key: string, lines: Line[]): Promise<void>;
@@ -25,18 +27,23 @@ export interface SessionPorts {
  * (its timer re-armed by `started`). Slow calls (charge, order creation, review case, polls) run outside
  * the mailbox and come back as messages, so the shopper's status polls are answered at once.
  */
+/** How long a failed slow call waits before the session's timer re-drives it. */
+const RETRY_MS = 1000;
+
 export function spawnSession(system: ActorSystem, initial: SessionView, ports: SessionPorts, timings: SessionTimings = DEFAULT_SESSION_TIMINGS): ActorRef<SessionMsg> {
   let timer: (() => void) | undefined;
-  const later = <T>(self: ActorRef<SessionMsg>, work: Promise<T>, then: (v: T) => SessionMsg | undefined, what: string, log: { warn(o: object, m: string): void }): void => {
+  const later = <T>(ctx: { self: ActorRef<SessionMsg>; schedule(ms: number, msg: SessionMsg): () => void; log: { warn(o: object, m: string): void } }, work: Promise<T>, then: (v: T) => SessionMsg | undefined, what: string): void => {
     work.then(
       (v) => {
         const msg = then(v);
-        if (msg) dispatch(self, msg);
+        if (msg) dispatch(ctx.self, msg);
       },
       (err: unknown) => {
-        // The timer re-drives it (every effect here is idempotent).
-        log.warn({ sessionId: initial.sessionId, err: String(err) }, `session ${what} failed; retrying on the next tick`);
-        dispatch(self, { type: 'Tick' });
+        // The timer re-drives it (every effect here is idempotent), after a pause: a Tick at once would fail at
+        // once while the database is away, a hot loop that starves the process it waits for.
+        ctx.log.warn({ sessionId: initial.sessionId, err: String(err), retryInMs: RETRY_MS }, `session ${what} failed; retrying`);
+        timer?.();
+        timer = ctx.schedule(RETRY_MS, { type: 'Tick' });
       },
     );
   };
@@ -55,22 +62,25 @@ export function spawnSession(system: ActorSystem, initial: SessionView, ports: S
             await ports.project(e.view);
             break;
           case 'CreateOrder':
-            later(ctx.self, ports.createVisitOrder(state, e.orderId, e.lines, e.held), (r) => ({ type: 'OrderCreated', orderId: e.orderId, totalFen: r.totalFen, held: e.held }), 'order creation', ctx.log);
+            later(ctx, ports.createVisitOrder(state, e.orderId, e.lines, e.held), (r) => ({ type: 'OrderCreated', orderId: e.orderId, totalFen: r.totalFen, held: e.held }), 'order creation');
             break;
           case 'Charge':
-            later(ctx.self, ports.charge(state, e.orderId, e.totalFen), (r) => ({ type: 'ChargeAnswered', orderId: e.orderId, outcome: r.outcome, ...(r.detail ? { detail: r.detail } : {}) }), 'charge', ctx.log);
+            later(ctx, ports.charge(state, e.orderId, e.totalFen), (r) => ({ type: 'ChargeAnswered', orderId: e.orderId, outcome: r.outcome, ...(r.detail ? { detail: r.detail } : {}) }), 'charge');
             break;
           case 'OpenReview':
-            later(ctx.self, ports.openReview(state, e), () => ({ type: 'ReviewOpened', caseId: e.caseId }), 'review case', ctx.log);
+            later(ctx, ports.openReview(state, e), () => ({ type: 'ReviewOpened', caseId: e.caseId }), 'review case');
             break;
           case 'TakeStock':
             await ports.takeStock(state.cabinetId, e.key, e.lines);
             break;
           case 'CheckOrder':
-            later(ctx.self, ports.orderStatus(e.orderId), (status) => (status ? { type: 'OrderObserved', orderId: e.orderId, status } : undefined), 'order check', ctx.log);
+            later(ctx, ports.orderStatus(e.orderId), (status) => (status ? { type: 'OrderObserved', orderId: e.orderId, status } : undefined), 'order check');
+            break;
+          case 'CloseOrder':
+            later(ctx, ports.closeOrder(state, e.orderId), (status) => (status ? { type: 'OrderObserved', orderId: e.orderId, status } : undefined), 'order close');
             break;
           case 'RefreshVisit':
-            later(ctx.self, ports.visit(e.visitId), (visit) => (visit ? { type: 'VisitObserved', visit } : undefined), 'visit check', ctx.log);
+            later(ctx, ports.visit(e.visitId), (visit) => (visit ? { type: 'VisitObserved', visit } : undefined), 'visit check');
             break;
           case 'Schedule':
             timer?.();

@@ -166,12 +166,29 @@ describe('session machine: open shelf', () => {
     expect(effects[0]).toEqual({ type: 'TakeStock', key: 'order:O9', lines: [{ sku: 'COLA', qty: 2 }] });
   });
 
-  it('polls the order with a growing delay, and gives up after the pay window', () => {
+  it('polls the order with a growing delay; after the pay window it closes the order, and ends when it reads cancelled', () => {
     const early = decide(open, { type: 'Tick' }, T0 + 1000).effects;
     expect(early).toEqual([{ type: 'CheckOrder', orderId: 'O9' }, { type: 'Schedule', ms: DEFAULT_SESSION_TIMINGS.minPollMs + 50 }]);
     const later = decide(open, { type: 'Tick' }, T0 + 10 * 60_000).effects;
     expect(later).toContainEqual({ type: 'Schedule', ms: DEFAULT_SESSION_TIMINGS.maxPollMs });
-    expect(decide(open, { type: 'Tick' }, open.payBy! + 1).state).toMatchObject({ status: 'failed', finished: true });
+    const late = decide(open, { type: 'Tick' }, open.payBy! + 1);
+    expect(late.state.status).toBe('awaiting_payment');
+    expect(late.effects).toContainEqual({ type: 'CloseOrder', orderId: 'O9' });
+    expect(decide(late.state, { type: 'OrderObserved', orderId: 'O9', status: 'cancelled' }, open.payBy! + 2).state).toMatchObject({ status: 'failed', finished: true, message: '支付超时，订单已关闭' });
+    // Paid at the last moment: the close found it paid, and the cart is paid.
+    expect(decide(late.state, { type: 'OrderObserved', orderId: 'O9', status: 'paid' }, open.payBy! + 2).state).toMatchObject({ status: 'paid', finished: true });
+  });
+
+  it('semi-automatic, goods taken, cart unpaid at the window’s end: the cart is closed and the visit goes to review', () => {
+    const door = initialDoorSession({ sessionId: 'P3', shopperId: 'S1', cabinetId: 'C1', siteId: 'site', flow: 'semi', visitId: 'V3', now: T0 });
+    const carted = decide(door, { type: 'CartCheckedOut', orderId: 'OV3', lines: [{ sku: 'COLA', qty: 1 }], totalFen: 350 }, T0 + 10).state;
+    const seen = decide(carted, { type: 'VisitObserved', visit: { visitId: 'V3', status: 'complete', recognition: { status: 'settled', confidence: 0.9995, items: [{ sku: 'COLA', qty: 2, confidence: 0.9995 }] } } }, T0 + 20).state;
+    const late = decide(seen, { type: 'Tick' }, seen.payBy! + 1);
+    expect(late.effects).toEqual(expect.arrayContaining([{ type: 'CloseOrder', orderId: 'OV3' }, expect.objectContaining({ type: 'OpenReview', caseId: 'RV3', orderId: 'OV3' })]));
+    // The cart reads cancelled before the case is open: the session waits for the case, never ends as failed.
+    const cancelled = decide(late.state, { type: 'OrderObserved', orderId: 'OV3', status: 'cancelled' }, seen.payBy! + 2).state;
+    expect(cancelled.finished).toBe(false);
+    expect(decide(cancelled, { type: 'ReviewOpened', caseId: 'RV3' }, seen.payBy! + 3).state).toMatchObject({ status: 'held_for_review', finished: true });
   });
 });
 

@@ -16,6 +16,8 @@ export type SessionEffect =
   /** Takes what left the cabinet off its stock; idempotent on key. */
   | { type: 'TakeStock'; key: string; lines: Line[] }
   | { type: 'CheckOrder'; orderId: string }
+  /** The pay window ended unpaid: close the order at WeChat and mark it cancelled (payment actor); idempotent. */
+  | { type: 'CloseOrder'; orderId: string }
   | { type: 'RefreshVisit'; visitId: string }
   /** (Re)arms the session's one timer: a later Schedule replaces an earlier one. */
   | { type: 'Schedule'; ms: number }
@@ -200,7 +202,11 @@ function onOrder(s: SessionView, orderId: string, status: ObservedOrderStatus, n
     if (paid.recognition) return audit(paid, now);
     return { state: paid, effects: [{ type: 'Schedule', ms: t.minPollMs }] };
   }
-  if (status === 'cancelled' || status === 'waived') return finish(s, 'failed', now, '订单已取消');
+  if (status === 'cancelled' || status === 'waived') {
+    // A semi-automatic visit with goods taken goes to review whatever became of its unpaid cart.
+    if (s.flow === 'semi' && s.recognition && lines(s.recognition).length) return { state: s, effects: [] };
+    return finish(s, 'failed', now, s.payBy !== undefined && now > s.payBy ? '支付超时，订单已关闭' : '订单已取消');
+  }
   return { state: s, effects: [{ type: 'Schedule', ms: pollDelay(s, now, t) }] };
 }
 
@@ -221,13 +227,17 @@ function onTick(s: SessionView, now: number, t: SessionTimings): Step<SessionVie
   switch (s.status) {
     case 'awaiting_payment': {
       if (s.payBy !== undefined && now > s.payBy) {
-        if (s.flow === 'open') return finish(s, 'failed', now, '支付超时，订单已关闭');
+        // The unpaid order is closed at WeChat first, so it can no longer be paid; the session ends when the
+        // order reads cancelled (or paid, if the shopper paid at the last moment). Each tick asks again.
+        const close: SessionEffect[] = s.orderId ? [{ type: 'CloseOrder', orderId: s.orderId }] : [];
+        if (s.flow === 'open') return { state: s, effects: [...close, again] };
         if (s.recognition) {
           const taken = lines(s.recognition);
-          if (!taken.length) return finish(s, 'ended_empty', now);
+          if (!taken.length && !s.orderId) return finish(s, 'ended_empty', now);
+          if (!taken.length) return { state: s, effects: [...close, again] };
           // Goods left and nothing was paid: an operator decides (never charge a guess). The session shows
           // `held_for_review` when the case is open (ReviewOpened); until then each tick asks again (idempotent).
-          return { state: { ...s, updatedAt: now }, effects: [{ type: 'OpenReview', caseId: caseIdForVisit(s.visitId!), cause: 'discrepancy', proposed: taken, paid: [], ...(s.orderId ? { orderId: s.orderId } : {}) }, again] };
+          return { state: { ...s, updatedAt: now }, effects: [...close, { type: 'OpenReview', caseId: caseIdForVisit(s.visitId!), cause: 'discrepancy', proposed: taken, paid: [], ...(s.orderId ? { orderId: s.orderId } : {}) }, again] };
         }
       }
       const effects: SessionEffect[] = [];
@@ -294,11 +304,16 @@ function step(s: SessionView, msg: SessionMsg, now: number, t: SessionTimings): 
 
 /**
  * The shopper session's pure machine. A finished session only answers GetSession. Every change is
- * projected (the Project effect comes first, so the projection never lags what later effects announce).
+ * projected: the Project effect comes before everything that announces, so the projection never lags what
+ * later effects say. Stock moves come before it: they announce nothing, are idempotent on their key, and
+ * nothing re-derives them, so a projection that meets a database outage (the actor is reset and replayed from
+ * its journal, which runs no effects) must not stand between the journalled step and its stock move.
  */
 export function decide(s: SessionView, msg: SessionMsg, now: number, t: SessionTimings = DEFAULT_SESSION_TIMINGS): Step<SessionView, SessionEffect> {
   if (s.finished && msg.type !== 'GetSession') return { state: s, effects: [] };
   const out = step(s, msg, now, t);
   if (out.state.status !== s.status && !SESSION_TRANSITIONS[s.status].includes(out.state.status)) throw new Error(`session ${s.sessionId}: no transition ${s.status} → ${out.state.status} on ${msg.type}`);
-  return out.state === s ? out : { state: out.state, effects: [{ type: 'Project', view: out.state }, ...out.effects] };
+  if (out.state === s) return out;
+  const stock = out.effects.filter((e) => e.type === 'TakeStock');
+  return { state: out.state, effects: [...stock, { type: 'Project', view: out.state }, ...out.effects.filter((e) => e.type !== 'TakeStock')] };
 }

@@ -83,4 +83,29 @@ describe('visit actor: frame bookkeeping', () => {
     expect(f.asked).toHaveLength(1); // the rest it knew
     kit2.stop();
   });
+
+  it('a fresh visit whose projection met an outage writes it again after the reset', async () => {
+    // Found by the FerretDB crash matrix (auto flow, killed while recognising): the visit's projection failed,
+    // the actor was reset and replayed, and a fresh visit's start-up re-projected nothing, so the session
+    // polling the stored visit never saw its recognition.
+    const journal = new MongooseJournal(db.models);
+    const kit = createTestKit({ journal });
+    const f = fakeStore();
+    const projected: string[] = [];
+    let failures = 0;
+    f.store.projectVisit = async (v) => {
+      if (v.status === 'closed' && failures === 0) {
+        failures++;
+        throw Object.assign(new Error('connection 9 to 127.0.0.1:1 closed'), { name: 'MongoNetworkError' });
+      }
+      projected.push(v.status);
+    };
+    const ref = spawnVisit(kit.system, initial(`V-r-${process.pid}-${Date.now()}`), { store: f.store, onEvidenceComplete: () => undefined, onEnded: () => undefined }, { fresh: true });
+    dispatch(ref, { type: 'CabinetEvent', event: 'opened', at: 1_500 });
+    dispatch(ref, { type: 'CabinetEvent', event: 'closed', at: 1_900 });
+    for (let i = 0; i < 100 && !projected.includes('closed'); i++) await sleep(20);
+    expect(failures).toBe(1);
+    expect(projected).toContain('closed');
+    kit.stop();
+  });
 });

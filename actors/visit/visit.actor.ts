@@ -20,8 +20,10 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
   // Frames of this visit known to be in the store ("camera:seq"): every frame this actor stored or found
   // stored already. Counting is then a lookup; only frames it never saw (stored before a restart) are read.
   const known = new Set<string>();
-  const countFrames = async (expected: Record<string, number>): Promise<Record<string, number>> => {
-    const wanted = Object.entries(expected).flatMap(([camera, n]) => Array.from({ length: n }, (_, seq) => ({ camera, seq })));
+  const countFrames = async (expected: Record<string, number>, refused: VisitState['refusedFrames'] = []): Promise<Record<string, number>> => {
+    // Refused frames are never stored: not worth a read.
+    const skip = new Set(refused.map((f) => `${f.camera}:${f.seq}`));
+    const wanted = Object.entries(expected).flatMap(([camera, n]) => Array.from({ length: n }, (_, seq) => ({ camera, seq }))).filter((w) => !skip.has(`${w.camera}:${w.seq}`));
     const unknown = wanted.filter((w) => !known.has(`${w.camera}:${w.seq}`));
     if (unknown.length) for (const f of await deps.store.storedFrames(initial.visitId, unknown)) known.add(`${f.camera}:${f.seq}`);
     const counts: Record<string, number> = {};
@@ -39,16 +41,18 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
     encode: (m) => {
       if (m.type === 'FrameArrived') return { type: 'FrameArrived', camera: m.camera, seq: m.seq, phase: m.phase, ts: m.ts };
       if (m.type === 'UploadDone') return { type: 'UploadDone', frames: m.frames };
+      if (m.type === 'FrameRefused') return { type: 'FrameRefused', frame: m.frame, answer: m.answer };
       const { replyTo: _r, ...rest } = m as VisitMsg & { replyTo?: unknown };
       return rest;
     },
     decode: (d) => {
       const m = d as VisitMsg;
-      if (m.type === 'UploadDone') return { ...m, ack: () => undefined };
+      if (m.type === 'UploadDone' || m.type === 'FrameRefused') return { ...m, ack: () => undefined };
       return m;
     },
-    // A recovered visit re-projects what it recovered; a fresh one was just inserted with exactly that.
-    started: (s) => (opts.fresh ? [] : [{ type: 'Project', view: s, releaseDoor: s.status !== 'open' && s.status !== 'unlocking' }, ...(s.status === 'closed' && s.expectedFrames ? [{ type: 'CountFrames' as const }] : [])]),
+    // A recovered visit re-projects what it recovered; a fresh one was just inserted with exactly that, unless
+    // this is the restart after a failure (a projection that met an outage is written again here).
+    started: (s, _now, { restarted }) => (opts.fresh && !restarted ? [] : [{ type: 'Project', view: s, releaseDoor: s.status !== 'open' && s.status !== 'unlocking' }, ...(s.status === 'closed' && s.expectedFrames ? [{ type: 'CountFrames' as const }] : [])]),
     supervision: 'restart',
     async perform(effects, ctx, state) {
       for (const e of effects) {
@@ -65,10 +69,10 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
             break;
           }
           case 'AckDevice':
-            e.ack({ ok: true });
+            e.ack(e.answer ?? { ok: true });
             break;
           case 'CountFrames':
-            dispatch(ctx.self, { type: 'FramesCounted', counts: await countFrames(state.expectedFrames ?? {}) });
+            dispatch(ctx.self, { type: 'FramesCounted', counts: await countFrames(state.expectedFrames ?? {}, state.refusedFrames) });
             break;
           case 'Project':
             await deps.store.projectVisit(e.view, e.releaseDoor);

@@ -67,4 +67,30 @@ describe('visit machine', () => {
     expect(r.state).toBe(s);
     expect(r.effects.map((e) => e.type)).toEqual(['StoreFrame']);
   });
+
+  it('counts a refused frame as accounted for, so the visit completes without it, and never stores it', () => {
+    const refused = (camera: string, seq: number, phase: 'before' | 'during' | 'after'): VisitMsg => ({ type: 'FrameRefused', frame: { camera, seq, phase, reason: 'TOO_LARGE' }, answer: { ok: false, error: { code: 'TOO_LARGE', message: 'big' } }, ack });
+    let r = run(start(), [door('opened'), door('closed'), refused('side', 1, 'after'), refused('side', 1, 'after'), { type: 'UploadDone', frames: { top: 2, side: 2 }, ack }]);
+    expect(r.state.refusedFrames).toEqual([{ camera: 'side', seq: 1, phase: 'after', reason: 'TOO_LARGE' }]);
+    expect(r.effects.filter((e) => e.type === 'AckDevice').map((e) => (e as { answer?: unknown }).answer)).toEqual([{ ok: false, error: { code: 'TOO_LARGE', message: 'big' } }, { ok: false, error: { code: 'TOO_LARGE', message: 'big' } }, undefined]);
+    expect(r.types).not.toContain('StoreFrame');
+    r = run(r.state, [{ type: 'FramesCounted', counts: { top: 2, side: 1 } }]);
+    expect(r.state.status).toBe('complete');
+    // The refused `after` snapshot was one recognition compares: a confident answer is held for review.
+    r = run(r.state, [{ type: 'RecognitionDone', recognition }]);
+    expect(r.state.recognition).toMatchObject({ status: 'needs_review', items: recognition.items, reasons: ['frame_refused: after frame 1 of camera side (TOO_LARGE)'] });
+  });
+
+  it('keeps a confident answer when only a frame sampled while open was refused', () => {
+    const r = run(start(), [
+      door('opened'),
+      door('closed'),
+      { type: 'FrameRefused', frame: { camera: 'top', seq: 2, phase: 'during', reason: 'TOO_LARGE' }, answer: { ok: false, error: { code: 'TOO_LARGE', message: 'big' } }, ack },
+      { type: 'UploadDone', frames: { top: 3 }, ack },
+      { type: 'FramesCounted', counts: { top: 2 } },
+      { type: 'RecognitionDone', recognition },
+    ]);
+    expect(r.state.status).toBe('complete');
+    expect(r.state.recognition).toEqual(recognition);
+  });
 });

@@ -1,13 +1,14 @@
 import { assertNever } from '../../common/assert-never';
 import type { Ack, FramePhase } from '../../contracts/cabinet-protocol';
 import type { ActorRef, Step } from '../runtime';
-import type { VisitMsg, VisitStatus, VisitView } from './visit.protocol';
+import type { VisitMsg, VisitRecognition, VisitStatus, VisitView } from './visit.protocol';
 
 export type VisitState = VisitView;
 
 export type VisitEffect =
   | { type: 'StoreFrame'; camera: string; seq: number; phase: FramePhase; ts: number; jpeg: Buffer; ack: (a: Ack) => void }
-  | { type: 'AckDevice'; ack: (a: Ack) => void }
+  /** Answers the device: `answer`, or `{ ok: true }`. */
+  | { type: 'AckDevice'; ack: (a: Ack) => void; answer?: Ack }
   | { type: 'CountFrames' }
   /** Writes the visit's queryable projection (the `visits` collection); idempotent. */
   | { type: 'Project'; view: VisitView; releaseDoor: boolean }
@@ -38,10 +39,25 @@ export function initialVisitState(v: Omit<VisitView, 'status' | 'receivedFrames'
   return { status: 'unlocking', receivedFrames: {}, ...v };
 }
 
-/** Complete once the door is closed, upload.done said how many frames each camera sent, and all are stored. */
+/** Refused frames of a camera among the seqs upload.done announced (they are never among the stored ones). */
+function refusedOf(s: VisitState, camera: string, announced: number): number {
+  return (s.refusedFrames ?? []).filter((f) => f.camera === camera && f.seq < announced).length;
+}
+
+/**
+ * Complete once the door is closed, upload.done said how many frames each camera sent, and every one of them
+ * is stored or was refused (a refused frame never will be stored: waiting for it would wedge the cabinet).
+ */
 function allFramesIn(s: VisitState): boolean {
   if (s.status !== 'closed' || !s.expectedFrames) return false;
-  return Object.entries(s.expectedFrames).every(([cam, n]) => (s.receivedFrames[cam] ?? 0) >= n);
+  return Object.entries(s.expectedFrames).every(([cam, n]) => (s.receivedFrames[cam] ?? 0) + refusedOf(s, cam, n) >= n);
+}
+
+/** Recognition compares the before and after snapshots: without one of them a confident answer is not trusted. */
+function withRefusals(s: VisitState, r: VisitRecognition): VisitRecognition {
+  const missing = (s.refusedFrames ?? []).filter((f) => f.phase !== 'during');
+  if (!missing.length || r.status !== 'settled') return r;
+  return { ...r, status: 'needs_review', reasons: [...r.reasons, ...missing.map((f) => `frame_refused: ${f.phase} frame ${f.seq} of camera ${f.camera} (${f.reason})`)] };
 }
 
 export function decide(s: VisitState, msg: VisitMsg, now: number): Step<VisitState, VisitEffect> {
@@ -69,6 +85,13 @@ export function decide(s: VisitState, msg: VisitMsg, now: number): Step<VisitSta
           ...(s.expectedFrames && s.status === 'closed' ? [{ type: 'CountFrames' } as const] : []),
         ],
       };
+    case 'FrameRefused': {
+      const f = msg.frame;
+      const answer: VisitEffect = { type: 'AckDevice', ack: msg.ack, answer: msg.answer };
+      if ((s.refusedFrames ?? []).some((x) => x.camera === f.camera && x.seq === f.seq)) return { state: s, effects: [answer] };
+      const next: VisitState = { ...s, refusedFrames: [...(s.refusedFrames ?? []), { camera: f.camera, seq: f.seq, phase: f.phase, reason: f.reason }] };
+      return { state: next, effects: [answer, ...(next.status === 'closed' && next.expectedFrames ? [{ type: 'CountFrames' } as const] : [])] };
+    }
     case 'UploadDone': {
       const same = s.expectedFrames && JSON.stringify(s.expectedFrames) === JSON.stringify(msg.frames);
       const next = same ? s : { ...s, expectedFrames: { ...msg.frames } };
@@ -90,7 +113,7 @@ export function decide(s: VisitState, msg: VisitMsg, now: number): Step<VisitSta
     }
     case 'RecognitionDone': {
       if (s.status !== 'complete' || s.recognition || s.purpose !== 'shopping') return { state: s, effects: [] };
-      const next: VisitState = { ...s, recognition: msg.recognition };
+      const next: VisitState = { ...s, recognition: withRefusals(s, msg.recognition) };
       return { state: next, effects: [{ type: 'Project', view: next, releaseDoor: true }, { type: 'Ended', view: next }] };
     }
     case 'GetVisit':

@@ -33,8 +33,21 @@ export interface VisitView {
   completedAt?: number;
   expectedFrames?: Record<string, number>;
   receivedFrames: Record<string, number>;
+  /**
+   * Frames the device sent and the gateway refused (over the size limit): never stored, yet counted by
+   * upload.done, so completion counts them as accounted for. A refused snapshot holds the visit for review.
+   */
+  refusedFrames?: RefusedFrame[];
   /** Set once recognition answered (shopping visits only). */
   recognition?: VisitRecognition;
+}
+
+/** A frame the device gateway refused, as the visit records it. */
+export interface RefusedFrame {
+  camera: string;
+  seq: number;
+  phase: FramePhase;
+  reason: 'TOO_LARGE';
 }
 
 export type VisitMsg =
@@ -42,6 +55,8 @@ export type VisitMsg =
   /** A frame from the device; the shell stores it (idempotently) before acking. Never journalled. */
   | { type: 'FrameArrived'; camera: string; seq: number; phase: FramePhase; ts: number; jpeg: Buffer; ack: (a: Ack) => void }
   | { type: 'UploadDone'; frames: Record<string, number>; ack: (a: Ack) => void }
+  /** The gateway refused a frame (too large); recorded before the device gets `answer`. */
+  | { type: 'FrameRefused'; frame: RefusedFrame; answer: Ack; ack: (a: Ack) => void }
   /** Result of counting the visit's stored frames per camera. */
   | { type: 'FramesCounted'; counts: Record<string, number> }
   | { type: 'GetVisit'; replyTo: ActorRef<VisitView> }

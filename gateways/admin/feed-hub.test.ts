@@ -41,6 +41,31 @@ const SH_OP: Principal = { id: 'o', name: 'o', role: 'operator', sites: ['shangh
 const defaults = { filter: {}, offset: 0, limit: 100, visits: false };
 
 describe('FeedHub: the live feed on a simulated clock', () => {
+  it('counts a cabinet refusing unlocks with DOOR_FAULT as a fault and an offline cabinet as not in use', () => {
+    const t = setup(6);
+    t.change('SH-00000', { doorFault: true });
+    t.change('SH-00002', { online: false, state: 'offline', visitId: 'V-stale' });
+    t.change('SH-00004', { visitId: 'V-live', state: 'open' });
+    const a = t.page(ADMIN);
+    const snap = t.hub.subscribe(a.sub, { ...defaults });
+    expect(snap.counts).toMatchObject({ total: 6, fault: 1, inVisit: 1, offline: 1 });
+    // The Fault tile and the fault filter agree.
+    expect(t.hub.subscribe(a.sub, { ...defaults, filter: { state: 'fault' } }).rows.map((r) => r.cabinetId)).toEqual(['SH-00000']);
+    expect(t.hub.subscribe(a.sub, { ...defaults, filter: { state: 'inVisit' } }).rows.map((r) => r.cabinetId)).toEqual(['SH-00004']);
+    t.hub.close();
+  });
+
+  it('sorts alarmed cabinets first and windows the sorted list', () => {
+    const t = setup(20);
+    t.change('BJ-00017', { alarms: ['tamper', 'temperature'] });
+    t.change('SH-00008', { alarms: ['door_left_open'] });
+    const a = t.page(ADMIN);
+    const snap = t.hub.subscribe(a.sub, { ...defaults, filter: { sort: 'alarms' }, limit: 3 });
+    expect(snap.rows.map((r) => r.cabinetId)).toEqual(['BJ-00017', 'SH-00008', 'BJ-00001']);
+    expect(t.hub.subscribe(a.sub, { ...defaults, filter: { alarmsOnly: true } }).total).toBe(2);
+    t.hub.close();
+  });
+
   it('snapshots only the principal’s sites, windowed and sorted, with counts', () => {
     const t = setup(20);
     const op = t.page(SH_OP);

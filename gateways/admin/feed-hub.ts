@@ -2,6 +2,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { Cancel, Clock } from '../../common/clock';
 import { inScope, type Principal } from '../../contracts/admin-api';
 import type { FeedDelta, FeedSnapshot, FeedSubscription, FleetCounts, FleetFilter, FleetRow, RowPatch, VisitRow } from '../../contracts/console-api';
+import { addToCounts, emptyCounts, fleetComparator, matchesFilter } from '../../contracts/fleet-view';
 
 /** What the hub reads: the fleet's live view (no actor messaged) and its change streams. */
 export interface FeedSource {
@@ -45,7 +46,7 @@ interface SubState {
   visits: VisitRow[];
 }
 
-const FIELDS: ReadonlyArray<keyof FleetRow> = ['kind', 'siteId', 'state', 'online', 'lastSeenAt', 'offlineSince', 'door', 'locked', 'temperatureC', 'visitId', 'alarms', 'firmware', 'mailbox'];
+const FIELDS: ReadonlyArray<keyof FleetRow> = ['kind', 'siteId', 'state', 'online', 'lastSeenAt', 'offlineSince', 'door', 'locked', 'temperatureC', 'visitId', 'alarms', 'firmware', 'mailbox', 'doorFault'];
 
 function same(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -62,30 +63,6 @@ export function diffRow(prev: FleetRow, next: FleetRow): RowPatch | undefined {
     }
   }
   return patch;
-}
-
-export function matchesFilter(r: FleetRow, f: FleetFilter): boolean {
-  return (
-    (f.siteId === undefined || r.siteId === f.siteId) &&
-    (f.kind === undefined || r.kind === f.kind) &&
-    (f.state === undefined || r.state === f.state) &&
-    (f.q === undefined || f.q === '' || r.cabinetId.toLowerCase().startsWith(f.q.toLowerCase())) &&
-    (!f.alarmsOnly || r.alarms.length > 0)
-  );
-}
-
-export function emptyCounts(): FleetCounts {
-  return { total: 0, online: 0, offline: 0, inVisit: 0, alarms: 0, fault: 0, restocking: 0 };
-}
-
-export function addToCounts(c: FleetCounts, r: FleetRow): void {
-  c.total++;
-  if (r.online) c.online++;
-  else c.offline++;
-  if (r.visitId) c.inVisit++;
-  if (r.alarms.length) c.alarms++;
-  if (r.state === 'fault') c.fault++;
-  if (r.state === 'restocking') c.restocking++;
 }
 
 const sameCounts = (a: FleetCounts | undefined, b: FleetCounts): boolean => !!a && (Object.keys(b) as Array<keyof FleetCounts>).every((k) => a[k] === b[k]);
@@ -200,6 +177,10 @@ export class FeedHub {
     let total = 0;
     let cabinet: FleetRow | undefined;
     const end = w.offset + w.limit;
+    const now = this.o.clock.now();
+    // `all` is in id order; another sort needs the whole filtered list before the window is cut.
+    const sorted = w.filter.sort !== undefined && (w.filter.sort !== 'id' || w.filter.desc === true);
+    const matched: FleetRow[] = [];
     for (const r of all) {
       if (!inScope(p, r.siteId)) continue;
       sites.add(r.siteId);
@@ -207,10 +188,12 @@ export class FeedHub {
       // Counts follow the site/kind filter but not the state filter, so the state tabs keep their numbers.
       if ((w.filter.siteId !== undefined && r.siteId !== w.filter.siteId) || (w.filter.kind !== undefined && r.kind !== w.filter.kind)) continue;
       addToCounts(counts, r);
-      if (!matchesFilter(r, w.filter)) continue;
-      if (total >= w.offset && total < end) rows.push(r);
+      if (!matchesFilter(r, w.filter, now)) continue;
+      if (sorted) matched.push(r);
+      else if (total >= w.offset && total < end) rows.push(r);
       total++;
     }
+    if (sorted) rows.push(...matched.sort(fleetComparator(w.filter.sort, w.filter.desc)).slice(w.offset, end));
     return { counts, total, rows, ...(cabinet ? { cabinet } : {}), sites: [...sites].sort() };
   }
 

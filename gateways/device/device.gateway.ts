@@ -172,7 +172,9 @@ export class DeviceGateway implements DeviceLink {
         return { ok: true };
       case 'frame': {
         const frame = DeviceEventSchemas.frame.parse(parsed.data);
-        if (frame.jpeg.length > this.o.maxFrameBytes) return { ok: false, error: { code: 'TOO_LARGE', message: `frame is ${frame.jpeg.length} bytes; the limit is ${this.o.maxFrameBytes}` } };
+        // Refused, and recorded by its visit before the answer: the device drops it for good, and the visit
+        // must not wait for a frame that will never be stored.
+        if (frame.jpeg.length > this.o.maxFrameBytes) return f.frameRefused(frame, { ok: false, error: { code: 'TOO_LARGE', message: `frame is ${frame.jpeg.length} bytes; the limit is ${this.o.maxFrameBytes}` } });
         return f.frame(cabinetId, frame);
       }
       case 'upload.done':

@@ -29,6 +29,12 @@ describe('http app', () => {
     expect((await make(false).inject('/healthz')).statusCode).toBe(200);
   });
 
+  it('sends a browser at the service root to the operator console', async () => {
+    const res = await make(true).inject('/');
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/admin/');
+  });
+
   it('serves Prometheus metrics that count requests', async () => {
     const app = make(true);
     await app.inject('/healthz');
@@ -48,5 +54,54 @@ describe('http app', () => {
     expect(crash.body).not.toContain('secret internals');
     const missing = await app.inject('/nope');
     expect(missing.json().error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('http app while the database is away', () => {
+  function gated(up: { value: boolean }, hangingCheck = false) {
+    const noted: unknown[] = [];
+    const app = buildHttpApp({
+      log: silentLogger,
+      metrics: new Metrics({ defaults: false }),
+      readiness: [{ name: 'database', check: () => (hangingCheck ? new Promise<boolean>(() => undefined) : Promise.resolve(up.value)) }],
+      readinessDeadlineMs: 100,
+      accepting: () => true,
+      database: { up: () => up.value, isOutage: (e) => (e as Error).name === 'MongoServerSelectionError', noteError: (e) => noted.push(e) },
+    });
+    app.get('/work', async () => ({ ok: true }));
+    app.get('/lost', async () => {
+      throw Object.assign(new Error('Server selection timed out'), { name: 'MongoServerSelectionError' });
+    });
+    return { app, noted };
+  }
+
+  it('refuses every route but the probes with 503 UNAVAILABLE at once, and serves again when it is back', async () => {
+    const up = { value: false };
+    const { app } = gated(up);
+    const refused = await app.inject('/work');
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toEqual({ error: { code: 'UNAVAILABLE', message: expect.stringMatching(/database/) } });
+    expect((await app.inject('/healthz')).statusCode).toBe(200);
+    expect((await app.inject('/readyz')).statusCode).toBe(503);
+    up.value = true;
+    expect((await app.inject('/work')).statusCode).toBe(200);
+  });
+
+  it('answers an outage error reaching a handler 503, not 500, and tells the gate', async () => {
+    const { app, noted } = gated({ value: true });
+    const res = await app.inject('/lost');
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('UNAVAILABLE');
+    expect(noted).toHaveLength(1);
+  });
+
+  it('answers /readyz 503 within its deadline when a check never answers (a stopped database)', async () => {
+    const { app } = gated({ value: true }, true);
+    const t = Date.now();
+    const res = await app.inject('/readyz');
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ checks: { database: false } });
+    expect(Date.now() - t).toBeLessThan(2000);
   });
 });

@@ -45,6 +45,41 @@ describe('console API and live feed through the real service', () => {
     await svc.cleanup();
   });
 
+  it('alarm centre and sites: scoped reads, actions by role and site, masked robot key, clear errors', async () => {
+    const m = svc.models;
+    const [sh, bj] = await m.Alarm.create([
+      { cabinetId: 'SH-AUTO-01', siteId: 'shanghai-hq', kind: 'door_left_open', raisedAt: new Date() },
+      { cabinetId: 'BJ-AUTO-01', siteId: 'beijing-office', kind: 'temperature', raisedAt: new Date(), clearedAt: new Date() },
+    ]);
+    const op = tokens['sh-operator']!;
+    const list = await call(op, 'GET', '/alarms');
+    expect((list.body!.rows as Array<{ cabinetId: string }>).map((r) => r.cabinetId)).toEqual(['SH-AUTO-01']);
+    expect((await call(tokens.admin, 'GET', '/alarms?status=cleared')).body!.rows).toMatchObject([{ cabinetId: 'BJ-AUTO-01', status: 'cleared' }]);
+    expect((await call(op, 'GET', '/alarms/counts')).body).toEqual({ open: 1, acknowledged: 0 });
+    // Another site's alarm reads as not found; a viewer may look but not act.
+    expect((await call(op, 'POST', `/alarms/${String(bj!._id)}/ack`)).status).toBe(404);
+    expect((await call(tokens.viewer, 'POST', `/alarms/${String(sh!._id)}/ack`)).status).toBe(403);
+    const acked = await call(op, 'POST', `/alarms/${String(sh!._id)}/ack`);
+    expect(acked.body).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'sh-operator' });
+    expect((await call(op, 'POST', `/alarms/${String(sh!._id)}/notes`, { text: '' })).body).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    expect((await call(op, 'POST', '/alarms/not-an-id/ack')).status).toBe(404);
+    // Sites: the robot's key never comes back; a bad time zone is refused; only account managers edit.
+    const put = await call(tokens.admin, 'PUT', '/sites/shanghai-hq', { name: '上海总部', timeZone: 'Asia/Shanghai', webhook: { url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY-123', format: 'wecom', remindEveryMin: 10 } });
+    expect(put.status).toBe(200);
+    expect(JSON.stringify(put.body)).not.toContain('SECRET-KEY-123');
+    expect((await call(tokens.admin, 'PUT', '/sites/shanghai-hq', { name: 'x', timeZone: 'Mars/Olympus' })).body).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    expect((await call(op, 'PUT', '/sites/shanghai-hq', { name: 'x' })).status).toBe(403);
+    const sites = (await call(op, 'GET', '/sites')).body!.sites as Array<{ siteId: string; name: string; webhook?: { urlMasked: string } }>;
+    expect(sites.map((x) => x.siteId)).toEqual(['shanghai-hq']);
+    expect(sites[0]).toMatchObject({ name: '上海总部', webhook: { urlMasked: 'https://qyapi.weixin.qq.com/cgi-bin/web…?…' } });
+    const audit = await m.Audit.findOne({ action: 'site.save' }).lean();
+    expect(JSON.stringify(audit)).not.toContain('SECRET-KEY-123');
+    // The home view counts what the lists show.
+    const att = (await call(op, 'GET', '/attention?offlineMinutes=15')).body as { alarms: { open: number; acknowledged: number }; offline: { count: number } };
+    expect(att.alarms).toEqual({ open: 0, acknowledged: 1 });
+    expect(att.offline.count).toBe((await call(op, 'GET', '/fleet?state=offline&offlineForMin=15')).body!.total);
+  });
+
   it('demo accounts are created with generated passwords in a 0600 file', () => {
     const file = join(svc.config.dataDir, DEMO_ACCOUNTS_FILE);
     const { statSync } = jest.requireActual<typeof import('node:fs')>('node:fs');

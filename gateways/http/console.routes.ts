@@ -3,16 +3,23 @@ import { extname, join, relative, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AccountService } from '../../app/accounts.service';
+import type { AlarmCentre } from '../../app/alarms.service';
+import type { AttentionService } from '../../app/attention.service';
 import type { ConsoleService } from '../../app/console.service';
+import type { SiteService } from '../../app/sites.service';
 import type { Clock } from '../../common/clock';
 import { AppError } from '../../common/errors';
-import { ADMIN_PREFIX, AuditQuery, CONSOLE_ROUTES, CreateAccountRequest, FleetQuery, KpiQuery, ListQuery, LoginRequest } from '../../contracts/console-api';
+import { ADMIN_PREFIX, AlarmAssignRequest, AlarmNoteRequest, AlarmQuery, AttentionQuery, AuditQuery, CONSOLE_ROUTES, CreateAccountRequest, FleetQuery, KpiQuery, ListQuery, LoginRequest, SiteUpsert } from '../../contracts/console-api';
+import { SiteId } from '../../contracts/domain';
 import { CabinetId } from '../../contracts/domain';
 import { authenticateOperators, principalOf, type OperatorAuthenticator } from './operator-auth';
 
 export interface ConsoleRouteDeps {
   accounts: AccountService;
   console: ConsoleService;
+  alarms: AlarmCentre;
+  sites: SiteService;
+  attention: AttentionService;
   /** Sessions and the bootstrap token (anyOf). */
   auth: OperatorAuthenticator;
   clock: Clock;
@@ -60,6 +67,16 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
       api.get(R.reconciliation.path, async (req) => svc.reconciliation(principalOf(req), ReconQuery.parse(req.query)));
       api.get(R.audit.path, async (req) => svc.audit(principalOf(req), AuditQuery.parse(req.query)));
       api.get(R.kpis.path, async (req) => svc.kpis(principalOf(req), KpiQuery.parse(req.query)));
+      api.get(R.products.path, async (req) => ({ products: await svc.products(principalOf(req)) }));
+      api.get(R.attention.path, async (req) => deps.attention.attention(principalOf(req), AttentionQuery.parse(req.query)));
+      api.get(R.alarms.path, async (req) => deps.alarms.list(principalOf(req), AlarmQuery.parse(req.query)));
+      api.get(R.alarmCounts.path, async (req) => deps.alarms.counts(principalOf(req), z.object({ siteId: SiteId.optional() }).parse(req.query).siteId));
+      const alarmId = (req: { params: unknown }) => z.object({ alarmId: Id }).parse(req.params).alarmId;
+      api.post(R.alarmAck.path, async (req) => deps.alarms.acknowledge(principalOf(req), alarmId(req)));
+      api.post(R.alarmAssign.path, async (req) => deps.alarms.assign(principalOf(req), alarmId(req), AlarmAssignRequest.parse(req.body).assignee));
+      api.post(R.alarmNote.path, async (req) => deps.alarms.note(principalOf(req), alarmId(req), AlarmNoteRequest.parse(req.body).text));
+      api.get(R.sites.path, async (req) => ({ sites: await deps.sites.list(principalOf(req)) }));
+      api.put(R.putSite.path, async (req) => deps.sites.upsert(principalOf(req), z.object({ siteId: SiteId }).parse(req.params).siteId, SiteUpsert.parse(req.body)));
     },
     { prefix: ADMIN_PREFIX },
   );
@@ -99,7 +116,9 @@ export function registerConsolePage(app: FastifyInstance, distDir: string): void
   app.get('/admin/*', async (req, reply) => {
     const path = (req.params as { '*': string })['*'] || 'index.html';
     if (path.startsWith('api/')) throw new AppError('NOT_FOUND', `No route for ${req.method} ${req.url.split('?')[0]}`);
-    const f = files.get(path) ?? (path.includes('.') ? undefined : files.get('index.html'));
+    // The page routes by hash (#/fleet), so nothing but /admin/ itself is the page: an unknown path under
+    // /admin/ (an admin API route that did not match, a mistyped file) answers in the error envelope, not HTML.
+    const f = files.get(path);
     if (!f) {
       if (!files.size) throw new AppError('UNAVAILABLE', 'the console is not built: run `npm run build:admin` (npm start and npm test build it)');
       throw new AppError('NOT_FOUND', `no file ${path}`);

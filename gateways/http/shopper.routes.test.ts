@@ -11,7 +11,7 @@ import { startTestEmulator, type TestEmulator } from '../../payments/emulator/te
 import { MiniProgramClient } from '../../payments/wechatpay/miniprogram.client';
 import { MongooseFleetStore } from '../../store/fleet.store';
 import { openTestDb, type TestDb } from '../../test/db';
-import { seedDemo } from '../../tools/seed/seed';
+import { seedDemo } from '../../app/demo-seed';
 import { buildHttpApp } from './app';
 import { registerShopperRoutes } from './shopper.routes';
 import { Sessions } from '../../app/sessions';
@@ -104,12 +104,40 @@ describe('shopper API: sign-in, profile, QR and catalogue', () => {
     expect(cat.items[0]).toEqual({ sku: 'COLA-ORIG', name: '可口经典', priceFen: 350, laneId: 'A1', stock: 10 });
   });
 
-  it('rate-limits each shopper', async () => {
+  it('rate-limits each shopper, saying when to come back (Retry-After)', async () => {
     const { token } = await login('openid-frank');
     const codes = [];
     for (let i = 0; i < 25; i++) codes.push((await get('/api/v1/me', token)).statusCode);
     expect(codes.filter((c) => c === 429)).toHaveLength(5);
-    clock.advance(10_000);
+    clock.advance(4_000);
+    const limited = await get('/api/v1/me', token);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBe('6');
+    expect(limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED', details: { retryAfterMs: 6_000 } } });
+    clock.advance(6_000);
     expect((await get('/api/v1/me', token)).statusCode).toBe(200);
+  });
+
+  it('answers an offline cabinet with CABINET_UNAVAILABLE (reason in lower case) before CONTRACT_REQUIRED or the debt check', async () => {
+    const { token } = await login('openid-gina');
+    const { code } = await control('phone-code', { openid: 'openid-gina' });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/auth/phone', headers: { authorization: `Bearer ${token}` }, payload: { code } })).statusCode).toBe(200);
+    for (const cabinetId of ['SH-AUTO-01', 'SH-SEMI-01']) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/visits', headers: { authorization: `Bearer ${token}` }, payload: { cabinetId } });
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ error: { code: 'CABINET_UNAVAILABLE', details: { reason: 'offline' } } });
+      const cab = CabinetResponse.parse((await get(`/api/v1/cabinets/${cabinetId}`, token)).json());
+      expect(cab.unavailableReason).toBe('offline');
+    }
+  });
+
+  it('answers the QR link /c/<cabinetId> with a page that says to scan it in WeChat, not a 404', async () => {
+    const page = await app.inject({ method: 'GET', url: '/c/SH-AUTO-01?flow=auto' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('SH-AUTO-01');
+    expect(page.body).toContain('微信');
+    const unknown = await app.inject({ method: 'GET', url: '/c/NOPE-1' });
+    expect(unknown.statusCode).toBe(404);
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Aes, Formatter, Hash, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
 import { startTestEmulator, type TestEmulator } from './testing';
+import { until } from '../../test/until';
 
 // FerretDB, RSA key generation and the emulator are slow on the shared 2-core machine.
 jest.setTimeout(60_000);
@@ -32,13 +33,6 @@ async function receiver(): Promise<{ server: Server; url: string; got: Captured[
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`, got };
 }
 
-async function until(pred: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 type AxiosLike = { status: number; data: Record<string, unknown> };
 type Endpoint = { get(config?: object): Promise<AxiosLike>; post(data?: object, config?: object): Promise<AxiosLike> };

@@ -55,8 +55,24 @@ export interface EmuOrder {
   errCode?: string;
   refunded: number;
   contractId?: string;
+  /** v2 orders: the request's sign type, which the trade result notification is signed with. */
+  signType?: V2SignType;
   /** contractorder: the contract to create when this order is paid. */
-  pendingContract?: { planId: string; contractCode: string; requestSerial: string; displayAccount: string; notifyUrl: string };
+  pendingContract?: ContractRequest;
+}
+
+/** What a signing request (signing mini-program extraData, or contractorder) asks for. */
+export interface ContractRequest {
+  planId: string;
+  contractCode: string;
+  requestSerial: string;
+  displayAccount: string;
+  notifyUrl: string;
+  /**
+   * The signing request's sign type: every notification about this contract is signed with it (inferred).
+   * Contracts created directly by a test default to HMAC-SHA256, what this project's client signs with.
+   */
+  signType?: V2SignType;
 }
 
 export interface EmuRefund {
@@ -71,6 +87,8 @@ export interface EmuRefund {
   successAt?: number;
   notifyUrl?: string;
   fingerprint: string;
+  /** apply-abnormal-refund: where the money went instead of the closed card. */
+  abnormalTo?: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
 }
 
 export interface EmuContract {
@@ -88,6 +106,7 @@ export interface EmuContract {
   terminationMode?: '2' | '3';
   terminationRemark?: string;
   notifyUrl: string;
+  signType: V2SignType;
 }
 
 /** A successful movement of a shopper's money; the double-charge checks count these. */
@@ -98,6 +117,18 @@ export interface Charge {
   amount: number;
   transactionId: string;
   at: number;
+}
+
+/**
+ * The merchant's papay template (plan) as configured in the merchant portal: WeChat sends a contract's
+ * termination (DELETE, by the user or by deletecontract) to `terminationNotifyUrl`, never to the signing
+ * request's notify_url, and nothing when it is unset; `signNotifyUrl` receives a signing result when the
+ * signing request named no notify_url.
+ */
+export interface PapayTemplate {
+  planId: string;
+  signNotifyUrl?: string;
+  terminationNotifyUrl?: string;
 }
 
 export interface EmulatorOptions {
@@ -122,6 +153,8 @@ export function rfc3339(ms: number): string {
 export function v2Time(ms: number): string {
   return new Date(ms + 8 * 3600_000).toISOString().slice(0, 19).replace(/[-T:]/g, '');
 }
+/** plan_id is a number at WeChat: "074291" and "74291" name the same template (sandboxes made before had leading zeros). */
+export const samePlan = (a: string, b: string): boolean => /^\d+$/.test(a) && /^\d+$/.test(b) && Number(a) === Number(b);
 const digits = (n: number): string => Array.from(randomBytes(n), (b) => String(b % 10)).join('');
 
 export class WechatEmulator {
@@ -133,6 +166,9 @@ export class WechatEmulator {
   readonly contracts = new Map<string, EmuContract>();
   readonly usedContractCodes = new Set<string>();
   readonly charges: Charge[] = [];
+  readonly papayTemplate: PapayTemplate;
+  /** Trade bills asked for, in order (tests check what the client requested). */
+  readonly billRequests: Array<{ billDate: string; tarType: 'GZIP' | 'NONE' }> = [];
   readonly notifier: Notifier;
   readonly apiFaults = new Map<string, ApiFault[]>();
   readonly notificationFaults: NotificationFault[] = [];
@@ -144,6 +180,8 @@ export class WechatEmulator {
   /** Refund delays and deduction settlement, in WeChat milliseconds (scaled). */
   deductionDelayMs = 3000;
   refundDelayMs = 5000;
+  /** How the next refunds end at WeChat: SUCCESS, or ABNORMAL (the shopper's card was closed). */
+  readonly refundOutcomes: Array<'SUCCESS' | 'ABNORMAL'> = [];
   /** Identical prepay re-entry returns the same prepay_id within validity (§14.2: configurable). */
   samePrepayIdOnReentry = true;
   merchantBalanceInsufficient = false;
@@ -153,11 +191,18 @@ export class WechatEmulator {
   readonly loginCodes = new Map<string, { openid: string; expiresAt: number; used: boolean }>();
   readonly phoneCodes = new Map<string, { phone: string; used: boolean }>();
   readonly accessTokens = new Map<string, number>();
+  /** cgi-bin/stable_token: the current stable token, forced refreshes today, tokens issued. */
+  stableToken: { token: string; expiresAt: number } | undefined;
+  stableTokenForcedToday = 0;
+  stableTokenRequests = 0;
+  /** Mini-program codes made (wxa/getwxacodeunlimit). */
+  readonly wxacodes: Array<{ scene: string; page: string; width: number }> = [];
   readonly subscribeQuota = new Map<string, number>();
   readonly sentMessages: Array<{ touser: string; template_id: string; page?: string; data: Record<string, { value: string }>; at: number }> = [];
 
   constructor(readonly opts: EmulatorOptions) {
     this.merchant = opts.keys.merchant;
+    this.papayTemplate = { planId: this.merchant.planId };
     this.notifier = new Notifier(opts.clock, opts.timeScale);
   }
 
@@ -233,7 +278,7 @@ export class WechatEmulator {
     };
   }
 
-  v2Signed(fields: Record<string, string | number | undefined>, signType: V2SignType = 'HMAC-SHA256'): string {
+  v2Signed(fields: Record<string, string | number | undefined>, signType: V2SignType): string {
     return buildV2Xml({ ...fields, sign: v2Sign(fields, this.merchant.apiV2Key, signType) });
   }
 
@@ -332,24 +377,26 @@ export class WechatEmulator {
   }
 
   completeRefundLater(r: EmuRefund): void {
+    // An abnormal refund applied again goes through (its new account is open).
+    const outcome = r.abnormalTo ? 'SUCCESS' : (this.refundOutcomes.shift() ?? 'SUCCESS');
     this.clock.schedule(this.scaled(this.refundDelayMs), () => {
       if (r.status !== 'PROCESSING') return;
-      r.status = 'SUCCESS';
-      r.successAt = this.clock.now();
-      if (r.notifyUrl) this.notifyV3(r.notifyUrl, 'REFUND.SUCCESS', '退款成功', 'refund', 'refund', () => this.refundJson(r, true), `refund ${r.outRefundNo}`);
+      r.status = outcome;
+      if (outcome === 'SUCCESS') r.successAt = this.clock.now();
+      if (r.notifyUrl) this.notifyV3(r.notifyUrl, `REFUND.${outcome}`, outcome === 'SUCCESS' ? '退款成功' : '退款异常', 'refund', 'refund', () => this.refundJson(r, true), `refund ${r.outRefundNo}`);
     });
   }
 
   // ---- papay (v2) ------------------------------------------------------------------------------------
 
   contractByCode(planId: string, code: string): EmuContract | undefined {
-    for (const c of this.contracts.values()) if (c.planId === planId && c.contractCode === code) return c;
+    for (const c of this.contracts.values()) if (samePlan(c.planId, planId) && c.contractCode === code) return c;
     return undefined;
   }
 
   /** The signing mini-program (or a paid contractorder) creates a contract; contract codes are never reusable. */
-  createContract(openid: string, req: { planId: string; contractCode: string; requestSerial: string; displayAccount: string; notifyUrl: string }): EmuContract | { error: string } {
-    if (req.planId !== this.merchant.planId) return { error: 'PLAN_NOT_EXIST' };
+  createContract(openid: string, req: ContractRequest): EmuContract | { error: string } {
+    if (!samePlan(req.planId, this.merchant.planId)) return { error: 'PLAN_NOT_EXIST' };
     if (this.usedContractCodes.has(req.contractCode)) return { error: 'CONTRACT_CODE_USED' };
     this.usedContractCodes.add(req.contractCode);
     const now = this.clock.now();
@@ -364,6 +411,7 @@ export class WechatEmulator {
       signedAt: now,
       expiresAt: now + 5 * 365 * DAY,
       notifyUrl: req.notifyUrl,
+      signType: req.signType ?? 'HMAC-SHA256',
     };
     this.contracts.set(c.contractId, c);
     this.notifyContract(c, 'ADD');
@@ -475,25 +523,59 @@ export class WechatEmulator {
     this.dispatch({ id: this.jobId('v3'), kind: 'v3', build: () => delivery(), label }, delivery);
   }
 
+  /**
+   * A v2 trade result, signed with the request's sign type. Only the fields of WeChat's notification
+   * pages, because SDKs verify over the fields they model (WxJava's WxWithholdNotifyResult and
+   * WxPayOrderNotifyResult sign-check their bean's fields, so one extra field fails them):
+   *  - a deduction (扣款结果通知): trade_state and contract_id, no sign_type, trade_type or trade_state_desc;
+   *  - a pay-and-sign payment (支付结果通知): trade_type and sign_type (absent = MD5), no trade_state.
+   */
   notifyV2Payment(o: EmuOrder): void {
     if (!this.notificationsEnabled) return;
+    const signType = o.signType ?? 'MD5';
+    const paid = o.state === 'SUCCESS' || o.state === 'REFUND';
     const fields = (): Record<string, string | number | undefined> => ({
       return_code: 'SUCCESS',
-      result_code: o.state === 'SUCCESS' || o.state === 'REFUND' ? 'SUCCESS' : 'FAIL',
+      result_code: paid ? 'SUCCESS' : 'FAIL',
       ...(o.errCode ? { err_code: o.errCode, err_code_des: o.stateDesc } : {}),
+      appid: o.appid,
+      mch_id: this.merchant.mchid,
       nonce_str: nonceStr(32),
-      ...this.v2OrderFields(o),
+      openid: o.openid,
+      is_subscribe: 'N',
+      bank_type: paid ? 'OTHERS' : undefined,
+      total_fee: o.total,
+      fee_type: 'CNY',
+      cash_fee: paid ? o.total : undefined,
+      transaction_id: o.transactionId,
+      out_trade_no: o.outTradeNo,
+      attach: o.attach,
+      time_end: o.successAt ? v2Time(o.successAt) : undefined,
+      ...(o.tradeType === 'PAP' ? { trade_state: o.state, contract_id: o.contractId } : { trade_type: o.tradeType, ...(signType === 'HMAC-SHA256' ? { sign_type: signType } : {}) }),
     });
     const delivery = (opts: { badSignature?: boolean } = {}): Delivery => {
       const f = fields();
-      const body = opts.badSignature ? buildV2Xml({ ...f, sign: v2Sign(f, 'x'.repeat(32)) }) : this.v2Signed(f);
+      const body = opts.badSignature ? buildV2Xml({ ...f, sign: v2Sign(f, 'x'.repeat(32), signType) }) : this.v2Signed(f, signType);
       return { url: o.notifyUrl, body, headers: { 'Content-Type': 'text/xml' } };
     };
     this.dispatch({ id: this.jobId('v2pay'), kind: 'v2', build: () => delivery(), label: `deduction ${o.outTradeNo}` }, delivery);
   }
 
+  /** The merchant portal: sets (a string) or clears (null) the template's notification URLs. */
+  configureTemplate(urls: { signNotifyUrl?: string | null; terminationNotifyUrl?: string | null }): PapayTemplate {
+    for (const k of ['signNotifyUrl', 'terminationNotifyUrl'] as const) {
+      const v = urls[k];
+      if (v === null) delete this.papayTemplate[k];
+      else if (typeof v === 'string') this.papayTemplate[k] = v;
+    }
+    return { ...this.papayTemplate };
+  }
+
   notifyContract(c: EmuContract, change: 'ADD' | 'DELETE'): void {
     if (!this.notificationsEnabled) return;
+    // Signing results go where the signing request said; terminations to the template's termination URL.
+    const url = change === 'ADD' ? c.notifyUrl || this.papayTemplate.signNotifyUrl : this.papayTemplate.terminationNotifyUrl;
+    if (!url) return;
     const fields = (): Record<string, string | number | undefined> => ({
       return_code: 'SUCCESS',
       result_code: 'SUCCESS',
@@ -508,10 +590,11 @@ export class WechatEmulator {
       request_serial: c.requestSerial,
       ...(change === 'DELETE' ? { contract_termination_mode: c.terminationMode } : {}),
     });
+    // No sign_type field in a contract notification: it is signed with the contract's signing type (inferred).
     const delivery = (opts: { badSignature?: boolean } = {}): Delivery => {
       const f = fields();
-      const body = opts.badSignature ? buildV2Xml({ ...f, sign: v2Sign(f, 'x'.repeat(32)) }) : this.v2Signed(f);
-      return { url: c.notifyUrl, body, headers: { 'Content-Type': 'text/xml' } };
+      const body = opts.badSignature ? buildV2Xml({ ...f, sign: v2Sign(f, 'x'.repeat(32), c.signType) }) : this.v2Signed(f, c.signType);
+      return { url, body, headers: { 'Content-Type': 'text/xml' } };
     };
     this.dispatch({ id: this.jobId(`contract-${change}`), kind: 'v2', build: () => delivery(), label: `contract ${change} ${c.contractCode}` }, delivery);
   }

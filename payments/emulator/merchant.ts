@@ -91,7 +91,8 @@ function generate(now: Date): SandboxMerchant {
     platformCertPem: platformCert.pem,
     platformPrivateKeyPem: platform.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     platformCertPrivateKeyPem: platformCertKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    planId: digits(6),
+    // A plan id is a number at WeChat (WxJava models it as an Integer): no leading zero.
+    planId: `${1 + (randomBytes(1)[0]! % 9)}${digits(5)}`,
   };
 }
 

@@ -1,9 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { constants, createHash, privateDecrypt, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../common/clock';
-import { aeadEncrypt, nonceStr, parseV2Xml, requestSigningString, rsaVerify, v2Verify, type V2SignType } from '../wechatpay/crypto';
-import { WechatEmulator, rfc3339, type ApiFault, type EmuOrder, type EmuRefund, type NotificationFault, type PlatformMode } from './emulator';
+import { aeadEncrypt, buildV2Xml, nonceStr, parseV2Xml, requestSigningString, rsaVerify, v2Verify, type V2SignType } from '../wechatpay/crypto';
+import { requestSignType, type PapayApi } from '../wechatpay/papay.signing';
+import { WechatEmulator, rfc3339, samePlan, type ApiFault, type EmuOrder, type EmuRefund, type NotificationFault, type PlatformMode } from './emulator';
 import { loadOrCreateSandboxMerchant, type SandboxMerchant } from './merchant';
+import { validScene, wxacodePng } from './wxacode';
 
 /**
  * The emulator's HTTP face: WeChat Pay v3 (JSON, signed both ways), papay v2 (XML), the mini-program
@@ -61,8 +64,10 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Running
   };
 }
 
-export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
+/** `onRoute` sees every route as it is added (the README test checks each is documented). */
+export function buildEmulatorApp(emu: WechatEmulator, onRoute?: (method: string, url: string) => void): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1 << 20 });
+  if (onRoute) app.addHook('onRoute', (r) => void [r.method].flat().filter((m) => m !== 'HEAD').forEach((m) => onRoute(m, r.url)));
   const m = emu.merchant;
   const hangs = new Set<() => void>();
   app.addHook('onClose', async () => {
@@ -253,6 +258,33 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
     }),
   );
 
+  // 发起异常退款 (from memory of its page; not re-checked here): only a refund in ABNORMAL, once; to the
+  // merchant's bank account, or to the shopper's card with bank_account and real_name RSA-OAEP encrypted
+  // with WeChat Pay's key (which the Wechatpay-Serial request header names).
+  app.post('/v3/refund/domestic/refunds/:no/apply-abnormal-refund', (req, reply) =>
+    v3(req, reply, 'abnormal_refund', (b) => {
+      const r = emu.refunds.get((req.params as { no: string }).no);
+      if (!r) return send(req, reply, 404, { code: 'RESOURCE_NOT_EXISTS', message: '退款单不存在' });
+      if (b.type !== 'USER_BANK_CARD' && b.type !== 'MERCHANT_BANK_CARD') return send(req, reply, 400, { code: 'PARAM_ERROR', message: 'type 取值错误' });
+      if (r.status !== 'ABNORMAL') return send(req, reply, 400, { code: 'INVALID_REQUEST', message: '退款单状态不是退款异常，不能发起异常退款' });
+      if (b.type === 'USER_BANK_CARD') {
+        const key = req.headers['wechatpay-serial'] === m.platformPublicKeyId ? emu.opts.keys.platformPrivateKey : emu.opts.keys.platformCertPrivateKey;
+        const open = (v: unknown): string | undefined => {
+          try {
+            return typeof v === 'string' ? privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(v, 'base64')).toString('utf8') : undefined;
+          } catch {
+            return undefined;
+          }
+        };
+        if (typeof b.bank_type !== 'string' || !open(b.bank_account) || !open(b.real_name)) return send(req, reply, 400, { code: 'PARAM_ERROR', message: 'bank_account / real_name 解密失败' });
+      }
+      r.status = 'PROCESSING';
+      r.abnormalTo = b.type;
+      emu.completeRefundLater(r);
+      return send(req, reply, 200, emu.refundJson(r));
+    }),
+  );
+
   app.get('/v3/refund/domestic/refunds/:no', (req, reply) =>
     v3(req, reply, 'refund_query', () => {
       const r = emu.refunds.get((req.params as { no: string }).no);
@@ -261,24 +293,28 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
     }),
   );
 
-  const bills = new Map<string, string>();
+  const bills = new Map<string, { file: Buffer; gzip: boolean }>();
   app.get('/v3/bill/tradebill', (req, reply) =>
     v3(req, reply, 'tradebill', () => {
       const q = req.query as Record<string, string | undefined>;
       if (!q.bill_date || !/^\d{4}-\d{2}-\d{2}$/.test(q.bill_date)) return send(req, reply, 400, { code: 'PARAM_ERROR', message: 'bill_date 格式错误' });
+      if (q.tar_type !== undefined && q.tar_type !== 'GZIP') return send(req, reply, 400, { code: 'PARAM_ERROR', message: 'tar_type 仅支持GZIP' });
+      const gzip = q.tar_type === 'GZIP';
+      emu.billRequests.push({ billDate: q.bill_date, tarType: gzip ? 'GZIP' : 'NONE' });
       const csv = emu.tradeBillCsv(q.bill_date);
       const token = randomBytes(16).toString('hex');
-      bills.set(token, csv);
+      bills.set(token, { file: gzip ? gzipSync(Buffer.from(csv, 'utf8')) : Buffer.from(csv, 'utf8'), gzip });
+      // The hash is of the bill itself, after decompression ("原始账单（gzip需要解压缩）的摘要值" on the tradebill page; from memory).
       return send(req, reply, 200, { hash_type: 'SHA1', hash_value: createHash('sha1').update(csv, 'utf8').digest('hex'), download_url: `${emu.opts.publicBaseUrl()}/v3/billdownload/file?token=${token}` });
     }),
   );
   app.get('/v3/billdownload/file', async (req, reply) => {
     const auth = checkV3Auth(emu, req);
     if (!auth.ok) return sendV3(emu, req, reply, auth.status, auth.body);
-    const csv = bills.get((req.query as { token?: string }).token ?? '');
-    if (csv === undefined) return sendV3(emu, req, reply, 404, { code: 'RESOURCE_NOT_EXISTS', message: '账单不存在' });
+    const bill = bills.get((req.query as { token?: string }).token ?? '');
+    if (bill === undefined) return sendV3(emu, req, reply, 404, { code: 'RESOURCE_NOT_EXISTS', message: '账单不存在' });
     // The file itself is not signed; its SHA1 came in the signed tradebill answer.
-    return reply.code(200).type('text/plain; charset=utf-8').send(csv);
+    return reply.code(200).type(bill.gzip ? 'application/octet-stream' : 'text/plain; charset=utf-8').send(bill.file);
   });
 
   app.get('/v3/certificates', (req, reply) =>
@@ -304,20 +340,23 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
 
   // ---- v2 papay (XML) ---------------------------------------------------------------------------------
 
-  const v2 = async (req: FastifyRequest, reply: FastifyReply, route: string, handler: (f: Record<string, string>) => Record<string, string | number | undefined>): Promise<void> => {
+  const v2 = async (req: FastifyRequest, reply: FastifyReply, route: string, handler: (f: Record<string, string>, signType: V2SignType) => Record<string, string | number | undefined>): Promise<void> => {
     let signType: V2SignType = 'MD5';
+    const api = req.routeOptions.url as PapayApi;
     const xml = (fields: Record<string, string | number | undefined>, signed: boolean): void => {
       const fault = req.fault;
-      // Answers are signed with the request's sign type.
-      let body = signed ? emu.v2Signed(fields, signType) : emu.v2Signed(fields).replace(/<sign>.*<\/sign>/, '');
+      // Answers are signed with the request's sign type; a refusal before the sign is checked is not signed.
+      let body = signed ? emu.v2Signed(fields, signType) : buildV2Xml(fields);
       if (fault?.kind === 'response' && fault.response !== 'stale_timestamp') body = body.replace(/<sign><!\[CDATA\[([0-9A-F])/, (_m, c: string) => `<sign><![CDATA[${c === 'A' ? 'B' : 'A'}`);
       void reply.code(200).type('text/xml').send(body);
     };
     const f = parseV2Xml(req.rawBody ?? '');
     if (!f) return void xml({ return_code: 'FAIL', return_msg: 'XML格式错误' }, false);
     if (f.mch_id !== m.mchid) return void xml({ return_code: 'FAIL', return_msg: 'mch_id参数格式错误' }, false);
-    signType = f.sign_type === 'HMAC-SHA256' ? 'HMAC-SHA256' : 'MD5';
-    if (!v2Verify(f, m.apiV2Key, signType)) return void xml({ return_code: 'FAIL', return_msg: '签名错误' }, false);
+    // Each API takes the sign types its page documents (papay.signing.ts); deletecontract verifies MD5 only.
+    const verifyWith = requestSignType(api, f.sign_type);
+    if (!verifyWith || !v2Verify(f, m.apiV2Key, verifyWith)) return void xml({ return_code: 'FAIL', return_msg: '签名错误' }, false);
+    signType = verifyWith;
     const fault = emu.takeApiFault(route);
     if (fault?.kind === 'status') return void reply.code(fault.status).type('text/plain').send('System Error');
     if (fault?.kind === 'timeout_before') {
@@ -325,7 +364,7 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
       return void reply.code(504).send('');
     }
     req.fault = fault;
-    const out = handler(f);
+    const out = handler(f, signType);
     if (fault?.kind === 'timeout_after') {
       await hang();
       return void reply.code(504).send('');
@@ -353,7 +392,7 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
   );
 
   app.post('/pay/pappayapply', (req, reply) =>
-    v2(req, reply, 'pappayapply', (f) => {
+    v2(req, reply, 'pappayapply', (f, signType) => {
       for (const k of ['appid', 'body', 'out_trade_no', 'total_fee', 'spbill_create_ip', 'notify_url', 'trade_type', 'contract_id']) if (!f[k]) return fail('PARAM_ERROR', `缺少参数${k}`);
       if (f.trade_type !== 'PAP') return fail('PARAM_ERROR', 'trade_type 必须为PAP');
       if (!/^[1-9]\d*$/.test(f.total_fee!)) return fail('PARAM_ERROR', 'total_fee 必须为正整数');
@@ -387,6 +426,7 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
         stateDesc: '已受理，等待扣款',
         refunded: 0,
         contractId: c.contractId,
+        signType,
       };
       emu.orders.set(o.outTradeNo, o);
       emu.settleDeductionLater(o);
@@ -404,12 +444,12 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
   );
 
   app.post('/pay/contractorder', (req, reply) =>
-    v2(req, reply, 'contractorder', (f) => {
+    v2(req, reply, 'contractorder', (f, signType) => {
       for (const k of ['appid', 'body', 'out_trade_no', 'total_fee', 'spbill_create_ip', 'notify_url', 'trade_type', 'openid', 'plan_id', 'contract_code', 'request_serial', 'contract_display_account', 'contract_notify_url'])
         if (!f[k]) return fail('PARAM_ERROR', `缺少参数${k}`);
       if (f.trade_type !== 'JSAPI') return fail('PARAM_ERROR', 'trade_type 必须为JSAPI');
       if (!emu.users.has(f.openid!)) return fail('PARAM_ERROR', 'appid和openid不匹配');
-      if (f.plan_id !== m.planId) return fail('PARAM_ERROR', '模板不存在');
+      if (!samePlan(f.plan_id!, m.planId)) return fail('PARAM_ERROR', '模板不存在');
       const fingerprint = canonical({ ...f, sign: undefined, nonce_str: undefined });
       const now = emu.clock.now();
       const existing = emu.orders.get(f.out_trade_no!);
@@ -437,7 +477,8 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
         state: 'NOTPAY',
         stateDesc: '订单未支付',
         refunded: 0,
-        pendingContract: { planId: f.plan_id!, contractCode: f.contract_code!, requestSerial: f.request_serial!, displayAccount: f.contract_display_account!, notifyUrl: f.contract_notify_url! },
+        signType,
+        pendingContract: { planId: f.plan_id!, contractCode: f.contract_code!, requestSerial: f.request_serial!, displayAccount: f.contract_display_account!, notifyUrl: f.contract_notify_url!, signType },
       };
       emu.orders.set(o.outTradeNo, o);
       emu.prepays.set(o.prepayId!, o.outTradeNo);
@@ -486,6 +527,46 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
     return mp(reply, { access_token: token, expires_in: 7200 });
   });
 
+  // stable_token (from memory of the mini-program server API page; not re-checked): JSON body; the same token
+  // while it is valid, a new one (the old one then invalid) with force_refresh, which is limited per day;
+  // independent of cgi-bin/token's tokens.
+  app.post('/cgi-bin/stable_token', (req, reply) => {
+    const b = jsonBody(req);
+    if (!b) return mp(reply, { errcode: 47001, errmsg: 'data format error' });
+    if (b.grant_type !== 'client_credential') return mp(reply, { errcode: 40002, errmsg: 'invalid grant_type' });
+    if (b.appid !== m.appid) return mp(reply, { errcode: 40013, errmsg: 'invalid appid' });
+    if (b.secret !== m.appSecret) return mp(reply, { errcode: 40125, errmsg: 'invalid appsecret' });
+    const now = emu.clock.now();
+    const current = emu.stableToken;
+    if (b.force_refresh === true) {
+      if (emu.stableTokenForcedToday >= 20) return mp(reply, { errcode: 45009, errmsg: 'reach max api daily quota limit' });
+      emu.stableTokenForcedToday++;
+    } else if (current && current.expiresAt > now) {
+      return mp(reply, { access_token: current.token, expires_in: Math.floor((current.expiresAt - now) / 1000) });
+    }
+    if (current) emu.accessTokens.delete(current.token);
+    const token = randomBytes(48).toString('base64url');
+    emu.stableToken = { token, expiresAt: now + 7_200_000 };
+    emu.accessTokens.set(token, now + 7_200_000);
+    emu.stableTokenRequests++;
+    return mp(reply, { access_token: token, expires_in: 7200 });
+  });
+
+  // getwxacodeunlimit: a PNG on success, a JSON error otherwise. scene ≤ 32 characters of a fixed set
+  // (40129); page without a leading slash (41030); width clamped to 280–1280 (inferred from the page's limits).
+  app.post('/wxa/getwxacodeunlimit', (req, reply) => {
+    if (!tokenValid(req)) return mp(reply, { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' });
+    const b = jsonBody(req);
+    if (!b) return mp(reply, { errcode: 47001, errmsg: 'data format error' });
+    if (!validScene(b.scene)) return mp(reply, { errcode: 40129, errmsg: 'invalid scene' });
+    const page = b.page === undefined || b.page === '' ? 'pages/index/index' : b.page;
+    if (typeof page !== 'string' || page.startsWith('/') || page.includes('?')) return mp(reply, { errcode: 41030, errmsg: 'invalid page' });
+    if (b.env_version !== undefined && !['release', 'trial', 'develop'].includes(b.env_version as string)) return mp(reply, { errcode: 40097, errmsg: 'invalid args' });
+    const width = Math.min(1280, Math.max(280, typeof b.width === 'number' && Number.isFinite(b.width) ? Math.round(b.width) : 430));
+    emu.wxacodes.push({ scene: b.scene, page, width });
+    return void reply.code(200).type('image/png').send(wxacodePng(b.scene, page, width));
+  });
+
   app.post('/wxa/business/getuserphonenumber', (req, reply) => {
     if (!tokenValid(req)) return mp(reply, { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' });
     const b = jsonBody(req);
@@ -509,6 +590,16 @@ export function buildEmulatorApp(emu: WechatEmulator): FastifyInstance {
     emu.subscribeQuota.set(key, quota - 1);
     emu.sentMessages.push({ touser: b.touser, template_id: b.template_id, ...(typeof b.page === 'string' ? { page: b.page } : {}), data: data as Record<string, { value: string }>, at: emu.clock.now() });
     return mp(reply, { errcode: 0, errmsg: 'ok' });
+  });
+
+  // Unknown routes. /v3/* is answered above after authentication; the mini-program hosts answer an errcode
+  // (40066 "invalid url", inferred), with 404 so that a client checking only the status sees it too; the v2
+  // XML host a v2 FAIL document (inferred).
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (/^\/(cgi-bin|wxa|sns)\//.test(path)) return void reply.code(404).type('application/json').send(JSON.stringify({ errcode: 40066, errmsg: 'invalid url' }));
+    if (/^\/(pay|papay|secapi)\//.test(path)) return void reply.code(404).type('text/xml').send(buildV2Xml({ return_code: 'FAIL', return_msg: '无可用的路由' }));
+    return void reply.code(404).type('application/json').send(JSON.stringify({ code: 'RESOURCE_NOT_EXISTS', message: '无可用的路由' }));
   });
 
   registerControl(app, emu);
@@ -569,14 +660,20 @@ function registerControl(app: FastifyInstance, emu: WechatEmulator): void {
     // The merchant signs the raw notify_url and URL-encodes it afterwards for extraData.
     const x: Record<string, string> = { ...given, ...(given.notify_url ? { notify_url: decodeURIComponent(given.notify_url) } : {}) };
     const openid = typeof b.openid === 'string' ? b.openid : '';
-    const signType: V2SignType = x.sign_type === 'HMAC-SHA256' ? 'HMAC-SHA256' : 'MD5';
+    const signType = requestSignType('entrust', x.sign_type);
     if (!emu.users.has(openid)) return json(reply, 400, { return_code: 'FAIL', return_msg: 'unknown user' });
-    if (x.mch_id !== emu.merchant.mchid || x.appid !== emu.merchant.appid || !v2Verify(x, emu.merchant.apiV2Key, signType)) return json(reply, 400, { return_code: 'FAIL', return_msg: '签名错误' });
+    if (x.mch_id !== emu.merchant.mchid || x.appid !== emu.merchant.appid || !signType || !v2Verify(x, emu.merchant.apiV2Key, signType)) return json(reply, 400, { return_code: 'FAIL', return_msg: '签名错误' });
     const ts = Number(x.timestamp);
     if (!Number.isFinite(ts) || Math.abs(emu.clock.now() / 1000 - ts) > 600) return json(reply, 400, { return_code: 'FAIL', return_msg: '请求已过期' });
-    const c = emu.createContract(openid, { planId: x.plan_id ?? '', contractCode: x.contract_code ?? '', requestSerial: x.request_serial ?? '', displayAccount: x.contract_display_account ?? '', notifyUrl: x.notify_url ?? '' });
+    const c = emu.createContract(openid, { planId: x.plan_id ?? '', contractCode: x.contract_code ?? '', requestSerial: x.request_serial ?? '', displayAccount: x.contract_display_account ?? '', notifyUrl: x.notify_url ?? '', signType });
     if ('error' in c) return json(reply, 400, { return_code: 'FAIL', return_msg: c.error });
     json(reply, 200, { referrerInfo: { appId: 'wxbd687630cd02ce1d', extraData: { return_code: 'SUCCESS' } }, contract_id: c.contractId });
+  });
+  app.get('/__control/papay/template', (_req, reply) => json(reply, 200, emu.papayTemplate));
+  app.post('/__control/papay/template', (req, reply) => {
+    const b = body(req);
+    const url = (v: unknown): string | null | undefined => (v === null ? null : typeof v === 'string' && /^https?:\/\/\S+$/.test(v) ? v : undefined);
+    json(reply, 200, emu.configureTemplate({ signNotifyUrl: url(b.signNotifyUrl), terminationNotifyUrl: url(b.terminationNotifyUrl) }));
   });
   app.post('/__control/papay/revoke', (req, reply) => {
     const b = body(req);
@@ -592,6 +689,7 @@ function registerControl(app: FastifyInstance, emu: WechatEmulator): void {
     if (typeof b.rejectReplayedNonce === 'boolean') emu.rejectReplayedNonce = b.rejectReplayedNonce;
     if (typeof b.notificationsEnabled === 'boolean') emu.notificationsEnabled = b.notificationsEnabled;
     if (typeof b.merchantBalanceInsufficient === 'boolean') emu.merchantBalanceInsufficient = b.merchantBalanceInsufficient;
+    if (b.refundOutcome === 'SUCCESS' || b.refundOutcome === 'ABNORMAL') for (let i = 0; i < (typeof b.times === 'number' ? b.times : 1); i++) emu.refundOutcomes.push(b.refundOutcome);
     json(reply, 200, { apiFaults: Object.fromEntries(emu.apiFaults), notificationFaults: emu.notificationFaults });
   });
   app.post('/__control/forge', async (req, reply) => {
@@ -632,7 +730,9 @@ function checkV3Auth(emu: WechatEmulator, req: FastifyRequest): { ok: true; mchi
   if (!match) return signError('authorization scheme missing or unsupported', '错误的签名认证方式');
   for (const part of match[1]!.matchAll(/(\w+)="([^"]*)"/g)) fields[part[1]!] = part[2]!;
   for (const k of ['mchid', 'nonce_str', 'timestamp', 'serial_no', 'signature']) if (!fields[k]) return signError(`${k} missing`);
-  if (fields.mchid !== m.mchid) return { ok: false, status: 400, body: { code: 'MCH_NOT_EXISTS', message: '商户号不存在' } };
+  // An unknown merchant in the Authorization is an authentication failure like any other (wechatpay.md §13:
+  // every Authorization check answers 401 SIGN_ERROR); 400 MCH_NOT_EXISTS is about a body's mchid.
+  if (fields.mchid !== m.mchid) return signError('mchid not found', '商户号与签名不匹配');
   if (fields.serial_no!.toUpperCase() !== m.merchantSerial.toUpperCase()) return signError('serial_no not found', '商户证书序列号有误');
   const ts = Number(fields.timestamp);
   if (!/^\d{10}$/.test(fields.timestamp!) || Math.abs(emu.clock.now() / 1000 - ts) > WINDOW_S) return signError('timestamp expired', '请求时间戳已过期');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock';
-import { parseWechatConfig, type WechatConfig, type WechatConfigInput } from '../wechatpay/wechat.config';
+import { notifyUrl, parseWechatConfig, type WechatConfig, type WechatConfigInput } from '../wechatpay/wechat.config';
 import type { PlatformMode } from './emulator';
 import { startEmulator, type RunningEmulator } from './server';
 
@@ -16,9 +16,19 @@ export async function startTestEmulator(opts: { timeScale?: number; clock?: Cloc
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'wechat-emu-'));
   const emu = await startEmulator({ dataDir, timeScale: opts.timeScale ?? 1000, ...(opts.clock ? { clock: opts.clock } : {}), platformMode: opts.platformMode ?? 'public_key' });
   const m = emu.merchant;
+  let portalDone = false;
   return {
     ...emu,
+    /**
+     * A client config pointed at the emulator. The first one with a notifyBaseUrl also plays the merchant
+     * portal once: the papay template's termination URL becomes that service's contract endpoint, unless a
+     * test configured the template itself.
+     */
     config(overrides = {}) {
+      if (overrides.notifyBaseUrl && !portalDone) {
+        portalDone = true;
+        if (!emu.emulator.papayTemplate.terminationNotifyUrl) emu.emulator.configureTemplate({ terminationNotifyUrl: notifyUrl({ notifyBaseUrl: overrides.notifyBaseUrl.replace(/\/+$/, '') }, 'contract') });
+      }
       return parseWechatConfig({
         mode: 'sandbox',
         payBaseUrl: emu.baseUrl,

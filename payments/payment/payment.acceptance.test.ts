@@ -1,8 +1,11 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ActorSystem } from '../../actors/runtime';
-import { openTestDb, type TestDb } from '../../test/db';
-import { startTestEmulator, type TestEmulator } from '../emulator/testing';
+import { MoneyRepository } from '../../store/money.repository';
+import type { TestDb } from '../../test/db';
+import { startPaymentsWorld, type PaymentsWorld } from '../../test/payments-kit';
+import type { TestEmulator } from '../emulator/testing';
+import { auditMoney } from '../ledger/money.audit';
 import { contractCodeFor, outTradeNoFor } from './payment.machine';
 import { createActorSystem, createPayments, listenForNotifications, type Payments } from './payments.wiring';
 
@@ -26,6 +29,7 @@ async function until(pred: () => boolean | Promise<boolean>, ms = 8000, everyMs 
 }
 
 describe('payments end to end: actors, FerretDB, emulator, notification endpoints', () => {
+  let world: PaymentsWorld;
   let db: TestDb;
   let emu: TestEmulator;
   let system: ActorSystem;
@@ -35,18 +39,13 @@ describe('payments end to end: actors, FerretDB, emulator, notification endpoint
   let seq = 0;
 
   beforeAll(async () => {
-    db = await openTestDb('payments');
-    emu = await startTestEmulator({ timeScale: 1000 });
-    port = await freePort();
-    system = createActorSystem();
-    pay = createPayments({ config: emu.config({ notifyBaseUrl: `http://127.0.0.1:${port}`, debtCreatedTemplateId: 'TPL_DEBT', debtClearedTemplateId: 'TPL_CLEAR' }), models: db.models, system, actorOptions: { resolveAfterMs: 500 } });
-    rx = await listenForNotifications(pay, port);
+    world = await startPaymentsWorld('payments', { config: { debtCreatedTemplateId: 'TPL_DEBT', debtClearedTemplateId: 'TPL_CLEAR' } });
+    ({ db, emu, system, pay, rx, port } = world);
   });
-  afterAll(async () => {
-    await rx.close();
-    system.stop();
-    await emu.close();
-    await db.close();
+  afterAll(async () => world.close());
+  // Each test starts on a drained emulator: no notification of an earlier test still in flight.
+  afterEach(async () => {
+    await emu.emulator.notifier.idle();
   });
 
   /** A shopper known to us and to WeChat, optionally with an active papay contract on both sides. */
@@ -120,53 +119,6 @@ describe('payments end to end: actors, FerretDB, emulator, notification endpoint
     expect(after?.version).toBe(before?.version);
     expect(chargesFor(o)).toBe(1);
   });
-
-  it('1,000 shoppers (PAYMENTS_BULK_SHOPPERS) with 5 concurrent charge attempts each end with exactly one charge per order', async () => {
-    // The acceptance size by default: 35–75 s on the shared 2-core machine (load 4–5). PAYMENTS_BULK_SHOPPERS
-    // picks another size; payments/bench/deductions.bench.ts measures the rate.
-    const N = Number(process.env.PAYMENTS_BULK_SHOPPERS ?? 1000);
-    emu.emulator.notificationsEnabled = false; // contracts are seeded directly on both sides
-    const shoppers: Array<{ shopperId: string; orderId: string }> = [];
-    const planId = emu.merchant.planId;
-    const docs = { shoppers: [] as object[], contracts: [] as object[], orders: [] as object[] };
-    for (let i = 0; i < N; i++) {
-      const shopperId = `bulk-${i}`;
-      const openid = `oBulk${String(i).padStart(20, '0')}`;
-      emu.emulator.ensureUser(openid);
-      const contractCode = contractCodeFor(shopperId, 1);
-      const c = emu.emulator.createContract(openid, { planId, contractCode, requestSerial: String(i + 1), displayAccount: 'x', notifyUrl: `${rx.url}/payments/wechat/notify/contract` });
-      if ('error' in c) throw new Error(c.error);
-      const orderId = `bulk-order-${i}`;
-      docs.shoppers.push({ shopperId, openid });
-      docs.contracts.push({ _id: contractCode, contractCode, shopperId, openid, planId, contractId: c.contractId, status: 'active' });
-      docs.orders.push({ orderId, outTradeNo: `CF-${orderId}`, shopperId, cabinetId: 'cab-1', siteId: 'site-1', flow: 'auto', source: 'recognition', totalFen: 100 + (i % 50), status: 'draft' });
-      shoppers.push({ shopperId, orderId });
-    }
-    await db.models.Shopper.insertMany(docs.shoppers);
-    await db.models.Contract.insertMany(docs.contracts);
-    await db.models.Order.insertMany(docs.orders);
-    emu.emulator.notificationsEnabled = true;
-
-    const t0 = Date.now();
-    const replies = await Promise.all(
-      shoppers.flatMap(({ shopperId, orderId }, i) => Array.from({ length: 5 }, () => pay.actors.charge(shopperId, { orderId, amountFen: 100 + (i % 50), description: 'Snacks' }, 60_000 + N * 500))),
-    );
-    const answeredMs = Date.now() - t0;
-    const bad = replies.filter((r) => r.type !== 'DeductionAccepted' && r.type !== 'OrderPaid' && r.type !== 'PaymentPending');
-    expect(bad).toEqual([]);
-    await until(async () => (await db.models.Order.countDocuments({ orderId: { $regex: '^bulk-order-' }, status: 'paid' })) === N, 60_000 + N * 500, 250).catch(async (e: unknown) => {
-      const orders = await db.models.Order.aggregate<{ _id: string; n: number }>([{ $match: { orderId: { $regex: '^bulk-order-' } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
-      const payments = await db.models.Payment.aggregate<{ _id: string; n: number }>([{ $match: { orderId: { $regex: '^bulk-order-' } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
-      const unprocessed = await db.models.PaymentInbox.countDocuments({ processedAt: { $exists: false } });
-      throw new Error(`${String(e)}: orders ${JSON.stringify(orders)} payments ${JSON.stringify(payments)} inbox unprocessed ${unprocessed} charges ${emu.emulator.charges.length} backlog ${emu.emulator.notifier.backlog()}`);
-    });
-    process.stdout.write(`bulk charges: ${N} shoppers × 5 concurrent requests, all answered in ${answeredMs} ms, all paid in ${Date.now() - t0} ms\n`);
-    const perOrder = new Map<string, number>();
-    for (const c of emu.emulator.charges) if (c.attach?.startsWith('bulk-order-')) perOrder.set(c.attach, (perOrder.get(c.attach) ?? 0) + 1);
-    expect(perOrder.size).toBe(N);
-    expect([...perOrder.values()].every((n) => n === 1)).toBe(true);
-    expect(await db.models.Payment.countDocuments({ orderId: { $regex: '^bulk-order-' } })).toBe(N);
-  }, 120_000 + 1000 * Number(process.env.PAYMENTS_BULK_SHOPPERS ?? 1000));
 
   it('a contract revoked before the deduction leaves a debt that blocks the next visit and clears after a JSAPI payment', async () => {
     const s = await shopper({ contract: true });
@@ -290,5 +242,85 @@ describe('payments end to end: actors, FerretDB, emulator, notification endpoint
     const next = await order(s.shopperId, 200);
     expect(await pay.actors.charge(s.shopperId, { orderId: next, amountFen: 200, description: 'Snacks' })).toMatchObject({ type: 'DeductionAccepted' });
     await until(async () => (await orderStatus(next)) === 'paid');
+  });
+
+  it('the flows above leave the money audit clean: records, ledger and the emulator’s ledger agree', async () => {
+    await emu.emulator.notifier.idle();
+    await until(async () => ((await new MoneyRepository(db.models).unprocessedNotifications()).length) === 0);
+    const report = await auditMoney(db.models, { emulatorUrl: emu.baseUrl });
+    expect(report.problems).toEqual([]);
+  });
+});
+
+/**
+ * The same property at load, with an emulator, database and actor system of its own so its backlog never
+ * reaches the tests above. 100 × 5 in `npm test`; the full 1,000 × 5 acceptance size is
+ * `npm run payments:bulk` (PAYMENTS_BULK_SHOPPERS=1000), beside `bench:payments`, which measures the rate.
+ */
+const BULK = Number(process.env.PAYMENTS_BULK_SHOPPERS ?? 100);
+
+describe('payments at load: concurrent charges', () => {
+  let world: PaymentsWorld;
+  let db: TestDb;
+  let emu: TestEmulator;
+  let pay: Payments;
+  let rx: { url: string; close(): Promise<void> };
+
+  beforeAll(async () => {
+    world = await startPaymentsWorld('payments_bulk');
+    ({ db, emu, pay, rx } = world);
+  });
+  afterAll(async () => world.close());
+
+  it(`${BULK} shoppers (PAYMENTS_BULK_SHOPPERS) with 5 concurrent charge attempts each end with exactly one charge per order`, async () => {
+    const N = BULK;
+    emu.emulator.notificationsEnabled = false; // contracts are seeded directly on both sides
+    const shoppers: Array<{ shopperId: string; orderId: string }> = [];
+    const planId = emu.merchant.planId;
+    const docs = { shoppers: [] as object[], contracts: [] as object[], orders: [] as object[] };
+    for (let i = 0; i < N; i++) {
+      const shopperId = `bulk-${i}`;
+      const openid = `oBulk${String(i).padStart(20, '0')}`;
+      emu.emulator.ensureUser(openid);
+      const contractCode = contractCodeFor(shopperId, 1);
+      const c = emu.emulator.createContract(openid, { planId, contractCode, requestSerial: String(i + 1), displayAccount: 'x', notifyUrl: `${rx.url}/payments/wechat/notify/contract` });
+      if ('error' in c) throw new Error(c.error);
+      const orderId = `bulk-order-${i}`;
+      docs.shoppers.push({ shopperId, openid });
+      docs.contracts.push({ _id: contractCode, contractCode, shopperId, openid, planId, contractId: c.contractId, status: 'active' });
+      docs.orders.push({ orderId, outTradeNo: `CF-${orderId}`, shopperId, cabinetId: 'cab-1', siteId: 'site-1', flow: 'auto', source: 'recognition', totalFen: 100 + (i % 50), status: 'draft' });
+      shoppers.push({ shopperId, orderId });
+    }
+    await db.models.Shopper.insertMany(docs.shoppers);
+    await db.models.Contract.insertMany(docs.contracts);
+    await db.models.Order.insertMany(docs.orders);
+    emu.emulator.notificationsEnabled = true;
+
+    const t0 = Date.now();
+    const replies = await Promise.all(
+      shoppers.flatMap(({ shopperId, orderId }, i) => Array.from({ length: 5 }, () => pay.actors.charge(shopperId, { orderId, amountFen: 100 + (i % 50), description: 'Snacks' }, 60_000 + N * 500))),
+    );
+    const answeredMs = Date.now() - t0;
+    const bad = replies.filter((r) => r.type !== 'DeductionAccepted' && r.type !== 'OrderPaid' && r.type !== 'PaymentPending');
+    expect(bad).toEqual([]);
+    await until(async () => (await db.models.Order.countDocuments({ orderId: { $regex: '^bulk-order-' }, status: 'paid' })) === N, 60_000 + N * 500, 250).catch(async (e: unknown) => {
+      const orders = await db.models.Order.aggregate<{ _id: string; n: number }>([{ $match: { orderId: { $regex: '^bulk-order-' } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
+      const payments = await db.models.Payment.aggregate<{ _id: string; n: number }>([{ $match: { orderId: { $regex: '^bulk-order-' } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
+      const unprocessed = (await new MoneyRepository(db.models).unprocessedNotifications()).length;
+      throw new Error(`${String(e)}: orders ${JSON.stringify(orders)} payments ${JSON.stringify(payments)} inbox unprocessed ${unprocessed} charges ${emu.emulator.charges.length} backlog ${emu.emulator.notifier.backlog()}`);
+    });
+    process.stdout.write(`bulk charges: ${N} shoppers × 5 concurrent requests, all answered in ${answeredMs} ms, all paid in ${Date.now() - t0} ms\n`);
+    const perOrder = new Map<string, number>();
+    for (const c of emu.emulator.charges) if (c.attach?.startsWith('bulk-order-')) perOrder.set(c.attach, (perOrder.get(c.attach) ?? 0) + 1);
+    expect(perOrder.size).toBe(N);
+    expect([...perOrder.values()].every((n) => n === 1)).toBe(true);
+    expect(await db.models.Payment.countDocuments({ orderId: { $regex: '^bulk-order-' } })).toBe(N);
+  }, 120_000 + 1000 * BULK);
+
+  it('leaves the money audit clean: our ledger equals the emulator’s', async () => {
+    await emu.emulator.notifier.idle();
+    const report = await auditMoney(db.models, { emulatorUrl: emu.baseUrl });
+    expect(report.problems).toEqual([]);
+    expect(report.ledgerEntries).toBeGreaterThanOrEqual(BULK);
   });
 });

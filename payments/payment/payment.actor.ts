@@ -3,7 +3,8 @@ import { assertNever } from '../../common/assert-never';
 import { isAppError } from '../../common/errors';
 import type { InboundNotification, NotificationSink } from '../wechatpay/notifications';
 import { decide, initialPaymentActorState, type PaymentActorState, type PaymentEffect } from './payment.machine';
-import type { ChargeOrder, ChargeReply, ClearDebts, ClearDebtsReply, PayOrder, PayReply, PaymentCommand, PaymentErrored, PaymentMessage, RefundOrder, RefundReply, SigningReply, StartSigning, VisitReply } from './payment.protocol';
+import { billReview } from './review.billing';
+import type { BillReview, BillReviewReply, CloseOrder, MoneyChangeReply, RaisePendingOrder, ReleaseHeldOrder, WaiveDebt, ChargeOrder, ChargeReply, ClearDebts, ClearDebtsReply, PayOrder, PayReply, PaymentCommand, PaymentErrored, PaymentMessage, RefundOrder, RefundReply, SigningReply, StartSigning, VisitReply } from './payment.protocol';
 import type { PaymentService } from './payment.service';
 
 /**
@@ -90,6 +91,26 @@ export class PaymentActors implements NotificationSink {
 
   checkVisit(shopperId: string, timeoutMs = this.askTimeoutMs): Promise<VisitReply> {
     return ask<PaymentMessage, VisitReply>(this.ref(shopperId), (replyTo) => ({ type: 'CheckVisitAllowed', requestId: newRequestId(), replyTo }), timeoutMs);
+  }
+
+  billReview(shopperId: string, req: Omit<BillReview, 'type' | 'replyTo' | 'requestId'>, timeoutMs = this.askTimeoutMs): Promise<BillReviewReply> {
+    return ask<PaymentMessage, BillReviewReply>(this.ref(shopperId), (replyTo) => ({ type: 'BillReview', requestId: newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  raisePendingOrder(shopperId: string, req: Omit<RaisePendingOrder, 'type' | 'replyTo' | 'requestId'>, timeoutMs = this.askTimeoutMs): Promise<MoneyChangeReply> {
+    return ask<PaymentMessage, MoneyChangeReply>(this.ref(shopperId), (replyTo) => ({ type: 'RaisePendingOrder', requestId: newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  releaseHeld(shopperId: string, req: Omit<ReleaseHeldOrder, 'type' | 'replyTo' | 'requestId'>, timeoutMs = this.askTimeoutMs): Promise<MoneyChangeReply> {
+    return ask<PaymentMessage, MoneyChangeReply>(this.ref(shopperId), (replyTo) => ({ type: 'ReleaseHeldOrder', requestId: newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  waiveDebt(shopperId: string, req: Omit<WaiveDebt, 'type' | 'replyTo' | 'requestId'>, timeoutMs = this.askTimeoutMs): Promise<MoneyChangeReply> {
+    return ask<PaymentMessage, MoneyChangeReply>(this.ref(shopperId), (replyTo) => ({ type: 'WaiveDebt', requestId: newRequestId(), ...req, replyTo }), timeoutMs);
+  }
+
+  closeOrder(shopperId: string, req: Omit<CloseOrder, 'type' | 'replyTo' | 'requestId'>, timeoutMs = this.askTimeoutMs): Promise<MoneyChangeReply> {
+    return ask<PaymentMessage, MoneyChangeReply>(this.ref(shopperId), (replyTo) => ({ type: 'CloseOrder', requestId: newRequestId(), ...req, replyTo }), timeoutMs);
   }
 
   startSigning(shopperId: string, req: Omit<StartSigning, 'type' | 'replyTo' | 'requestId'>, timeoutMs = this.askTimeoutMs): Promise<SigningReply> {
@@ -180,6 +201,32 @@ export class PaymentActors implements NotificationSink {
         case 'StartSigning':
           reply = await withRetry(() => this.service.startSigning(base as Parameters<PaymentService['startSigning']>[0]));
           break;
+        case 'BillReview': {
+          const { requestId: _q, ...review } = body as Omit<BillReview, 'type' | 'replyTo'>;
+          const billed = await withRetry(() => billReview(this.service, { ...review, shopperId }));
+          reply = { type: 'ReviewBilled', requestId: cmd.requestId, ...billed } satisfies BillReviewReply;
+          break;
+        }
+        case 'RaisePendingOrder': {
+          const r = await withRetry(() => this.service.raisePendingOrder({ ...cmd.order, shopperId }, cmd.reason));
+          reply = { type: 'MoneyChanged', requestId: cmd.requestId, orderId: r.orderId, status: 'debt', totalFen: r.totalFen, debtId: r.debtId, changed: true } satisfies MoneyChangeReply;
+          break;
+        }
+        case 'ReleaseHeldOrder': {
+          const status = await withRetry(() => this.service.releaseHeld(cmd.orderId, cmd.lines, cmd.totalFen, cmd.caseId));
+          reply = { type: 'MoneyChanged', requestId: cmd.requestId, orderId: cmd.orderId, status, totalFen: cmd.totalFen, changed: status === 'draft' || status === 'waived' } satisfies MoneyChangeReply;
+          break;
+        }
+        case 'WaiveDebt': {
+          const changed = await withRetry(() => this.service.waiveDebt(cmd.orderId, cmd.reason));
+          reply = { type: 'MoneyChanged', requestId: cmd.requestId, orderId: cmd.orderId, status: changed ? 'waived' : (await this.service.readOrder(cmd.orderId))?.status, changed } satisfies MoneyChangeReply;
+          break;
+        }
+        case 'CloseOrder': {
+          const status = await withRetry(() => this.service.closeOrder(cmd.orderId));
+          reply = { type: 'MoneyChanged', requestId: cmd.requestId, orderId: cmd.orderId, status, changed: status === 'cancelled' } satisfies MoneyChangeReply;
+          break;
+        }
         default:
           assertNever(cmd, 'payment command');
       }

@@ -98,9 +98,11 @@ export function orderAfterAttempt(order: OrderStatus, channel: 'jsapi' | 'papay'
       case 'partially_refunded':
       case 'refunded':
         return { status: order, effects: [] };
+      case 'cancelled':
+        // Closed locally while WeChat took the money (the close lost the race): the money is the truth.
+        return { status: 'paid', effects: [] };
       case 'held_for_review':
       case 'waived':
-      case 'cancelled':
         // Money arrived for an order we no longer charge: keep it visible for a refund.
         return { status: order, effects: [{ type: 'FlagLatePayment' }] };
       default:
@@ -158,6 +160,11 @@ export function decide(state: PaymentActorState, msg: PaymentMessage): { state: 
     case 'ClearDebts':
     case 'CheckVisitAllowed':
     case 'StartSigning':
+    case 'BillReview':
+    case 'RaisePendingOrder':
+    case 'ReleaseHeldOrder':
+    case 'WaiveDebt':
+    case 'CloseOrder':
       return {
         state: { ...state, handled: state.handled + 1, lastRequestIds: [msg.requestId, ...state.lastRequestIds].slice(0, 16) },
         effects: [{ type: 'Execute', command: msg }],

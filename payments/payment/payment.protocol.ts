@@ -2,6 +2,9 @@ import type { ActorRef } from '../../actors/runtime';
 import type { InboundNotification } from '../wechatpay/notifications';
 import type { RequestPaymentParams } from '../wechatpay/v3.client';
 import type { V2RequestPaymentParams } from '../wechatpay/papay.client';
+import type { OrderLine, OrderStatus } from '../../store/models/commerce';
+import type { NewOrder } from '../../store/money.repository';
+import type { ReviewBilled, ReviewToBill } from './review.billing';
 
 /**
  * The per-shopper payment actor's protocol. Every request carries a requestId and a typed reply ref;
@@ -59,7 +62,41 @@ export interface StartSigning extends Request<SigningReply> {
   displayAccount: string;
 }
 
-export type PaymentCommand = ChargeOrder | PayOrder | RefundOrder | ClearDebts | CheckVisitAllowed | StartSigning;
+/** Bill a decided semi-automatic review by netting against what was paid (see review.billing.ts). */
+export interface BillReview extends Request<BillReviewReply>, Omit<ReviewToBill, 'shopperId'> {
+  type: 'BillReview';
+}
+
+/** Raise a pending order (the shopper's debt) by hand. */
+export interface RaisePendingOrder extends Request<MoneyChangeReply> {
+  type: 'RaisePendingOrder';
+  order: Omit<NewOrder, 'status' | 'source' | 'shopperId'>;
+  reason: string;
+}
+
+/** A held order after its review: priced and released for charging, or waived (no lines). */
+export interface ReleaseHeldOrder extends Request<MoneyChangeReply> {
+  type: 'ReleaseHeldOrder';
+  orderId: string;
+  lines: OrderLine[];
+  totalFen: number;
+  caseId: string;
+}
+
+/** Waive an order's debt (an appeal upheld). */
+export interface WaiveDebt extends Request<MoneyChangeReply> {
+  type: 'WaiveDebt';
+  orderId: string;
+  reason: string;
+}
+
+/** The pay window ended: close the unpaid order at WeChat and mark it cancelled. */
+export interface CloseOrder extends Request<MoneyChangeReply> {
+  type: 'CloseOrder';
+  orderId: string;
+}
+
+export type PaymentCommand = ChargeOrder | PayOrder | RefundOrder | ClearDebts | CheckVisitAllowed | StartSigning | BillReview | RaisePendingOrder | ReleaseHeldOrder | WaiveDebt | CloseOrder;
 
 /** A verified, recorded notification, handed over by the notification endpoint. */
 export interface NotificationReceived {
@@ -111,6 +148,11 @@ export type ClearDebtsReply =
   | { type: 'DebtPaymentPrepared'; requestId: string; debtId: string; outTradeNo: string; requestPayment: RequestPaymentParams }
   | { type: 'DebtsRemain'; requestId: string; debtIds: string[]; reason: string }
   | PaymentErrored;
+
+export type BillReviewReply = ({ type: 'ReviewBilled'; requestId: string } & ReviewBilled) | PaymentErrored;
+
+/** A money change done (or found done): the order's status after it, and the debt when one was raised. */
+export type MoneyChangeReply = { type: 'MoneyChanged'; requestId: string; orderId: string; status: OrderStatus | undefined; totalFen?: number; debtId?: string; changed: boolean } | PaymentErrored;
 
 export type VisitReply = { type: 'VisitAllowed'; requestId: string } | { type: 'VisitBlocked'; requestId: string; reason: 'debt'; debts: Array<{ debtId: string; amountFen: number }> };
 

@@ -1,15 +1,18 @@
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
-import { compareAndSet, compareAndSetFrom, createGrouped, inWriteLane, type CasExtra } from '../../store/cas';
+import { compareAndSet, compareAndSetFrom, createGrouped, type CasExtra } from '../../store/cas';
 import { isDuplicateKey } from '../../store/connection';
 import { naturalKeys } from '../../store/natural-keys';
 import { findShopperByOpenid } from '../../store/shoppers';
+import { MoneyRepository } from '../../store/money.repository';
+import { assertMove } from './order.machine';
 import type { Models } from '../../store/models';
-import type { OrderDoc, PaymentDoc, PaymentStatus } from '../../store/models/commerce';
+import type { DebtDoc, OrderDoc, PaymentDoc, PaymentStatus } from '../../store/models/commerce';
+import type { NewOrder } from '../../store/money.repository';
 import type { MiniProgramClient } from '../wechatpay/miniprogram.client';
 import type { InboundNotification } from '../wechatpay/notifications';
-import { PAPAY_SIGNING_APPID, type PapayOrder, type PapayV2Client } from '../wechatpay/papay.client';
-import type { Transaction, WechatPayV3Client, WxFailure } from '../wechatpay/v3.client';
+import { PAPAY_SIGNING_APPID, type PapayV2Client } from '../wechatpay/papay.client';
+import type { WechatPayV3Client } from '../wechatpay/v3.client';
 import type { WechatConfig } from '../wechatpay/wechat.config';
 import { notifyUrl } from '../wechatpay/wechat.config';
 import {
@@ -27,6 +30,8 @@ import {
   type Observation,
   type OrderEffect,
 } from './payment.machine';
+import { debtMessage, observationFromFailure, observationFromPapay, observationFromTransaction, rfc3339 } from './observations';
+import { inboxKeyOf } from './notification.keys';
 import type { ChargeOrder, ChargeReply, ClearDebts, ClearDebtsReply, PayOrder, PayReply, RefundOrder, RefundReply, SigningReply, StartSigning, VisitReply } from './payment.protocol';
 
 /**
@@ -37,7 +42,7 @@ import type { ChargeOrder, ChargeReply, ClearDebts, ClearDebtsReply, PayOrder, P
  * charging an out_trade_no at most once.
  */
 
-export type PaymentModels = Pick<Models, 'Order' | 'Payment' | 'Refund' | 'Contract' | 'Debt' | 'PaymentInbox' | 'Shopper'>;
+export type PaymentModels = Pick<Models, 'Order' | 'Payment' | 'Refund' | 'Contract' | 'Debt' | 'PaymentInbox' | 'Shopper' | 'LedgerEntry' | 'Idempotency' | 'InboxDone'>;
 
 export interface PaymentServiceDeps {
   models: PaymentModels;
@@ -57,49 +62,6 @@ export type Cmd<T> = Omit<T, 'replyTo' | 'type'> & { shopperId: string };
 
 const JSAPI_PAY_WINDOW_MS = 15 * 60_000;
 
-/** RFC3339 in +08:00 to whole seconds: identical on every re-entry of the same attempt. */
-function rfc3339(ms: number): string {
-  return `${new Date(ms + 8 * 3600_000).toISOString().slice(0, 19)}+08:00`;
-}
-
-export function observationFromTransaction(t: Transaction): Observation {
-  switch (t.trade_state) {
-    case 'SUCCESS':
-    case 'REFUND':
-      return t.transaction_id ? { kind: 'succeeded', transactionId: t.transaction_id, amountFen: t.amount?.total ?? 0 } : { kind: 'unknown' };
-    case 'NOTPAY':
-    case 'USERPAYING':
-      return { kind: 'pending' };
-    case 'CLOSED':
-    case 'REVOKED':
-      return { kind: 'closed' };
-    case 'PAYERROR':
-      return { kind: 'failed', code: 'PAYERROR' };
-  }
-}
-
-export function observationFromPapay(o: PapayOrder): Observation {
-  switch (o.tradeState) {
-    case 'SUCCESS':
-    case 'REFUND':
-      return o.transactionId ? { kind: 'succeeded', transactionId: o.transactionId, amountFen: o.totalFee ?? 0 } : { kind: 'unknown' };
-    case 'ACCEPT':
-    case 'NOTPAY':
-    case 'USERPAYING':
-      return { kind: 'pending' };
-    case 'CLOSED':
-    case 'REVOKED':
-      return { kind: 'closed' };
-    case 'PAYERROR':
-      return { kind: 'failed', code: o.errCode ?? 'PAYERROR' };
-  }
-}
-
-function observationFromFailure(f: WxFailure): Observation {
-  if (f.code === 'ORDER_NOT_EXIST' || f.code === 'ORDERNOTEXIST') return { kind: 'not_found' };
-  return { kind: 'unknown' };
-}
-
 const kindOf = (outTradeNo: string): AttemptKind => outTradeNo.charAt(2) as AttemptKind;
 
 /** How many orders and payments the service remembers as compare-and-set starting points. */
@@ -115,7 +77,12 @@ function remember<T>(map: Map<string, T>, key: string, value: T): void {
 }
 
 export class PaymentService {
-  constructor(private readonly d: PaymentServiceDeps) {}
+  /** The money store seam: order creation, the ledger, request keys. */
+  readonly repo: MoneyRepository;
+
+  constructor(private readonly d: PaymentServiceDeps) {
+    this.repo = new MoneyRepository(d.models);
+  }
 
   private get m(): PaymentModels {
     return this.d.models;
@@ -137,6 +104,15 @@ export class PaymentService {
   private readonly knownPayments = new Map<string, PaymentDoc>();
 
   /** The order, read fresh by `_id`. */
+  async readOrder(orderId: string): Promise<OrderDoc | undefined> {
+    return this.order(orderId);
+  }
+
+  /** Moves an order from the copy given (checked against the lifecycle table); undefined when another writer moved it. */
+  async moveOrder(order: OrderDoc, set: Record<string, unknown>): Promise<OrderDoc | undefined> {
+    return this.casOrder(order, set);
+  }
+
   private async order(orderId: string): Promise<OrderDoc | undefined> {
     const legacy = this.legacyOrderIds.get(orderId);
     let o = (await this.m.Order.findOne({ _id: legacy ?? orderId }).lean()) as OrderDoc | null;
@@ -165,7 +141,8 @@ export class PaymentService {
 
   /** Compare-and-set of an order from the copy given; the updated copy, or undefined when another writer moved it. */
   private async casOrder(order: OrderDoc, set: Record<string, unknown>): Promise<OrderDoc | undefined> {
-    if (await compareAndSetFrom(this.m.Order, { _id: order._id ?? order.orderId, version: order.version ?? 0 }, set)) {
+    if (typeof set.status === 'string') assertMove('order', order.status, set.status, order.orderId);
+    if (await compareAndSetFrom(this.m.Order, { _id: order._id ?? order.orderId, version: order.version ?? 0 }, set, { grouped: true })) {
       const updated = { ...order, ...set, version: (order.version ?? 0) + 1 } as OrderDoc;
       remember(this.knownOrders, order.orderId, updated);
       return updated;
@@ -175,7 +152,8 @@ export class PaymentService {
   }
 
   private async casPayment(p: PaymentDoc, set: Record<string, unknown>, extra?: CasExtra): Promise<PaymentDoc | undefined> {
-    if (await compareAndSetFrom(this.m.Payment, { _id: p._id ?? p.outTradeNo, version: p.version ?? 0 }, set, extra)) {
+    if (typeof set.status === 'string') assertMove('attempt', p.status, set.status, p.outTradeNo);
+    if (await compareAndSetFrom(this.m.Payment, { _id: p._id ?? p.outTradeNo, version: p.version ?? 0 }, set, { ...extra, grouped: true })) {
       const updated = { ...p, ...set, version: (p.version ?? 0) + 1 } as PaymentDoc;
       remember(this.knownPayments, p.outTradeNo, updated);
       return updated;
@@ -281,6 +259,8 @@ export class PaymentService {
 
   /** Moves the attempt's order (and debt) to where the settled attempt says. */
   private async settleOrder(p: PaymentDoc): Promise<void> {
+    // The money moved: on the ledger first (idempotent on the out_trade_no), whatever the order does next.
+    if (p.status === 'succeeded') await this.repo.append({ kind: 'payment', ref: p.outTradeNo, shopperId: p.shopperId, orderId: p.orderId, amountFen: p.amountFen, at: new Date(this.d.clock.now()) });
     let known = this.knownOrders.get(p.orderId);
     for (let round = 0; round < 8; round++) {
       const order = known ?? (await this.order(p.orderId));
@@ -315,48 +295,100 @@ export class PaymentService {
     this.knownOrders.delete(order.orderId);
   }
 
-  private async performOrderEffects(order: OrderDoc, effects: OrderEffect[], p: PaymentDoc): Promise<void> {
+  /** Performs an order's follow-up effects, the debt notifications included (each once: when its change is won). */
+  async performOrderEffects(order: OrderDoc, effects: OrderEffect[], p?: PaymentDoc): Promise<void> {
+    let cleared: DebtDoc | undefined;
     for (const e of effects) {
       switch (e.type) {
         case 'OpenDebt':
           await this.openDebt(order, e.reason);
           break;
         case 'SettleDebt':
-          await this.settleDebt(order.orderId);
+          cleared = await this.settleDebt(order.orderId);
           break;
         case 'NotifyDebtCreated':
+          await this.notifyDebtCreated(`D-${order.orderId}`);
+          break;
         case 'NotifyDebtCleared':
-          // Sent by openDebt / settleDebt themselves, exactly when they win the change.
+          if (cleared) await this.message(cleared.shopperId, 'cleared', cleared.amountFen);
           break;
         case 'FlagLatePayment':
-          this.d.log.warn({ orderId: order.orderId, outTradeNo: p.outTradeNo, status: order.status }, 'payment arrived for an order no longer charged: refund it from the admin');
+          this.d.log.warn({ orderId: order.orderId, outTradeNo: p?.outTradeNo, status: order.status }, 'payment arrived for an order no longer charged: refund it from the admin');
           break;
       }
     }
   }
 
+  /** Records the order's debt (one per order) and its ledger entry; both idempotent. */
   private async openDebt(order: OrderDoc, reason: string): Promise<string> {
     const debtId = `D-${order.orderId}`;
     try {
       await this.m.Debt.create({ _id: debtId, debtId, shopperId: order.shopperId, orderId: order.orderId, amountFen: order.totalFen, reason, status: 'open' });
+      this.d.log.info({ shopperId: order.shopperId, orderId: order.orderId, reason }, 'debt opened');
     } catch (e) {
-      if (isDuplicateKey(e)) return debtId; // already recorded (one debt per order)
-      throw e;
+      if (!isDuplicateKey(e)) throw e; // already recorded (one debt per order)
     }
-    this.d.log.info({ shopperId: order.shopperId, orderId: order.orderId, reason }, 'debt opened');
-    if (await this.message(order.shopperId, 'created', order.totalFen)) {
-      await compareAndSet(this.m.Debt, { _id: debtId, status: 'open' }, { status: 'reminded' }, { push: { remindedAt: new Date(this.d.clock.now()) } });
-    }
+    await this.repo.append({ kind: 'debt_raised', ref: debtId, shopperId: order.shopperId, orderId: order.orderId, amountFen: order.totalFen, reason, at: new Date(this.d.clock.now()) });
     return debtId;
   }
 
-  private async settleDebt(orderId: string): Promise<void> {
-    const debt = await this.m.Debt.findOne({ _id: `D-${orderId}` }).lean();
-    if (!debt || (debt.status !== 'open' && debt.status !== 'reminded')) return;
-    if (await compareAndSet(this.m.Debt, { _id: debt.debtId, status: debt.status }, { status: 'paid', settledAt: new Date(this.d.clock.now()) })) {
-      this.d.log.info({ shopperId: debt.shopperId, debtId: debt.debtId }, 'debt paid');
-      await this.message(debt.shopperId, 'cleared', debt.amountFen);
+  /** The debt-created subscribe message, once: an open debt becomes `reminded` when it was sent. */
+  private async notifyDebtCreated(debtId: string): Promise<void> {
+    const debt = await this.m.Debt.findOne({ _id: debtId }).lean();
+    if (!debt || debt.status !== 'open') return;
+    if (await this.message(debt.shopperId, 'created', debt.amountFen)) {
+      await compareAndSet(this.m.Debt, { _id: debtId, status: 'open' }, { status: 'reminded' }, { push: { remindedAt: new Date(this.d.clock.now()) } });
     }
+  }
+
+  /** Debt → paid; the debt when this call won the change (so its message is sent once), else undefined. */
+  private async settleDebt(orderId: string): Promise<DebtDoc | undefined> {
+    const debt = await this.m.Debt.findOne({ _id: `D-${orderId}` }).lean();
+    if (!debt) return undefined;
+    let won = false;
+    if (debt.status === 'open' || debt.status === 'reminded') {
+      won = await compareAndSet(this.m.Debt, { _id: debt.debtId, status: debt.status }, { status: 'paid', settledAt: new Date(this.d.clock.now()) });
+      if (won) this.d.log.info({ shopperId: debt.shopperId, debtId: debt.debtId }, 'debt paid');
+    }
+    const now = await this.m.Debt.findOne({ _id: debt.debtId }, { status: 1 }).lean();
+    if (now?.status === 'paid') await this.repo.append({ kind: 'debt_cleared', ref: debt.debtId, shopperId: debt.shopperId, orderId, amountFen: debt.amountFen, at: new Date(this.d.clock.now()) });
+    return won ? debt : undefined;
+  }
+
+  /** Waives an open debt and its order (an operator's decision); idempotent. */
+  async waiveDebt(orderId: string, why: string): Promise<boolean> {
+    let debt = await this.m.Debt.findOne({ _id: `D-${orderId}` }).lean();
+    if (!debt) return false;
+    if (debt.status === 'open' || debt.status === 'reminded') {
+      // The shopper may be paying it right now: its JSAPI attempts are closed at WeChat first (a close that
+      // finds one paid records the payment, which clears the debt instead), a deduction is resolved.
+      for (const a of await this.attemptsOf(orderId)) {
+        if (TERMINAL.has(a.status)) continue;
+        if (kindOf(a.outTradeNo) !== 'P' && (await this.d.v3.close(a.outTradeNo)).ok) await this.observe(a.outTradeNo, { kind: 'closed' });
+        else await this.resolve(a.outTradeNo);
+      }
+      if ((await this.attemptsOf(orderId)).some((a) => !TERMINAL.has(a.status))) return false;
+      debt = (await this.m.Debt.findOne({ _id: debt.debtId }).lean())!;
+    }
+    if (debt.status === 'open' || debt.status === 'reminded') await compareAndSet(this.m.Debt, { _id: debt.debtId, status: debt.status }, { status: 'waived', settledAt: new Date(this.d.clock.now()) });
+    const after = await this.m.Debt.findOne({ _id: debt.debtId }, { status: 1 }).lean();
+    if (after?.status !== 'waived') return false;
+    const order = await this.order(orderId);
+    if (order?.status === 'debt') await this.casOrder(order, { status: 'waived' });
+    await this.repo.append({ kind: 'waiver', ref: debt.debtId, shopperId: debt.shopperId, orderId, amountFen: debt.amountFen, reason: why, at: new Date(this.d.clock.now()) });
+    return true;
+  }
+
+  /**
+   * A pending order (a review's difference, or raised by hand): stored unpaid as the shopper's debt, which
+   * blocks the next visit until cleared; the debt message goes out. Idempotent on the order id.
+   */
+  async raisePendingOrder(o: Omit<NewOrder, 'status' | 'source'>, reason: string): Promise<{ orderId: string; totalFen: number; debtId: string }> {
+    const created = await this.repo.createOrder({ ...o, source: 'review', status: 'debt' });
+    const order = (await this.order(o.orderId))!;
+    const debtId = await this.openDebt(order, reason);
+    await this.notifyDebtCreated(debtId);
+    return { orderId: o.orderId, totalFen: created.totalFen, debtId };
   }
 
   /** Subscribe message; an expected refusal (no quota: 43101) is logged, never thrown. */
@@ -365,12 +397,7 @@ export class PaymentService {
     if (!this.d.miniProgram || !templateId) return false;
     const shopper = await naturalKeys.findOne(this.m.Shopper, shopperId, { shopperId }, { openid: 1 });
     if (!shopper) return false;
-    const r = await this.d.miniProgram.sendSubscribeMessage({
-      touser: shopper.openid,
-      templateId,
-      page: 'pages/debts/index',
-      data: { amount1: `${(amountFen / 100).toFixed(2)}元`, thing2: what === 'created' ? '扣款未成功，请补缴欠款' : '欠款已结清', time3: rfc3339(this.d.clock.now()).slice(0, 16).replace('T', ' ') },
-    });
+    const r = await this.d.miniProgram.sendSubscribeMessage({ touser: shopper.openid, templateId, ...debtMessage(what, amountFen, this.d.clock.now()) });
     if (!r.ok) this.d.log.info({ shopperId, errcode: r.errcode }, 'subscribe message not sent');
     return r.ok;
   }
@@ -399,13 +426,18 @@ export class PaymentService {
     const after = await this.observe(outTradeNo, obs);
     if (after && after.status === 'created' && kind === 'P') {
       const order = await this.order(after.orderId);
-      if (order && (order.status === 'awaiting_payment' || order.status === 'debt')) {
+      if (order && (order.status === 'draft' || order.status === 'awaiting_payment' || order.status === 'debt')) {
         // Same number: WeChat deducts an out_trade_no at most once, so resending cannot double-charge.
         await this.sendDeduction(after, 'resend');
         return (await this.payment(outTradeNo)) ?? after;
       }
     }
     return after;
+  }
+
+  /** Asks WeChat about every unsettled attempt of an order; true when one is still undecided after that. */
+  async settleAttempts(orderId: string): Promise<boolean> {
+    return (await this.resolveOpenAttempts(orderId)).some((a) => !TERMINAL.has(a.status));
   }
 
   /** Resolves every attempt of the order that is not settled, before anything new is tried. */
@@ -416,15 +448,18 @@ export class PaymentService {
   }
 
   /** At start-up: resolve every unsettled attempt and process notifications recorded but not processed. */
-  async recover(): Promise<{ resolved: number; notifications: number }> {
+  async recover(): Promise<{ resolved: number; notifications: number; refunds: number }> {
     const open = await this.m.Payment.find({ status: { $in: ['created', 'pending', 'unknown'] } }, { outTradeNo: 1 }).lean();
     for (const p of open) await this.resolve(p.outTradeNo);
-    const inbox = await this.m.PaymentInbox.find({ processedAt: { $exists: false } }).lean();
+    const inbox = await this.repo.unprocessedNotifications();
     for (const n of inbox) await this.processNotification(n.key, JSON.parse(n.payload) as InboundNotification);
     // Attempts settled lately whose order may not have followed (a process died in between).
     const settled = await this.m.Payment.find({ status: { $in: ['succeeded', 'failed'] }, settledAt: { $gte: new Date(this.d.clock.now() - 86_400_000) } }).lean();
     for (const p of settled) await this.settleOrder(p);
-    return { resolved: open.length, notifications: inbox.length };
+    // Refunds whose answer was lost: asked again (same out_refund_no), recorded when WeChat knows.
+    const refunds = await this.m.Refund.find({ status: 'pending' }, { outRefundNo: 1 }).lean();
+    for (const r of refunds) await this.resolveRefund(r.outRefundNo);
+    return { resolved: open.length, notifications: inbox.length, refunds: refunds.length };
   }
 
   // ---- charging -----------------------------------------------------------------------------------------
@@ -474,7 +509,7 @@ export class PaymentService {
       if (isDuplicateKey(e)) return undefined;
       throw e;
     }
-    await this.toAwaiting(order);
+    await this.recordCharge(p);
     return this.sendDeduction(p, description, requestId);
   }
 
@@ -506,8 +541,17 @@ export class PaymentService {
       if (isDuplicateKey(e)) return { type: 'PaymentPending', requestId, outTradeNo };
       throw e;
     }
-    await this.toAwaiting(order);
+    await this.recordCharge(p);
     return this.sendDeduction(p, description, requestId);
+  }
+
+  /**
+   * A deduction about to be sent, on the ledger (an append grouped with the other shoppers'). The order is
+   * not moved to `awaiting_payment` for it (one point update fewer per deduction): a draft order with a
+   * deduction goes straight to paid or debt when its result is known, and its attempt says it is charging.
+   */
+  private async recordCharge(p: PaymentDoc): Promise<void> {
+    await this.repo.append({ kind: 'charge', ref: p.outTradeNo, shopperId: p.shopperId, orderId: p.orderId, amountFen: p.amountFen, at: new Date(this.d.clock.now()) });
   }
 
   /** Draft → awaiting payment, from the copy just read (a lost claim means another writer moved it: fine). */
@@ -553,6 +597,33 @@ export class PaymentService {
     this.activeContracts.delete(shopperId);
     const c = (await this.contractsOf(shopperId)).find((x) => x.contractId === contractId);
     if (c && c.status !== 'terminated') await compareAndSet(this.m.Contract, { _id: c.contractCode, status: c.status }, { status: 'terminated', terminatedAt: new Date(this.d.clock.now()), terminationReason: 'CONTRACT_NOT_EXIST on deduction' });
+  }
+
+  /**
+   * The pay window ended: every JSAPI attempt of the unpaid order is closed at WeChat (so it can no longer be
+   * paid), then the order is marked `cancelled`. A close that finds the order paid records the payment
+   * instead (WeChat's ORDER_PAID, then a query). A deduction in flight is left alone. Idempotent.
+   */
+  async closeOrder(orderId: string): Promise<OrderDoc['status'] | undefined> {
+    const order = await this.order(orderId);
+    if (!order) return undefined;
+    if (order.status !== 'awaiting_payment' && order.status !== 'draft') return order.status;
+    const attempts = await this.attemptsOf(orderId);
+    if (attempts.some((a) => !TERMINAL.has(a.status) && kindOf(a.outTradeNo) === 'P')) return order.status;
+    for (const a of attempts) {
+      if (TERMINAL.has(a.status)) continue;
+      const r = await this.d.v3.close(a.outTradeNo);
+      if (r.ok) await this.observe(a.outTradeNo, { kind: 'closed' });
+      else await this.resolve(a.outTradeNo);
+    }
+    const again = (await this.attemptsOf(orderId)).filter((a) => !TERMINAL.has(a.status));
+    if (again.length) return (await this.order(orderId))?.status;
+    for (let round = 0; round < 8; round++) {
+      const o = await this.order(orderId);
+      if (!o || (o.status !== 'awaiting_payment' && o.status !== 'draft')) return o?.status;
+      if (await this.casOrder(o, { status: 'cancelled' })) return 'cancelled';
+    }
+    return (await this.order(orderId))?.status;
   }
 
   /** Pay an order (or its debt) by JSAPI; optionally pay-and-sign when the shopper has no contract. */
@@ -706,6 +777,30 @@ export class PaymentService {
     return { type: 'RefundRequested', requestId: cmd.requestId, outRefundNo, amountFen: cmd.amountFen };
   }
 
+  /** Refunds of the order pending or succeeded (committed money), leaving out `except`. */
+  async committedRefunds(orderId: string, except?: string): Promise<number> {
+    const refunds = await this.m.Refund.find({ orderId, status: { $in: ['pending', 'succeeded'] } }, { outRefundNo: 1, amountFen: 1 }).lean();
+    return refunds.filter((r) => r.outRefundNo !== except).reduce((n, r) => n + r.amountFen, 0);
+  }
+
+  /**
+   * A held (fully automatic) order after its review: priced with the decided lines and released to be
+   * charged (`draft`), or waived when nothing is due. Idempotent: only a held order moves.
+   */
+  async releaseHeld(orderId: string, lines: OrderDoc['lines'], totalFen: number, caseId: string): Promise<OrderDoc['status'] | undefined> {
+    for (let round = 0; round < 8; round++) {
+      const order = await this.order(orderId);
+      if (!order || order.status !== 'held_for_review') return order?.status;
+      if (!lines.length || totalFen === 0) {
+        if (await this.casOrder(order, { status: 'waived', lines: [], totalFen: 0 })) {
+          await this.repo.append({ kind: 'waiver', ref: `held:${orderId}`, shopperId: order.shopperId, orderId, amountFen: order.totalFen, reason: `review ${caseId}`, at: new Date(this.d.clock.now()) });
+          return 'waived';
+        }
+      } else if (await this.casOrder(order, { status: 'draft', source: 'review', lines, totalFen })) return 'draft';
+    }
+    return (await this.order(orderId))?.status;
+  }
+
   /** Query a pending refund and record its outcome. */
   async resolveRefund(outRefundNo: string): Promise<void> {
     const r = await this.d.v3.queryRefund(outRefundNo);
@@ -718,6 +813,8 @@ export class PaymentService {
     const won = await compareAndSet(this.m.Refund, { _id: outRefundNo, status: 'pending' }, { status, ...(refundId ? { refundId } : {}) });
     if (!won || status !== 'succeeded') return;
     const refund = (await this.m.Refund.findOne({ _id: outRefundNo }).lean())!;
+    const shopperId = (await this.order(refund.orderId))?.shopperId ?? '';
+    await this.repo.append({ kind: 'refund', ref: outRefundNo, shopperId, orderId: refund.orderId, amountFen: refund.amountFen, at: new Date(this.d.clock.now()) });
     for (let round = 0; round < 8; round++) {
       const order = (await this.order(refund.orderId))!;
       const refunded = order.refundedFen + refund.amountFen;
@@ -744,18 +841,9 @@ export class PaymentService {
 
   // ---- notifications ------------------------------------------------------------------------------------
 
-  /** The inbox key of a notification: redeliveries of the same fact share it. */
+  /** The inbox key of a notification (see notification.keys.ts). */
   static inboxKey(e: InboundNotification): string {
-    switch (e.type) {
-      case 'TransactionNotified':
-        return `v3:${e.eventId}`;
-      case 'RefundNotified':
-        return `v3:${e.eventId}`;
-      case 'TradeResultNotified':
-        return `v2:${e.order.outTradeNo}:${e.resultCode}`;
-      case 'ContractChanged':
-        return `contract:${e.contractCode}:${e.change}`;
-    }
+    return inboxKeyOf(e);
   }
 
   /** Which shopper's actor handles a notification (undefined: not ours). */
@@ -805,8 +893,8 @@ export class PaymentService {
         await this.contractChanged(e);
         break;
     }
-    // By `_id` alone (a point write on FerretDB); a replay only moves the time.
-    await inWriteLane(this.m.PaymentInbox.db, () => this.m.PaymentInbox.updateOne({ _id: key }, { $set: { processedAt: new Date(this.d.clock.now()) } }));
+    // Appended, grouped with the other shoppers' (ledger-as-appends: an insert share instead of a point update).
+    await this.repo.markProcessed(key, new Date(this.d.clock.now()));
   }
 
   private async contractChanged(e: Extract<InboundNotification, { type: 'ContractChanged' }>): Promise<void> {

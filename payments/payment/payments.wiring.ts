@@ -5,7 +5,7 @@ import type { Models } from '../../store/models';
 import { MiniProgramClient } from '../wechatpay/miniprogram.client';
 import { serveNotifications } from '../wechatpay/notifications';
 import { PapayV2Client } from '../wechatpay/papay.client';
-import { WechatPayV3Client } from '../wechatpay/v3.client';
+import { WechatPayV3Client, wxFail, type WxResult } from '../wechatpay/v3.client';
 import type { WechatConfig } from '../wechatpay/wechat.config';
 import { PaymentActors, type PaymentActorsOptions } from './payment.actor';
 import { PaymentService, type PaymentServiceDeps } from './payment.service';
@@ -40,6 +40,18 @@ export function createPayments(opts: {
   const service = new PaymentService({ models: opts.models, v3, papay, config: opts.config, clock, log, miniProgram, ...(opts.afterDeductionSent ? { afterDeductionSent: opts.afterDeductionSent } : {}) });
   const actors = new PaymentActors(opts.system, service, opts.actorOptions);
   return { config: opts.config, v3, papay, miniProgram, service, actors };
+}
+
+/**
+ * The payment actors with WeChat off (WECHAT_MODE=off): the one owner of money state still, so operator
+ * decisions that need no WeChat call (a pending order, a waiver, a netted difference) are carried out;
+ * whatever needs WeChat (charges, refunds, closes) answers as a retryable failure (`UNAVAILABLE`).
+ */
+export function createOfflinePayments(opts: { models: Models; system: ActorSystem; clock?: Clock; log?: Logger }): Pick<Payments, 'service' | 'actors'> {
+  const off = async (): Promise<WxResult<never>> => wxFail({ outcome: 'rejected', code: 'UNAVAILABLE', message: 'WeChat is off (WECHAT_MODE=off)', retryable: true });
+  const offline = new Proxy({}, { get: (_t, name) => (name === 'then' ? undefined : off) });
+  const service = new PaymentService({ models: opts.models, v3: offline as never, papay: offline as never, config: { planId: 'offline' } as never, clock: opts.clock ?? systemClock, log: opts.log ?? silentLogger });
+  return { service, actors: new PaymentActors(opts.system, service) };
 }
 
 /** The notification endpoints on their own loopback server, feeding these payments' actors. */

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { silentLogger } from '../../common/log';
 import { openTestDb, type TestDb } from '../../test/db';
 import { startTestEmulator, type TestEmulator } from '../emulator/testing';
@@ -65,6 +67,29 @@ describe('reconciliation', () => {
       );
       expect(parseTradeBill(emu.emulator.tradeBillCsv(today)).length).toBe(2);
       expect((await db.models.ReconciliationReport.findOne({ billDate: today }).lean())?.diffs).toHaveLength(2);
+      // The job asked for the compressed bill, as WeChat recommends for big days.
+      expect(emu.emulator.billRequests.at(-1)).toEqual({ billDate: today, tarType: 'GZIP' });
+    });
+
+    it('serves the trade bill as a gzip file for tar_type=GZIP (hash over the bill itself) and plain otherwise', async () => {
+      const v3 = new WechatPayV3Client({ config: emu.config() });
+      const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+      const csv = emu.emulator.tradeBillCsv(today);
+      for (const tarType of ['GZIP', undefined] as const) {
+        const meta = await v3.request('GET', `/v3/bill/tradebill?bill_date=${today}&bill_type=ALL${tarType ? `&tar_type=${tarType}` : ''}`);
+        if (!meta.ok) throw new Error(meta.failure.code);
+        const { download_url, hash_value } = meta.value.data as { download_url: string; hash_value: string };
+        const file = await v3.request('GET', new URL(download_url).pathname + new URL(download_url).search, undefined, 'none');
+        if (!file.ok) throw new Error(file.failure.code);
+        const bytes = file.value.bytes;
+        if (tarType) expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+        const text = (tarType ? gunzipSync(bytes) : bytes).toString('utf8');
+        expect(text).toBe(csv);
+        expect(hash_value).toBe(createHash('sha1').update(csv, 'utf8').digest('hex'));
+      }
+      expect((await v3.request('GET', `/v3/bill/tradebill?bill_date=${today}&tar_type=ZIP`)).ok).toBe(false);
+      const plain = await v3.tradeBill(today, 'NONE');
+      expect(plain.ok && plain.value).toBe(csv);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, createSign, createVerify, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /**
  * The cryptographic primitives of WeChat Pay, written once and shared by the client, the notification
@@ -96,22 +96,81 @@ export function v2Verify(fields: Record<string, string | undefined>, apiV2Key: s
   return want.length === got.length && timingSafeEqual(want, got);
 }
 
-const xmlParser = new XMLParser({ parseTagValue: false, trimValues: false, processEntities: true, ignoreDeclaration: true });
+/** Largest v2 document accepted: WeChat's papay messages are a few hundred bytes. */
+export const V2_XML_MAX_BYTES = 64 * 1024;
+
+// preserveOrder keeps text and CDATA pieces of one value in document order; entities are decoded by
+// decodeXmlText below (the parser's own pass would also decode inside CDATA and misses numeric references).
+const xmlParser = new XMLParser({ preserveOrder: true, ignoreAttributes: true, parseTagValue: false, trimValues: false, processEntities: false, cdataPropName: '__cdata', commentPropName: '#comment', ignoreDeclaration: true, ignorePiTags: true });
 const xmlBuilder = new XMLBuilder({ cdataPropName: '__cdata', format: false });
 
-/** Parses a flat v2 `<xml>…</xml>` document into string fields; anything else yields undefined. */
+type OrderedNode = Record<string, unknown>;
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Character data with XML's five predefined entities and numeric references decoded; undefined for any other entity. */
+function decodeXmlText(text: string): string | undefined {
+  let bad = false;
+  const out = text.replace(/&([^;&\s]*);?/g, (whole, name: string) => {
+    if (!whole.endsWith(';')) return ((bad = true), whole);
+    if (name in PREDEFINED) return PREDEFINED[name]!;
+    const m = /^#(?:x([0-9a-fA-F]+)|(\d+))$/.exec(name);
+    const code = m ? parseInt(m[1] ?? m[2]!, m[1] ? 16 : 10) : NaN;
+    if (!Number.isInteger(code) || code > 0x10ffff) return ((bad = true), whole);
+    return String.fromCodePoint(code);
+  });
+  return bad ? undefined : out;
+}
+
+/** A leaf element's value: its text and CDATA pieces in order; undefined when it has child elements. */
+function leafValue(children: OrderedNode[]): string | undefined {
+  let value = '';
+  for (const child of children) {
+    if ('#comment' in child) continue;
+    if ('#text' in child) {
+      const t = decodeXmlText(String(child['#text']));
+      if (t === undefined) return undefined;
+      value += t;
+    } else if ('__cdata' in child) {
+      for (const piece of child.__cdata as OrderedNode[]) value += String(piece['#text'] ?? '');
+    } else return undefined;
+  }
+  return value;
+}
+
+/**
+ * Parses a flat v2 `<xml>…</xml>` document into string fields, as WeChat reads one: only the elements
+ * count (whitespace between them is formatting, never a field), a value is its text with CDATA and
+ * entities resolved, exactly as written (no trimming). Refused (undefined): anything over
+ * V2_XML_MAX_BYTES, not well-formed, a DOCTYPE or entity declaration (no external entities, no entity
+ * expansion), another root, nested elements, a repeated field, or text beside the fields.
+ */
 export function parseV2Xml(xml: string): Record<string, string> | undefined {
+  if (Buffer.byteLength(xml, 'utf8') > V2_XML_MAX_BYTES) return undefined;
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return undefined;
+  if (XMLValidator.validate(xml) !== true) return undefined;
+  let doc: OrderedNode[];
   try {
-    const doc = xmlParser.parse(xml) as { xml?: unknown };
-    if (!doc.xml || typeof doc.xml !== 'object') return undefined;
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(doc.xml as Record<string, unknown>)) {
-      if (typeof v === 'string' || typeof v === 'number') out[k] = String(v);
-    }
-    return out;
+    doc = xmlParser.parse(xml) as OrderedNode[];
   } catch {
     return undefined;
   }
+  const roots = doc.filter((n) => !('#comment' in n) && !('#text' in n && String(n['#text']).trim() === ''));
+  if (roots.length !== 1 || !Array.isArray(roots[0]!.xml)) return undefined;
+  const out: Record<string, string> = {};
+  for (const node of roots[0]!.xml as OrderedNode[]) {
+    if ('#comment' in node) continue;
+    if ('#text' in node) {
+      if (String(node['#text']).trim() !== '') return undefined;
+      continue;
+    }
+    if ('__cdata' in node) return undefined;
+    const name = Object.keys(node).find((k) => k !== ':@');
+    if (!name || Object.prototype.hasOwnProperty.call(out, name)) return undefined;
+    const value = leafValue(node[name] as OrderedNode[]);
+    if (value === undefined) return undefined;
+    out[name] = value;
+  }
+  return out;
 }
 
 /** Builds a flat v2 `<xml>` document; every value goes in CDATA, as WeChat writes it. */

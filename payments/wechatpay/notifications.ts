@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import { aeadDecrypt, buildV2Xml, parseV2Xml, v2Verify } from './crypto';
-import { papayOrderFrom, type PapayOrder } from './papay.client';
+import { notificationSignType, papayOrderFrom, type PapayOrder } from './papay.client';
 import type { Transaction } from './v3.client';
 import { PlatformKeyRing, verifyWechatpaySignature, type SignatureFailure } from './verifier';
 import { NOTIFY_PATHS, type WechatConfig } from './wechat.config';
@@ -69,7 +69,7 @@ export function decodeV2Notification(rawBody: string, cfg: Pick<WechatConfig, 'm
   const f = parseV2Xml(rawBody);
   if (!f) return { ok: false, reason: 'malformed' };
   if (f.mch_id !== cfg.mchid) return { ok: false, reason: 'wrong_merchant' };
-  if (!v2Verify(f, cfg.apiV2Key, f.sign_type === 'MD5' ? 'MD5' : 'HMAC-SHA256')) return { ok: false, reason: 'bad_sign' };
+  if (!v2Verify(f, cfg.apiV2Key, notificationSignType(f, kind))) return { ok: false, reason: 'bad_sign' };
   if (kind === 'contract') {
     if ((f.change_type !== 'ADD' && f.change_type !== 'DELETE') || !f.contract_code || !f.contract_id || !f.openid) return { ok: false, reason: 'malformed' };
     return {

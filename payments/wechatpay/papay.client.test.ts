@@ -6,6 +6,7 @@ import { registerPaymentNotifications, type InboundNotification } from './notifi
 import { PapayV2Client } from './papay.client';
 import { WechatPayV3Client, type WxResult } from './v3.client';
 import type { WechatConfig } from './wechat.config';
+import { until } from '../../test/until';
 
 // FerretDB, RSA key generation and the emulator are slow on the shared 2-core machine.
 jest.setTimeout(60_000);
@@ -15,13 +16,6 @@ const ok = <T>(r: WxResult<T>): T => {
   return r.value;
 };
 
-async function until(pred: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('papay v2 client, emulator and notification endpoints', () => {
   let emu: TestEmulator;

@@ -1,11 +1,13 @@
 import { systemClock, type Clock } from '../../common/clock';
-import { buildV2Xml, nonceStr, parseV2Xml, v2Sign, v2Verify } from './crypto';
+import { buildV2Xml, nonceStr, parseV2Xml, v2Sign, v2Verify, type V2SignType } from './crypto';
+import { clientSignType, CONTRACT_NOTIFICATION_SIGN_TYPE, PAPAY_SIGN_TYPES, type PapayApi } from './papay.signing';
 import { wxFail, wxOk, type WxFailure, type WxResult } from './v3.client';
 import { notifyUrl, type WechatConfig } from './wechat.config';
 
 /**
- * papay v2 (委托代扣): XML over POST, HMAC-SHA256 with the APIv2 key. wechatpay-node-v3 has no v2 support,
- * so this is our own small client. Every answer's `sign` is checked; a communication failure (return_code
+ * papay v2 (委托代扣): XML over POST, signed with the APIv2 key in the type each API documents
+ * (papay.signing.ts: HMAC-SHA256 where allowed, MD5 for deletecontract). wechatpay-node-v3 has no v2
+ * support, so this is our own small client. Every answer's `sign` is checked; a communication failure (return_code
  * FAIL, non-200, timeout, bad sign) is `unknown`, a business failure (result_code FAIL) is `rejected`.
  */
 
@@ -76,9 +78,9 @@ export class PapayV2Client {
       contract_display_account: input.displayAccount,
       notify_url: notifyUrl(this.cfg, 'contract'),
       timestamp: String(Math.floor(this.clock.now() / 1000)),
-      sign_type: 'HMAC-SHA256',
+      sign_type: clientSignType('entrust'),
     };
-    const sign = v2Sign(fields, this.cfg.apiV2Key);
+    const sign = v2Sign(fields, this.cfg.apiV2Key, clientSignType('entrust'));
     return { ...fields, notify_url: encodeURIComponent(fields.notify_url!), sign };
   }
 
@@ -163,16 +165,18 @@ export class PapayV2Client {
     return wxOk(papayOrderFrom(r.value));
   }
 
-  /** Checks a v2 notification's sign; undefined when it does not verify. */
-  verifyNotification(xml: string): Record<string, string> | undefined {
+  /** Checks a v2 notification's sign (the type as notificationSignType says); undefined when it does not verify. */
+  verifyNotification(xml: string, kind: 'papay' | 'contract'): Record<string, string> | undefined {
     const f = parseV2Xml(xml);
     if (!f || f.mch_id !== this.cfg.mchid) return undefined;
-    return v2Verify(f, this.cfg.apiV2Key) ? f : undefined;
+    return v2Verify(f, this.cfg.apiV2Key, notificationSignType(f, kind)) ? f : undefined;
   }
 
-  private async call(path: string, fields: Record<string, string | number | undefined>): Promise<WxResult<Record<string, string>>> {
-    const req = { ...fields, nonce_str: nonceStr(32), sign_type: 'HMAC-SHA256' };
-    const body = buildV2Xml({ ...req, sign: v2Sign(req, this.cfg.apiV2Key) });
+  private async call(path: PapayApi & `/${string}`, fields: Record<string, string | number | undefined>): Promise<WxResult<Record<string, string>>> {
+    const signType = clientSignType(path);
+    // An API whose page lists no sign_type field verifies MD5 only; sending the field there would only add a parameter.
+    const req = { ...fields, nonce_str: nonceStr(32), ...(PAPAY_SIGN_TYPES[path].length > 1 ? { sign_type: signType } : {}) };
+    const body = buildV2Xml({ ...req, sign: v2Sign(req, this.cfg.apiV2Key, signType) });
     let text: string;
     let status: number;
     try {
@@ -190,13 +194,24 @@ export class PapayV2Client {
       // Communication-level refusal (bad sign, bad parameters format): nothing was done.
       return wxFail({ outcome: 'rejected', httpStatus: status, code: 'RETURN_FAIL', message: f.return_msg ?? 'FAIL', retryable: false });
     }
-    if (!v2Verify(f, this.cfg.apiV2Key)) return wxFail({ ...localFailure('unknown', 'RESPONSE_SIGNATURE', 'v2 answer sign does not verify'), httpStatus: status });
+    // WeChat signs the answer with the request's sign type.
+    if (!v2Verify(f, this.cfg.apiV2Key, signType)) return wxFail({ ...localFailure('unknown', 'RESPONSE_SIGNATURE', 'v2 answer sign does not verify'), httpStatus: status });
     if (f.result_code !== 'SUCCESS') {
       const code = f.err_code ?? 'FAIL';
       return wxFail({ outcome: code === 'SYSTEMERROR' ? 'unknown' : 'rejected', httpStatus: status, code, message: f.err_code_des ?? code, retryable: code === 'SYSTEMERROR' || code === 'FREQUENCY_LIMITED' });
     }
     return wxOk(f);
   }
+}
+
+/**
+ * The sign type of a v2 notification: WeChat signs it with the type of the request behind it. A
+ * pay-and-sign payment result names it in `sign_type`; a deduction result and a contract change carry no
+ * such field, so they are checked with the type this client signs those requests with.
+ */
+export function notificationSignType(f: Record<string, string>, kind: 'papay' | 'contract'): V2SignType {
+  if (f.sign_type === 'HMAC-SHA256' || f.sign_type === 'MD5') return f.sign_type;
+  return kind === 'contract' ? CONTRACT_NOTIFICATION_SIGN_TYPE : clientSignType('/pay/pappayapply');
 }
 
 export function papayOrderFrom(f: Record<string, string>): PapayOrder {

@@ -111,6 +111,20 @@ describe('WeChat Pay v3 client against the emulator', () => {
     expect(expectOk(await client.queryByOutTradeNo('CFJ01-timeout')).trade_state).toBe('NOTPAY');
   });
 
+  it('gets 401 SIGN_ERROR when the Authorization names a merchant other than the signing key', async () => {
+    // wechatpay.md §13: every Authorization check (mchid, serial, window, signature) fails as 401 SIGN_ERROR.
+    const other = String(Number(emu.merchant.mchid) + 1);
+    const path = `/v3/pay/transactions/out-trade-no/CFJ01-missing?mchid=${other}`;
+    const raw = rawLibrary(emu);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const auth = raw.getAuthorization('n2', ts, raw.getSignature('GET', 'n2', ts, path)).replace(`mchid="${emu.merchant.mchid}"`, `mchid="${other}"`);
+    const res = await fetch(`${emu.baseUrl}${path}`, { headers: { Authorization: auth } });
+    expect(res.status).toBe(401);
+    expect((await res.json()) as unknown).toMatchObject({ code: 'SIGN_ERROR', detail: { field: 'signature', location: 'authorization', detail: { issue: 'mchid not found' }, sign_information: { method: 'GET', url: path } } });
+    const wrong = new WechatPayV3Client({ config: emu.config({ mchid: other }) });
+    expect(expectFail(await wrong.queryByOutTradeNo('CFJ01-missing'))).toMatchObject({ httpStatus: 401, code: 'SIGN_ERROR', outcome: 'rejected', retryable: false });
+  });
+
   it('gets 401 SIGN_ERROR for a stale request timestamp', async () => {
     const path = `/v3/pay/transactions/out-trade-no/CFJ01-missing?mchid=${emu.merchant.mchid}`;
     const raw = rawLibrary(emu);

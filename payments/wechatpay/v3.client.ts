@@ -1,4 +1,5 @@
-import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPrivateKey, publicEncrypt, type KeyObject } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import Pay from 'wechatpay-node-v3';
 import { systemClock, type Clock } from '../../common/clock';
 import { aeadDecrypt, nonceStr, requestSigningString, rsaSign, rsaVerify, responseSigningString } from './crypto';
@@ -18,6 +19,9 @@ import type { WechatConfig } from './wechat.config';
  */
 
 export const WECHAT_PAY_HOST = 'https://api.mch.weixin.qq.com';
+
+/** Largest decompressed trade bill accepted (a day of a busy merchant is a few MB). */
+const BILL_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Why a call did not produce a value. `rejected`: WeChat answered and nothing happened. `unknown`: the
@@ -230,21 +234,50 @@ export class WechatPayV3Client {
     return this.lift<Refund>(await this.lib.refunds(body as Parameters<Pay['refunds']>[0]), (d) => typeof (d as Refund)?.status === 'string');
   }
 
+  /**
+   * Refund again a refund WeChat reports ABNORMAL (the shopper's card was closed): to the merchant's bank
+   * account (the merchant then pays the shopper another way), or to a bank card of the shopper, whose
+   * account number and name go RSA-OAEP encrypted with WeChat Pay's key (the Wechatpay-Serial sent).
+   * Answered with the refund, PROCESSING again; the result comes as REFUND.SUCCESS / ABNORMAL.
+   */
+  async applyAbnormalRefund(outRefundNo: string, to: { type: 'MERCHANT_BANK_CARD' } | { type: 'USER_BANK_CARD'; bankType: string; bankAccount: string; realName: string }): Promise<WxResult<Refund>> {
+    let body: Record<string, string> = { out_refund_no: outRefundNo, type: to.type };
+    if (to.type === 'USER_BANK_CARD') {
+      const serial = this.keys.preferredSerial();
+      const key = serial ? this.keys.get(serial, this.clock.now()) : undefined;
+      if (!key) return wxFail(local('rejected', 'NO_PLATFORM_KEY', 'no WeChat Pay key to encrypt the bank account with', false));
+      const seal = (v: string): string => publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(v, 'utf8')).toString('base64');
+      body = { ...body, bank_type: to.bankType, bank_account: seal(to.bankAccount), real_name: seal(to.realName) };
+    }
+    const r = await this.request('POST', `/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}/apply-abnormal-refund`, JSON.stringify(body));
+    if (!r.ok) return r;
+    return typeof (r.value.data as Refund | undefined)?.status === 'string' ? wxOk(r.value.data as Refund) : wxFail(local('unknown', 'BAD_RESPONSE', 'answer does not have the documented shape', true));
+  }
+
   async queryRefund(outRefundNo: string): Promise<WxResult<Refund>> {
     return this.lift<Refund>(await this.lib.find_refunds(outRefundNo), (d) => typeof (d as Refund)?.status === 'string');
   }
 
-  /** Trade bill of one day (`YYYY-MM-DD`): asks for it, downloads it and checks its SHA1. Returns the CSV text. */
-  async tradeBill(billDate: string): Promise<WxResult<string>> {
+  /**
+   * Trade bill of one day (`YYYY-MM-DD`): asks for it (gzip-compressed by default, as WeChat recommends for
+   * large bills), downloads it, decompresses it and checks its SHA1, which WeChat computes over the bill
+   * itself. Returns the CSV text.
+   */
+  async tradeBill(billDate: string, tarType: 'GZIP' | 'NONE' = 'GZIP'): Promise<WxResult<string>> {
     const meta = this.lift<{ download_url: string; hash_type: string; hash_value: string }>(
-      (await this.lib.tradebill({ bill_date: billDate, bill_type: 'ALL' } as Parameters<Pay['tradebill']>[0])) as LibOutput,
+      (await this.lib.tradebill({ bill_date: billDate, bill_type: 'ALL', ...(tarType === 'GZIP' ? { tar_type: 'GZIP' } : {}) } as Parameters<Pay['tradebill']>[0])) as LibOutput,
       (d) => typeof (d as { download_url?: unknown })?.download_url === 'string',
     );
     if (!meta.ok) return meta;
     // The download itself is not signed by WeChat; its integrity is the hash announced in the signed answer.
     const file = await this.request('GET', pathOf(meta.value.download_url), undefined, 'none');
     if (!file.ok) return file;
-    const text = file.value.raw;
+    let text: string;
+    try {
+      text = (tarType === 'GZIP' ? gunzipSync(file.value.bytes, { maxOutputLength: BILL_MAX_BYTES }) : file.value.bytes).toString('utf8');
+    } catch {
+      return wxFail(local('unknown', 'BAD_RESPONSE', 'bill is not a gzip file', true));
+    }
     const sha1 = createHash('sha1').update(text, 'utf8').digest('hex');
     if (meta.value.hash_type.toUpperCase() === 'SHA1' && sha1.toLowerCase() !== meta.value.hash_value.toLowerCase()) return wxFail(local('unknown', 'BAD_RESPONSE', 'bill hash mismatch', true));
     return wxOk(text);
@@ -286,12 +319,12 @@ export class WechatPayV3Client {
    * A signed request to any v3 path (the library has no generic one). The body, when given, is sent and
    * signed as exactly this string; a bodiless call signs an empty body line.
    */
-  async request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', pathAndQuery: string, body?: string, verify: Verify = 'signature'): Promise<WxResult<{ status: number; raw: string; data: unknown }>> {
+  async request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', pathAndQuery: string, body?: string, verify: Verify = 'signature'): Promise<WxResult<{ status: number; raw: string; bytes: Buffer; data: unknown }>> {
     const headers: Record<string, string> = { Accept: 'application/json', Authorization: this.lib.authorize(method, pathAndQuery, body) };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const out = await this.send(method, pathAndQuery, body, headers, verify, true);
     if (out.error) return wxFail(out.error);
-    const r = out.data as { status: number; raw: string; data: unknown };
+    const r = out.data as { status: number; raw: string; bytes: Buffer; data: unknown };
     return wxOk(r);
   }
 
@@ -309,12 +342,14 @@ export class WechatPayV3Client {
     delete h['Accept-Encoding'];
     if (serial) h['Wechatpay-Serial'] = serial;
     let res: Response;
+    let bytes: Buffer;
     let text: string;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), this.timeoutMs);
     try {
       res = await fetch(target, { method, headers: h, body, signal: ac.signal });
-      text = await res.text();
+      bytes = Buffer.from(await res.arrayBuffer());
+      text = bytes.toString('utf8');
     } catch (e) {
       const timedOut = ac.signal.aborted;
       return { status: 0, error: local('unknown', timedOut ? 'TIMEOUT' : 'NETWORK', timedOut ? `no answer within ${this.timeoutMs} ms` : String((e as Error).message ?? e), true) };
@@ -336,7 +371,7 @@ export class WechatPayV3Client {
       // An unsigned or badly signed answer is forged or corrupted: we cannot tell what happened.
       return { status: 0, error: { ...local('unknown', 'RESPONSE_SIGNATURE', `answer ${res.status} failed signature verification`, true), httpStatus: res.status, requestId } };
     }
-    if (res.status >= 200 && res.status < 300) return { status: res.status, data: raw ? { status: res.status, raw: text, data } : data };
+    if (res.status >= 200 && res.status < 300) return { status: res.status, data: raw ? { status: res.status, raw: text, bytes, data } : data };
     const err = (data && typeof data === 'object' ? data : {}) as { code?: string; message?: string };
     const failure: WxFailure = {
       outcome: res.status >= 500 ? 'unknown' : 'rejected',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SUBSCRIBE_TEMPLATES } from '../../contracts/subscribe-templates';
 
 /**
  * Payments configuration. app/config.ts owns the environment; it hands this schema a plain object (see
@@ -89,8 +90,9 @@ export function wechatConfigFromEnv(env: Record<string, string | undefined>): We
     planId: env.WECHAT_PAPAY_PLAN_ID ?? sandbox?.planId ?? '',
     notifyBaseUrl: env.WECHAT_NOTIFY_BASE_URL ?? '',
     requestTimeoutMs: num(env.WECHAT_REQUEST_TIMEOUT_MS),
-    debtCreatedTemplateId: env.WECHAT_TEMPLATE_DEBT_CREATED,
-    debtClearedTemplateId: env.WECHAT_TEMPLATE_DEBT_CLEARED,
+    // The ids the mini-program asks consent for: one definition (contracts/subscribe-templates.ts), no override.
+    debtCreatedTemplateId: SUBSCRIBE_TEMPLATES.debtCreated,
+    debtClearedTemplateId: SUBSCRIBE_TEMPLATES.debtCleared,
   };
 }
 

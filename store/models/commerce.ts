@@ -45,6 +45,8 @@ export interface OrderDoc {
   paidFen: number;
   refundedFen: number;
   status: OrderStatus;
+  /** A review's pending order (or its cart): what was paid, decided and billed or refunded. */
+  netting?: Netting;
   version: number;
 }
 
@@ -52,6 +54,19 @@ const lineSchema = new Schema<OrderLine>(
   { sku: { type: String, required: true }, name: String, qty: { ...int, min: 1 }, unitPriceFen: { ...int, min: 0 }, amountFen: { ...int, min: 0 } },
   { _id: false },
 );
+
+/** How a semi-automatic review's decision was netted against what the shopper had paid (integer fen). */
+export interface Netting {
+  /** Paid net of refunds for the visit's cart when the decision was taken. */
+  paidFen: number;
+  /** The decided value of what was taken. */
+  decidedFen: number;
+  /** decided − paid: > 0 billed as a pending order, < 0 refunded, 0 nothing. */
+  differenceFen: number;
+  /** The paid cart order the difference is netted against. */
+  againstOrderId?: string;
+}
+const nettingSchema = new Schema<Netting>({ paidFen: { ...int }, decidedFen: { ...int, min: 0 }, differenceFen: { ...int }, againstOrderId: String }, { _id: false });
 
 export const orderSchema = new Schema<OrderDoc>(
   {
@@ -78,6 +93,7 @@ export const orderSchema = new Schema<OrderDoc>(
       enum: ['draft', 'held_for_review', 'awaiting_payment', 'paid', 'debt', 'waived', 'cancelled', 'partially_refunded', 'refunded'],
       required: true,
     },
+    netting: { type: nettingSchema, required: false },
     version: { type: Number, default: 0 },
   },
   { collection: 'orders', timestamps: true },
@@ -277,6 +293,65 @@ export const paymentInboxSchema = new Schema<PaymentInboxDoc>(
 paymentInboxSchema.index({ key: 1 }, { unique: true });
 paymentInboxSchema.index({ processedAt: 1 });
 
+/**
+ * A recorded notification was processed: appended (grouped with the others meanwhile) instead of a point
+ * update of its inbox row, so processing one costs an insert share, not an update. Rows processed before
+ * carry `processedAt` instead.
+ */
+export interface InboxDoneDoc {
+  _id: string;
+  at: Date;
+}
+export const inboxDoneSchema = new Schema<InboxDoneDoc>({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'payment_inbox_done', versionKey: false });
+
+/** What one money movement was. */
+export type LedgerKind = 'charge' | 'payment' | 'refund' | 'debt_raised' | 'debt_cleared' | 'waiver';
+/**
+ * The append-only money ledger: one entry per movement, keyed by the movement itself (`payment:<out_trade_no>`,
+ * `refund:<out_refund_no>`, `debt_raised:<debtId>`, …) so a retry or a replay meets E11000 and writes nothing.
+ * Never updated, never deleted; `money:audit` proves the records and WeChat's side against it.
+ */
+export interface LedgerEntryDoc {
+  _id: string;
+  kind: LedgerKind;
+  shopperId: string;
+  orderId: string;
+  /** Always positive; the kind says which way it moves. */
+  amountFen: number;
+  /** out_trade_no, out_refund_no, debt id or review case the movement belongs to. */
+  ref: string;
+  reason?: string;
+  at: Date;
+}
+export const ledgerEntrySchema = new Schema<LedgerEntryDoc>(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, enum: ['charge', 'payment', 'refund', 'debt_raised', 'debt_cleared', 'waiver'], required: true },
+    shopperId: { type: String, required: true },
+    orderId: { type: String, required: true },
+    amountFen: { ...int, min: 0 },
+    ref: { type: String, required: true },
+    reason: String,
+    at: { type: Date, required: true },
+  },
+  { collection: 'money_ledger', versionKey: false },
+);
+
+/** One request key per shopper (`Idempotency-Key`): the order it made, so a retry is the same order. */
+export interface IdempotencyDoc {
+  _id: string;
+  shopperId: string;
+  key: string;
+  orderId: string;
+  /** Canonical request, to refuse the same key with another cart. */
+  fingerprint: string;
+  at: Date;
+}
+export const idempotencySchema = new Schema<IdempotencyDoc>(
+  { _id: { type: String, required: true }, shopperId: { type: String, required: true }, key: { type: String, required: true }, orderId: { type: String, required: true }, fingerprint: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'idempotency_keys', versionKey: false },
+);
+
 /** One difference between WeChat's trade bill and our records, for finance. */
 export type ReconciliationDiffKind = 'missing_in_bill' | 'missing_locally' | 'amount_mismatch' | 'state_mismatch' | 'refund_mismatch';
 export interface ReconciliationDiff {
@@ -318,5 +393,8 @@ export function commerceModels(conn: Connection) {
     Debt: conn.model<DebtDoc>('Debt', debtSchema),
     PaymentInbox: conn.model<PaymentInboxDoc>('PaymentInbox', paymentInboxSchema),
     ReconciliationReport: conn.model<ReconciliationReportDoc>('ReconciliationReport', reconciliationReportSchema),
+    LedgerEntry: conn.model<LedgerEntryDoc>('LedgerEntry', ledgerEntrySchema),
+    Idempotency: conn.model<IdempotencyDoc>('Idempotency', idempotencySchema),
+    InboxDone: conn.model<InboxDoneDoc>('InboxDone', inboxDoneSchema),
   };
 }

@@ -6,6 +6,7 @@ import { operatorModels } from './operator';
 import { oversightModels } from './oversight';
 import { peopleModels } from './people';
 import { sessionModels } from './session';
+import { siteModels } from './sites';
 import { visitModels } from './visit';
 
 export type Models = ReturnType<typeof createModels>;
@@ -21,6 +22,7 @@ export function createModels(conn: Connection) {
     ...oversightModels(conn),
     ...operatorModels(conn),
     ...journalModels(conn),
+    ...siteModels(conn),
   };
 }
 

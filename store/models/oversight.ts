@@ -29,6 +29,8 @@ export interface ReviewCaseDoc {
   decidedAt?: Date;
   /** What the decision did: charged, debt, nothing_due, waived, refunded … */
   outcome?: string;
+  /** Semi-automatic decisions: paid, decided, difference (see payments/payment/order.machine.ts netReview). */
+  netting?: { paidFen: number; decidedFen: number; differenceFen: number; againstOrderId?: string };
   note?: string;
   deadlineAt: Date;
   version: number;
@@ -54,6 +56,7 @@ export const reviewCaseSchema = new Schema<ReviewCaseDoc>(
     decidedBy: String,
     decidedAt: Date,
     outcome: String,
+    netting: { type: Schema.Types.Mixed },
     note: String,
     deadlineAt: { type: Date, required: true },
     version: { type: Number, default: 0 },
@@ -72,6 +75,13 @@ export interface AlarmDoc {
   raisedAt: Date;
   clearedAt?: Date;
   detail?: string;
+  /** Set by the console's alarm centre (the cabinet actor only raises and clears). */
+  acknowledgedBy?: string;
+  acknowledgedAt?: Date;
+  assignee?: string;
+  notes?: Array<{ at: Date; by: string; text: string }>;
+  /** Webhook messages sent about it (first one and reminders), for the repeat schedule. */
+  notifiedAt?: Date[];
 }
 
 export const alarmSchema = new Schema<AlarmDoc>(
@@ -82,6 +92,11 @@ export const alarmSchema = new Schema<AlarmDoc>(
     raisedAt: { type: Date, required: true },
     clearedAt: Date,
     detail: String,
+    acknowledgedBy: String,
+    acknowledgedAt: Date,
+    assignee: String,
+    notes: { type: [new Schema({ at: Date, by: String, text: String }, { _id: false })], default: undefined },
+    notifiedAt: { type: [Date], default: undefined },
   },
   { collection: 'alarms' },
 );

@@ -6,18 +6,39 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ProvisionRequest } from '../../app/provisioning';
+import { CliError, badArguments, issuesByFlag, parseCli, reach, refusal, runCli } from '../cli';
 
 export function adminToken(env: NodeJS.ProcessEnv = process.env): string {
   if (env.ADMIN_TOKEN) return env.ADMIN_TOKEN;
   const file = join(env.DATA_DIR ?? './data', 'admin.token');
-  if (!existsSync(file)) throw new Error(`no ADMIN_TOKEN and no ${file}: start the service once, or set ADMIN_TOKEN`);
+  if (!existsSync(file)) throw new CliError(`no ADMIN_TOKEN and no ${file}: start the service once, set ADMIN_TOKEN, or set DATA_DIR to the service's`);
   return readFileSync(file, 'utf8').trim();
 }
 
+const HELP = `Registers a cabinet through the running service and prints its device secret once.
+
+  npm run provision -- --id SH-AUTO-09 --kind auto --site shanghai-hq [--cameras top,side] [--name "12F pantry"]
+
+Options
+  --id ID          cabinet id (letters, digits, - and _)
+  --kind K         open | semi | auto (the purchase flow)
+  --site S         the site the cabinet belongs to
+  --cameras LIST   comma-separated camera names (none for an open shelf)
+  --name N         display name (default: the id)
+  --url U          the service (default http://127.0.0.1:$PORT, PORT default 8080)
+
+The admin token comes from ADMIN_TOKEN, else DATA_DIR/admin.token (DATA_DIR default ./data).
+Exit codes: 0 registered, 1 refused or the service unreachable, 2 bad arguments.
+`;
+
+/** Which flag each field of the request comes from, so a refusal names what the user typed. */
+const FLAG_OF = { cabinetId: '--id', name: '--name', kind: '--kind', siteId: '--site', cameras: '--cameras', lanes: '--kind' } as const;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCli({
+    name: 'npm run provision --',
+    help: HELP,
     options: {
       url: { type: 'string', default: `http://127.0.0.1:${process.env.PORT ?? 8080}` },
       id: { type: 'string' },
@@ -34,30 +55,19 @@ async function main(): Promise<void> {
     siteId: values.site,
     cameras: values.cameras ? values.cameras.split(',').map((c) => c.trim()) : [],
   });
-  if (!req.success) {
-    process.stderr.write(`bad arguments:\n${req.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}\n`);
-    process.exit(2);
-  }
-  const res = await fetch(`${values.url}/admin/cabinets`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json' },
-    body: JSON.stringify(req.data),
-  });
-  const body = (await res.json()) as { secret?: string; error?: { code: string; message: string } };
-  if (res.status !== 201 || !body.secret) {
-    process.stderr.write(`refused (${res.status}): ${body.error?.code ?? ''} ${body.error?.message ?? ''}\n`);
-    process.exit(1);
-  }
+  if (!req.success) throw badArguments('npm run provision --', issuesByFlag(req.error.issues, FLAG_OF));
+  const res = await reach(
+    `${values.url}/admin/cabinets`,
+    { method: 'POST', headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json' }, body: JSON.stringify(req.data) },
+    '--url',
+  );
+  const body = res.status === 201 ? ((await res.json()) as { secret?: string }) : {};
+  if (!body.secret) throw new CliError(await refusal(res));
   process.stdout.write(
     `registered ${req.data.cabinetId} (${req.data.kind}, site ${req.data.siteId})\n` +
       `device secret (shown once; store it on the cabinet): ${body.secret}\n` +
-      `QR: https://<service host>/c/${req.data.cabinetId}?flow=${req.data.kind}\n`,
+      `QR: ${values.url}/c/${req.data.cabinetId}?flow=${req.data.kind}\n`,
   );
 }
 
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`provision failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCli('provision', main);

@@ -45,7 +45,9 @@ async function ensureNodeModules() {
   const want = sha(['package-lock.json']);
   if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === want) return;
   say('installing node modules (npm install from package-lock.json)…');
-  // onnxruntime-node's postinstall would download CUDA files; skip keeps its bundled CPU runtime.
+  // onnxruntime-node's postinstall would download CUDA files; its bundled CPU runtime is what runs. An npm
+  // that reads package.json's allowScripts never runs that script (denied there); an older one does, and this
+  // variable makes it skip the download.
   await run('npm install', 'npm', ['install', '--no-audit', '--no-fund', '--loglevel=warn'], {
     env: { ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
@@ -137,11 +139,18 @@ async function ensureChromium() {
   say('chromium installed');
 }
 
+/** For `npm test`: the WxJava cross-check driver (tools/setup/crosscheck-java.mjs); its test fails loudly without it. */
+async function ensureCrosscheckJava() {
+  const { ensureCrosscheckJar } = await import('./crosscheck-java.mjs');
+  await ensureCrosscheckJar({ say }).catch((e) => say(`WARNING: the WxJava cross-check driver could not be built, its test will fail: ${e.message}`));
+}
+
 try {
   await ensureNodeModules();
   await ensureFerretDb();
   await ensureConsoleBuild();
   if (process.argv.includes('--with-browser') || process.env.npm_lifecycle_event === 'test') await ensureChromium();
+  if (process.env.npm_lifecycle_event === 'test') await ensureCrosscheckJava();
   if (Date.now() - t0 > 1000) say('ready');
 } catch (e) {
   say(`failed: ${e.message}`);

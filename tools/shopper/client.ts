@@ -1,5 +1,9 @@
 import { API_PREFIX, ApiError, SHOPPER_ROUTES, type ShopperRouteName } from '../../contracts/shopper-api';
 import type { z } from 'zod';
+import { reach } from '../cli';
+
+const SERVICE_SET_BY = '--url, else DATA_DIR/demo.json';
+const EMULATOR_SET_BY = '--wechat-url, else DATA_DIR/demo.json';
 
 /**
  * A scripted shopper: the mini-program's server calls (the same route table and zod schemas) plus the parts
@@ -37,7 +41,6 @@ export class ShopperClient {
   token: string | undefined;
   openid: string | undefined;
   shopperId: string | undefined;
-  private appId: string | undefined;
 
   constructor(private readonly o: ShopperClientOptions) {}
 
@@ -47,11 +50,12 @@ export class ShopperClient {
     let path = route.path as string;
     for (const [k, v] of Object.entries(opts.params ?? {})) path = path.replace(`:${k}`, encodeURIComponent(v));
     const qs = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
-    const res = await fetch(`${this.o.apiUrl}${API_PREFIX}${path}${qs}`, {
+    const init = {
       method: route.method,
       headers: { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
       ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-    });
+    };
+    const res = await reach(`${this.o.apiUrl}${API_PREFIX}${path}${qs}`, init, SERVICE_SET_BY);
     const json: unknown = await res.json().catch(() => ({}));
     if (!res.ok) {
       const err = ApiError.safeParse(json);
@@ -63,7 +67,7 @@ export class ShopperClient {
   }
 
   private async wechat<T = Record<string, unknown>>(path: string, body: unknown): Promise<T> {
-    const res = await fetch(`${this.o.wechatUrl}/__control/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await reach(`${this.o.wechatUrl}/__control/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, EMULATOR_SET_BY);
     const json = (await res.json()) as T;
     if (!res.ok) throw new Error(`WeChat emulator ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
@@ -80,10 +84,9 @@ export class ShopperClient {
     await this.call('phone', { body: { code: phone.code } });
   }
 
-  /** wx.requestPayment with the parameters the service returned: the emulator verifies paySign and pays. */
-  async requestPayment(params: { timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string }): Promise<void> {
-    this.appId ??= ((await (await fetch(`${this.o.wechatUrl}/__control/merchant`)).json()) as { appid: string }).appid;
-    await this.wechat('pay', { appId: this.appId, ...params });
+  /** wx.requestPayment with the parameters the service returned (appId included): the emulator verifies paySign and pays. */
+  async requestPayment(params: { appId: string; timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string }): Promise<void> {
+    await this.wechat('pay', params);
   }
 
   /** POST /papay/sign, then the signing mini-program (the emulator) confirms the contract. */

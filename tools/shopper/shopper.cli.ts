@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { CliError, badArguments, parseCli, runCli } from '../cli';
 // The mini-program's own formatter: the shopper sees the same amounts here as on the phone.
 import { formatFen } from '../../miniprogram/miniprogram/utils/money';
-import { ShopperApiError, ShopperClient } from './client';
+import { ShopperClient } from './client';
 
 const HELP = `Scripted shopper: drives one shopper through a purchase flow against the running demo
 (npm start with the WeChat sandbox), playing the shopper's WeChat client on the emulator.
@@ -15,34 +15,41 @@ const HELP = `Scripted shopper: drives one shopper through a purchase flow again
 
 Options
   --openid ID       act as this shopper again (default: a new shopper each run; printed at the end)
-  --data-dir ./data where npm start wrote demo.json (service and emulator URLs)
-  --url U --wechat-url W   instead of demo.json
+  --data-dir DIR    where npm start wrote demo.json (the service's and the WeChat emulator's addresses);
+                    default $DATA_DIR, else ./data — the same directory as the service's
+  --url U           the service instead of demo.json's (without demo.json: http://127.0.0.1:$PORT)
+  --wechat-url W    the WeChat emulator instead of demo.json's
+
+Exit codes: 0 the flow ran to its end, 1 refused or unreachable, 2 bad arguments.
 `;
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 async function main(): Promise<void> {
-  const { values: v, positionals } = parseArgs({
+  const { values: v, positionals } = parseCli({
+    name: 'npm run shopper --',
+    help: HELP,
     allowPositionals: true,
     options: {
       cabinet: { type: 'string' },
       openid: { type: 'string' },
-      'data-dir': { type: 'string', default: './data' },
+      'data-dir': { type: 'string', default: process.env.DATA_DIR ?? './data' },
       url: { type: 'string' },
       'wechat-url': { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
   });
   const flow = positionals[0];
-  if (v.help || !flow || !['open', 'semi', 'auto', 'debts'].includes(flow)) {
-    say(HELP);
-    process.exit(v.help ? 0 : 2);
-  }
-  const demoFile = join(v['data-dir'], 'demo.json');
+  if (!flow || !['open', 'semi', 'auto', 'debts'].includes(flow)) throw badArguments('npm run shopper --', [flow ? `unknown flow "${flow}": open, semi, auto or debts` : 'which flow? open, semi, auto or debts']);
+  const demoFile = resolve(v['data-dir'], 'demo.json');
   const demo = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as { url?: string; wechatUrl?: string }) : {};
-  const apiUrl = v.url ?? demo.url;
+  const apiUrl = v.url ?? demo.url ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
   const wechatUrl = v['wechat-url'] ?? demo.wechatUrl;
-  if (!apiUrl || !wechatUrl) throw new Error(`no service/emulator URL: start the service with npm start (WECHAT_MODE=sandbox) or pass --url and --wechat-url`);
+  if (!wechatUrl) {
+    throw new CliError(
+      `no WeChat emulator address: ${demoFile} does not exist. npm start writes it there in the WeChat sandbox; ` +
+        `point --data-dir (or DATA_DIR) at that service's data directory, or pass --url and --wechat-url`,
+    );
+  }
 
   const openid = v.openid ?? `o-demo-${Date.now().toString(36)}`;
   const s = new ShopperClient({ apiUrl, wechatUrl, openid });
@@ -112,7 +119,4 @@ async function main(): Promise<void> {
   say(`\nrun again as the same shopper with --openid ${openid}`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof ShopperApiError ? `refused: ${e.code} — ${e.message}` : e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+runCli('shopper', main);

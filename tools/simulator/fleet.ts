@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cancel, Clock } from '../../common/clock';
 import type { CabinetSpec, FlowKind } from '../../contracts/domain';
-import { DEMO_FLEET } from '../seed/demo-data';
+import { DEMO_FLEET } from '../../contracts/demo-data';
 import { SimCabinet, type CabinetOptions, type SimCabinetSpec, type SimEvent } from './cabinet';
 import { hashSeed, seededRng, type Rng } from './rng';
 import { randomShopper, type Shopper } from './shelf';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { assertNever } from '../../common/assert-never';
+import { CliError, parseCli, reach, runCli } from '../cli';
 import { systemClock } from '../../common/clock';
 import { formatMs, parseCount, parseDuration, parseShare } from './args';
 import type { SimCabinetSpec, SimEvent } from './cabinet';
@@ -47,7 +47,9 @@ Output
 `;
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
+  const { values: v } = parseCli({
+    name: 'npm run simulate --',
+    help: HELP,
     options: {
       url: { type: 'string', default: 'http://127.0.0.1:8080' },
       count: { type: 'string', default: '10' },
@@ -74,26 +76,24 @@ async function main(): Promise<void> {
       'progress-every': { type: 'string', default: '2s' },
       events: { type: 'boolean', default: false },
       duration: { type: 'string', default: '0' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
   });
-  if (v.help) {
-    process.stdout.write(HELP);
-    return;
-  }
   // Started by npm start's demo (app/demo.ts): exit with the service.
   if (process.send) process.on('disconnect', () => process.exit(0));
   const url = v.url.replace(/\/+$/, '');
   const dataDir = resolve(v['data-dir']);
   const count = parseCount(v.count, 'count', 0, 100_000);
   const fault = v.fault as Fault | undefined;
-  if (fault !== undefined && fault !== 'door' && fault !== 'camera') throw new Error('--fault: door or camera');
+  if (fault !== undefined && fault !== 'door' && fault !== 'camera') throw new CliError('--fault: door or camera', 2);
   const faultShare = parseShare(v['fault-share'], 'fault-share');
   const frameRate = Number(v['frame-rate']);
-  if (!(frameRate > 0 && frameRate <= 30)) throw new Error('--frame-rate: 0..30');
+  if (!(frameRate > 0 && frameRate <= 30)) throw new CliError('--frame-rate: 0..30', 2);
   const seed = parseCount(v.seed, 'seed');
   const say = (line: string): void => void process.stdout.write(line + '\n');
+
+  // A dead address fails here, before anything is provisioned or reported as "online 0/N".
+  const health = await reach(`${url}/healthz`, undefined, '--url');
+  if (!health.ok) throw new CliError(`${url}/healthz answered ${health.status}: is that the fleet service? (set by --url)`);
 
   // Where the cabinets and their secrets come from.
   const cabinets: SimCabinetSpec[] = [];
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const missing = specs.filter((s) => !known[s.cabinetId]);
     if (missing.length > 0) {
       const token = readAdminToken(dataDir, v['admin-token'] ?? process.env.ADMIN_TOKEN);
-      if (!token) throw new Error(`no admin token: pass --admin-token, set ADMIN_TOKEN, or point --data-dir at the service's DATA_DIR (${dataDir}/admin.token)`);
+      if (!token) throw new CliError(`no admin token: pass --admin-token, set ADMIN_TOKEN, or point --data-dir at the service's DATA_DIR (${dataDir}/admin.token)`);
       say(`provisioning ${missing.length} cabinets at ${url} …`);
       const res = await provision(missing, { url, adminToken: token, onProgress: (d, t) => say(`  provisioned ${d}/${t}`) });
       Object.assign(known, res.secrets);
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     }
     cabinets.push(...withSecrets(specs, known, fridge));
   }
-  if (cabinets.length === 0) throw new Error('no cabinets to run');
+  if (cabinets.length === 0) throw new CliError('no cabinets to run');
 
   const rng = seededRng(seed);
   const weak = v['weak-signal'];
@@ -189,7 +189,10 @@ async function main(): Promise<void> {
     say(`${stamp()} ${fleet.progressLine()}`);
     say(`stopping (${why})`);
     fleet.stop();
-    setTimeout(() => process.exit(0), 200).unref();
+    // A run in which no cabinet ever got through is a failure, whatever stopped it.
+    const connected = fleet.counters.connects > 0;
+    if (!connected) process.stderr.write(`simulator: none of the ${cabinets.length} cabinets connected to ${url}/cabinet\n`);
+    setTimeout(() => process.exit(connected ? 0 : 1), 200).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -228,7 +231,4 @@ function describe(e: SimEvent): string {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`simulator: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+runCli('simulator', main);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Subject, firstValueFrom, toArray } from 'rxjs';
 import { systemClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
-import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 import { percentile } from '../eval/run';
 import { DEFAULT_MODEL_DIR } from '../index';
 import { createRecognitionPool } from '../pipeline/create';

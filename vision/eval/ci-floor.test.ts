@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
-import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 import { DEFAULT_MODEL_DIR, createRecogniser } from '../index';
 import { CI_SET, checkFloor, runVisits, summarise, type CiFloor } from './run';
 

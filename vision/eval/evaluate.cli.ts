@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
-import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 import { DEFAULT_MODEL_DIR, createRecogniser } from '../index';
 import { SEED_BASE } from '../training/splits';
 import { CI_SET, checkFloor, ciFloorFrom, report, runVisits, summarise, type CiFloor } from './run';

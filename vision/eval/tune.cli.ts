@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
-import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 import { DEFAULT_MODEL_DIR, createRecogniser } from '../index';
 import { cameraAffine, shelfLayout } from '../render/geometry';
 import { laneSlots } from '../render/scene';

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { ProductSpec } from '../../contracts/domain';
-import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 import { RecogniserCore, loadBundle } from '../recognition/recogniser';
 import { RecognitionPool } from './pool';
 

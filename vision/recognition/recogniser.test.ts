@@ -1,7 +1,7 @@
 import '../testing/ort-realm';
 import { SimulatedClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
-import { DEMO_CATALOGUE, DEMO_FLEET } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE, DEMO_FLEET } from '../../contracts/demo-data';
 import { createRecogniser, type Recogniser } from '../index';
 import type { ShelfLaneState } from '../render/scene';
 import { visitFromStates } from '../sim/visits';

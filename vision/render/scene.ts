@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { ProductSpec } from '../../contracts/domain';
-import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 import { BOARD_H, FRAME_H, FRAME_W, boardTop, cameraAffine, shelfLayout, slotRect } from './geometry';
 import { itemSvg } from './packaging';
 import { chance, gauss, intIn, pick, rngFor, uniform, type Rng } from './prng';

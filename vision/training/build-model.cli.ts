@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 import { enrolProducts, enrolPseudoClasses } from '../recognition/enrol';
 import { loadEmbedder } from '../recognition/embedder';
 import { Gallery } from '../recognition/gallery';

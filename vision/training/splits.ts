@@ -1,5 +1,5 @@
 import type { ProductSpec } from '../../contracts/domain';
-import { DEMO_CATALOGUE } from '../../tools/seed/demo-data';
+import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 
 /**
  * SKUs the model never sees in training: one look-alike flavour from six families. They are recognised only

@@ -179,7 +179,7 @@ def main():
 
 
 # The code that defines the training data and the model: a retrain must check out this commit.
-CODE_PATHS = ['vision/training', 'vision/render', 'vision/recognition/crop.ts', 'tools/seed/demo-data.ts']
+CODE_PATHS = ['vision/training', 'vision/render', 'vision/recognition/crop.ts', 'contracts/demo-data.ts']
 
 
 def code_commit():

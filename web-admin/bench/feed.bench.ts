@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     await page.addInitScript(() => localStorage.setItem('console.lang', 'en'));
     const wire = { frames: 0, bytes: 0 };
     page.on('websocket', (ws) => ws.on('framereceived', (f) => ((wire.frames += 1), (wire.bytes += typeof f.payload === 'string' ? Buffer.byteLength(f.payload) : f.payload.length))));
-    await page.goto(`${svc.url}/admin/`);
+    await page.goto(`${svc.url}/admin/#/fleet`);
     await page.fill('#username', 'admin');
     await page.fill('#password', creds.find((c) => c.username === 'admin')!.password);
     await page.click('#login-submit');

@@ -40,7 +40,7 @@ export const whenSignedOut = (fn: () => void): void => {
   onSignedOut = fn;
 };
 
-export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
   const s = loadSession();
   const res = await fetch(`${ADMIN_PREFIX}${path}`, {
     method,
@@ -88,4 +88,17 @@ export async function frameUrl(visitId: string, camera: string, seq: number): Pr
 export function allowed(perm: Permission, siteId?: string): boolean {
   const s = loadSession();
   return !!s && can(s.principal, perm, siteId);
+}
+
+/** Every page of a list (following its `before` cursor, at most `maxPages`): what a CSV export writes. */
+export async function fetchAll<T>(path: string, query: (before?: number) => Record<string, string | number | undefined>, maxPages = 50): Promise<T[]> {
+  const all: T[] = [];
+  let before: number | undefined;
+  for (let i = 0; i < maxPages; i++) {
+    const p = await api<{ rows: T[]; next?: number }>('GET', `${path}${qs(query(before))}`);
+    all.push(...p.rows);
+    if (p.next === undefined) break;
+    before = p.next;
+  }
+  return all;
 }

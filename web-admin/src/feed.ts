@@ -41,7 +41,19 @@ export class Feed {
   private seq = 0;
   private wants: FeedSubscription = { filter: {}, offset: 0, limit: 0 };
   private listener: FeedListener | undefined;
-  onStatus: (connected: boolean) => void = () => undefined;
+  /** Whether the socket is connected now; a view or shell drawn later reads it (the events fired before). */
+  connected = false;
+  private statusListeners = new Set<(connected: boolean) => void>();
+  /** Follows the connection: called now with the current state, then on every change; returns how to stop. */
+  onStatus(fn: (connected: boolean) => void): () => void {
+    this.statusListeners.add(fn);
+    fn(this.connected);
+    return () => this.statusListeners.delete(fn);
+  }
+  private setStatus(ok: boolean): void {
+    this.connected = ok;
+    for (const fn of this.statusListeners) fn(ok);
+  }
   onSignedOut: () => void = () => undefined;
 
   connect(): void {
@@ -53,12 +65,12 @@ export class Feed {
     });
     this.socket = s;
     s.on('connect', () => {
-      this.onStatus(true);
+      this.setStatus(true);
       void this.resubscribe();
     });
-    s.on('disconnect', () => this.onStatus(false));
+    s.on('disconnect', () => this.setStatus(false));
     s.on('connect_error', (e: Error & { data?: { code?: string } }) => {
-      this.onStatus(false);
+      this.setStatus(false);
       if (e.data?.code === 'UNAUTHENTICATED') {
         s.close();
         this.onSignedOut();
@@ -74,6 +86,7 @@ export class Feed {
   close(): void {
     this.socket?.close();
     this.socket = undefined;
+    this.setStatus(false);
   }
 
   /** Tells the server what the view shows now; resolves once the fresh snapshot is in the state. */

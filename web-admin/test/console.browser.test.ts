@@ -1,49 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { openReviewCase } from '../../app/commerce';
 import { DEMO_ACCOUNTS_FILE } from '../../app/console';
 import { ADMIN_PREFIX } from '../../contracts/console-api';
 import { connectDevice, type TestDevice } from '../../test/device-client';
 import { startTestService } from '../../test/service-kit';
-import { solidGreyJpeg } from '../../tools/simulator/jpeg';
 import { launchBrowser, shot, signIn } from './browser';
+import { seedCase } from './seed-case';
 
 type Svc = Awaited<ReturnType<typeof startTestService>>;
-
-/** Seeds a semi-automatic visit with before/after frames and a discrepancy case on it (recognised 2, paid 1). */
-async function seedCase(svc: Svc, caseId: string, visitId: string, cabinetId: string, siteId: string, shopperId: string): Promise<void> {
-  const m = svc.models;
-  const now = Date.now();
-  await m.Visit.create({ visitId, cabinetId, siteId, purpose: 'shopping', shopperId, status: 'complete', unlockRequestedAt: new Date(now - 60_000), unlockExpiresAt: new Date(now - 50_000), openedAt: new Date(now - 55_000), closedAt: new Date(now - 30_000), completedAt: new Date(now - 29_000), expectedFrames: { top: 2, side: 2 }, receivedFrames: { top: 2, side: 2 } });
-  for (const camera of ['top', 'side']) {
-    for (const [seq, phase, level] of [[0, 'before', 200], [1, 'after', 120]] as const) {
-      const jpeg = solidGreyJpeg(256, 192, level);
-      await m.Frame.create({ visitId, camera, seq, phase, ts: new Date(now - 40_000 + seq), jpeg, bytes: jpeg.length });
-    }
-  }
-  const box = (x: number) => ({ x, y: 50, w: 60, h: 80 });
-  await openReviewCase(m, {
-    caseId,
-    visitId,
-    cabinetId,
-    siteId,
-    flow: 'semi',
-    shopperId,
-    reason: 'discrepancy',
-    recognised: [{ sku: 'COLA-ORIG', qty: 2, confidence: 0.97 }],
-    paidLines: [{ sku: 'COLA-ORIG', qty: 1 }],
-    proposedLines: [{ sku: 'COLA-ORIG', qty: 2 }],
-    evidence: {
-      slots: [
-        { laneId: 'A1', slot: 0, before: 'COLA-ORIG', after: 'empty', confidence: 0.97, views: [{ camera: 'top', box: box(40), diff: 0.8 }, { camera: 'side', box: box(50), diff: 0.7 }] },
-        { laneId: 'A1', slot: 1, before: 'COLA-ORIG', after: 'empty', confidence: 0.55, views: [{ camera: 'top', box: box(130), diff: 0.6 }] },
-      ],
-      lanesChanged: ['A1'],
-    },
-    deadlineAt: new Date(now + 2 * 3_600_000),
-  });
-}
 
 jest.setTimeout(120_000);
 
@@ -58,6 +23,8 @@ describe('operator console in Chromium against the real service', () => {
   const as = async (user: string, lang: 'en' | 'zh' = 'en') => {
     const p = await signIn(context, svc.url, user, creds[user]!, lang);
     pages.push(p);
+    // The console opens on the home view; these tests start from the fleet.
+    await p.goto(`${svc.url}/admin/#/fleet`);
     return p;
   };
   /** The raw HTTP API from inside the page, with that page's own session token. */
@@ -101,6 +68,8 @@ describe('operator console in Chromium against the real service', () => {
     await page.waitForSelector('.login .error:text("Wrong username or password")');
     await page.fill('#password', creds.admin!);
     await page.click('#login-submit');
+    await page.waitForSelector('[data-att="alarms"]');
+    await page.goto(`${svc.url}/admin/#/fleet`);
     await page.waitForSelector('[data-cabinet="SH-SEMI-01"]');
     expect(await page.locator('[data-count="total"] b').textContent()).toBe('7');
     expect(await page.locator('[data-cabinet="SH-SEMI-01"] .link').textContent()).toContain('offline');
@@ -141,7 +110,7 @@ describe('operator console in Chromium against the real service', () => {
     await page.waitForSelector('#case-detail canvas[data-camera="top"][data-phase="after"]');
     await page.waitForSelector('#case-detail canvas[data-camera="side"][data-phase="before"]');
     // The boxes are drawn: the canvas holds the frame's size, not the placeholder's.
-    expect(await page.locator('#case-detail canvas[data-camera="top"][data-phase="after"]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(256);
+    await page.waitForSelector('#case-detail canvas[data-camera="top"][data-phase="after"][data-frame-width="256"]');
     expect(await page.locator('table.recognised').textContent()).toContain('97%');
     expect(await page.locator('table.paid').textContent()).toContain('COLA-ORIG');
     await shot(page, '04-review');

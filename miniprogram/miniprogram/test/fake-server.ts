@@ -2,10 +2,12 @@
  * A fake shopper API for tests, driven by the contract itself: every request is matched against
  * SHOPPER_ROUTES and its body and query validated with the route's zod schemas (a mismatch answers 400 and is
  * recorded in `rejected`), and every answer is parsed with the route's response schema before it is sent, so
- * a test cannot pass on a shape the real service would never produce.
+ * a test cannot pass on a shape the real service would never produce. Refusals come in the service's order of
+ * checks, and their `details` are parsed with the contract's schema for that code (SHOPPER_ERROR_DETAILS), so a
+ * reason the service would never send (an upper-case `BUSY`, a made-up word) fails the test that uses it.
  */
 import { z } from 'zod';
-import { API_PREFIX, ApiError, SHOPPER_ROUTES, type ShopperRouteName, type ShopperErrorCode, type CabinetResponse, type Debt, type MeResponse, type Order, type VisitResponse, type CatalogueItem, type ContractState, type SessionState } from '../../../contracts/shopper-api';
+import { API_PREFIX, ApiError, SHOPPER_ERROR_DETAILS, SHOPPER_ROUTES, type CabinetUnavailableReason, type ShopperRouteName, type ShopperErrorCode, type CabinetResponse, type Debt, type MeResponse, type Order, type VisitResponse, type CatalogueItem, type ContractState, type SessionState } from '../../../contracts/shopper-api';
 import type { FlowKind } from '../../../contracts/domain';
 import type { RequestFn } from '../utils/api';
 
@@ -17,7 +19,7 @@ export interface FakeCabinet {
   kind: FlowKind;
   online?: boolean;
   available?: boolean;
-  unavailableReason?: string;
+  unavailableReason?: CabinetUnavailableReason;
   items?: CatalogueItem[];
 }
 
@@ -25,7 +27,7 @@ class Refusal {
   constructor(readonly status: number, readonly code: ShopperErrorCode, readonly message: string, readonly details?: unknown) {}
 }
 
-const PAY = { timeStamp: '1700000000', nonceStr: 'n0nce', package: 'prepay_id=wx123', signType: 'RSA' as const, paySign: 'c2lnbg==' };
+const PAY = { appId: 'wx0123456789abcdef', timeStamp: '1700000000', nonceStr: 'n0nce', package: 'prepay_id=wx123', signType: 'RSA' as const, paySign: 'c2lnbg==' };
 
 export class FakeServer {
   hasPhone = false;
@@ -41,6 +43,8 @@ export class FakeServer {
   now = 1_700_000_000_000;
   calls: { name: ShopperRouteName; body?: unknown; query?: Record<string, string>; params: Record<string, string> }[] = [];
   rejected: { name: ShopperRouteName; issues: string }[] = [];
+  /** WeChat's code when a papay debt deduction is refused (with an active contract), e.g. NOTENOUGH. */
+  papayRefusal: string | undefined = undefined;
   /** Fail the next N requests at the transport level (weak signal). */
   dropNext = 0;
   private seq = 0;
@@ -50,7 +54,8 @@ export class FakeServer {
     this.cabinets.set(c.cabinetId, c);
     return this;
   }
-  addDebt(amountFen: number, reason = '识别差异补单'): Debt {
+  /** A debt as the service records it; its reason is what the service writes (a WeChat code, `review <caseId>`). */
+  addDebt(amountFen: number, reason = `review RV-${this.seq + 1}`): Debt {
     const orderId = `o-debt-${++this.seq}`;
     const debt: Debt = { debtId: `d-${this.seq}`, orderId, amountFen, reason, status: 'open', createdAt: this.now };
     this.debts.push(debt);
@@ -112,7 +117,8 @@ export class FakeServer {
         const open = this.openDebts();
         if (open.length === 0) return { result: 'cleared', clearedFen: 0 };
         if (body.via === 'papay') {
-          if (this.contract !== 'active') return { result: 'refused', reason: '未开通免密支付' };
+          if (this.contract !== 'active') return { result: 'refused', reason: 'NO_CONTRACT' };
+          if (this.papayRefusal) return { result: 'refused', reason: this.papayRefusal };
           const total = open.reduce((s, d) => s + d.amountFen, 0);
           for (const d of open) this.markPaid(d.orderId);
           return { result: 'cleared', clearedFen: total };
@@ -142,12 +148,13 @@ export class FakeServer {
         return { cabinetId: c.cabinetId, items: c.items ?? [] };
       }
       case 'startVisit': {
-        const c = this.cabinet(body.cabinetId);
+        // The service's order (app/shopping.service.ts startVisit): phone, cabinet, availability, debt, contract.
         if (!this.hasPhone) throw new Refusal(403, 'PHONE_REQUIRED', 'phone required');
-        if (this.openDebts().length) throw new Refusal(409, 'DEBT_OUTSTANDING', 'debt');
+        const c = this.cabinet(body.cabinetId);
         if (c.kind === 'open') throw new Refusal(400, 'BAD_REQUEST', 'open shelves have no door');
+        if (c.available === false) throw new Refusal(409, 'CABINET_UNAVAILABLE', 'the cabinet cannot open now', { reason: c.unavailableReason ?? 'busy' });
+        if (this.openDebts().length) throw new Refusal(409, 'DEBT_OUTSTANDING', 'debt', { debts: this.openDebts().map((d) => ({ debtId: d.debtId, amountFen: d.amountFen })) });
         if (c.kind === 'auto' && this.contract !== 'active') throw new Refusal(409, 'CONTRACT_REQUIRED', 'sign first');
-        if (c.available === false) throw new Refusal(409, 'CABINET_UNAVAILABLE', 'busy', { reason: c.unavailableReason ?? 'busy' });
         const v: VisitResponse = { sessionId: `v-${++this.seq}`, cabinetId: c.cabinetId, flow: c.kind, state: 'unlocking' };
         this.visits.set(v.sessionId, v);
         return v;
@@ -170,7 +177,7 @@ export class FakeServer {
         const lines = (body.lines as { sku: string; qty: number }[]).map((l) => {
           const item = (c.items ?? []).find((i) => i.sku === l.sku);
           if (!item) throw new Refusal(400, 'BAD_REQUEST', `unknown sku ${l.sku}`);
-          if (item.stock < l.qty) throw new Refusal(409, 'OUT_OF_STOCK', l.sku);
+          if (item.stock < l.qty) throw new Refusal(409, 'OUT_OF_STOCK', l.sku, { sku: l.sku, stock: item.stock });
           return { sku: l.sku, name: item.name, qty: l.qty, unitPriceFen: item.priceFen, amountFen: item.priceFen * l.qty };
         });
         const orderId = `o-${++this.seq}`;
@@ -257,7 +264,11 @@ export class FakeServer {
 
   private refuse(r: Refusal) {
     const error: { code: ShopperErrorCode; message: string; details?: unknown } = { code: r.code, message: r.message };
-    if (r.details !== undefined) error.details = r.details;
+    if (r.details !== undefined) {
+      const schema = (SHOPPER_ERROR_DETAILS as Partial<Record<ShopperErrorCode, z.ZodType>>)[r.code];
+      if (!schema) throw new Error(`the service sends no details with ${r.code}`);
+      error.details = schema.parse(r.details);
+    }
     return { statusCode: r.status, data: ApiError.parse({ error }) };
   }
 }

@@ -4,8 +4,10 @@ import { buildServices, setServices, type Services } from '../utils/services';
 import type { MiniConfig } from '../utils/config';
 import { BASE, FakeServer } from './fake-server';
 import { FakePlatform } from './fake-platform';
+import { SUBSCRIBE_TEMPLATES } from '../../../contracts/subscribe-templates';
 
-export const TEMPLATES = { charged: 'T-CHARGED', debtReminder: 'T-DEBT', reviewResult: 'T-REVIEW' };
+// The ids the service sends (contracts/subscribe-templates.ts), so a prompt for any other template fails a test.
+export const TEMPLATES = SUBSCRIBE_TEMPLATES;
 const config: MiniConfig = { apiBaseUrl: BASE, templates: TEMPLATES, pollDelaysMs: [500, 1000, 2000] };
 
 export const ROOT = path.resolve(__dirname, '..');

@@ -47,7 +47,7 @@ export type ShopperApi = ReturnType<typeof createApi>;
 export function createApi(opts: ApiOptions) {
   async function call<N extends ShopperRouteName>(
     name: N,
-    args: { params?: Record<string, string>; body?: RouteBody<N>; query?: Record<string, string | undefined> } = {},
+    args: { params?: Record<string, string>; body?: RouteBody<N>; query?: Record<string, string | undefined>; idempotencyKey?: string } = {},
     retried = false,
   ): Promise<ApiResult<RouteResponse<N>>> {
     const route = ROUTES[name];
@@ -60,6 +60,8 @@ export function createApi(opts: ApiOptions) {
     const header: Record<string, string> = { 'content-type': 'application/json' };
     const token = opts.token();
     if (route.auth && token) header['authorization'] = `Bearer ${token}`;
+    // Checkout and debt payment: the same key makes a retry after a lost reply the same order and prepay.
+    if (args.idempotencyKey) header['idempotency-key'] = args.idempotencyKey;
     let res: { statusCode: number; data: unknown };
     try {
       res = await opts.request(route.method === 'POST' ? { method: 'POST', url, data: args.body ?? {}, header } : { method: 'GET', url, header });
@@ -76,14 +78,14 @@ export function createApi(opts: ApiOptions) {
     phone: (code: string) => call('phone', { body: { code } }),
     me: () => call('me'),
     debts: () => call('debts'),
-    payDebts: (via: 'papay' | 'jsapi') => call('payDebts', { body: { via } }),
+    payDebts: (via: 'papay' | 'jsapi', idempotencyKey?: string) => call('payDebts', { body: { via }, ...(idempotencyKey ? { idempotencyKey } : {}) }),
     papaySign: () => call('papaySign'),
     papayContract: () => call('papayContract'),
     cabinet: (cabinetId: string, flow?: FlowKind) => call('cabinet', { params: { cabinetId }, query: { flow } }),
     catalogue: (cabinetId: string) => call('catalogue', { params: { cabinetId } }),
     startVisit: (cabinetId: string) => call('startVisit', { body: { cabinetId } }),
     visit: (sessionId: string) => call('visit', { params: { sessionId } }),
-    checkout: (req: CheckoutRequest) => call('checkout', { body: req }),
+    checkout: (req: CheckoutRequest, idempotencyKey?: string) => call('checkout', { body: req, ...(idempotencyKey ? { idempotencyKey } : {}) }),
     orders: () => call('orders'),
     order: (orderId: string) => call('order', { params: { orderId } }),
     appeal: (orderId: string, reason: string) => call('appeal', { params: { orderId }, body: { reason } }),

@@ -58,13 +58,33 @@ export function toCheckout(cart: Cart, signContract: boolean): CheckoutRequest |
   return req;
 }
 
-/** The one cart in flight, handed from the cabinet page to the cart page. */
-let held: { cart: Cart; items: readonly CatalogueItem[] } | undefined;
+/** FNV-1a, 32 bits, hex: a short stable digest of a checkout request (no crypto in the mini-program). */
+function digest(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * The checkout's `Idempotency-Key`: stable for one cart (the same request retried after a timeout is the
+ * same order and prepay at the server), another key once the shopper changes the cart.
+ */
+export function checkoutKey(cartId: string, req: CheckoutRequest): string {
+  return `${cartId}-${digest(JSON.stringify(req))}`;
+}
+
+/** A fresh id for one cart or one debt payment (16 hex characters). */
+export function newKeyId(): string {
+  return Array.from({ length: 16 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+}
+
+/** The one cart in flight, handed from the cabinet page to the cart page, with its id for the request key. */
+let held: { cart: Cart; items: readonly CatalogueItem[]; cartId: string } | undefined;
 export const cartStore = {
   put(cart: Cart, items: readonly CatalogueItem[]): void {
-    held = { cart, items };
+    held = { cart, items, cartId: held?.cartId ?? newKeyId() };
   },
-  get(): { cart: Cart; items: readonly CatalogueItem[] } | undefined {
+  get(): { cart: Cart; items: readonly CatalogueItem[]; cartId: string } | undefined {
     return held;
   },
   clear(): void {

@@ -17,6 +17,11 @@ export function classifyPayment(errMsg: string | undefined): PayOutcome {
  */
 export interface Platform {
   login(): Promise<string>;
+  /**
+   * Development only (utils/sandbox-platform.ts): a phone code when the phone button cannot give one, as in
+   * DevTools with the tourist appid. Absent on the real platform, where only the button yields the code.
+   */
+  phoneCode?(): Promise<string | undefined>;
   /** `onOk` runs inside WeChat's success callback, the only moment (besides a tap) a subscribe prompt is allowed. */
   requestPayment(p: RequestPaymentParams, hooks?: { onOk?: () => void }): Promise<PayOutcome>;
   /** Never rejects: a refused or failed prompt must not block the action it rides on. */

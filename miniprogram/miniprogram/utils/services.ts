@@ -1,5 +1,6 @@
 import { createApi, type ShopperApi } from './api';
-import { defaultConfig, type MiniConfig } from './config';
+import { configFor, type MiniConfig } from './config';
+import { sandboxPlatform } from './sandbox-platform';
 import { wxPlatform, wxRequest, type Platform } from './platform';
 import { TokenStore, login } from './session';
 import type { RequestFn } from './api';
@@ -35,7 +36,11 @@ export function buildServices(platform: Platform, request: RequestFn, config: Mi
 }
 
 export function services(): Services {
-  if (!current) current = buildServices(wxPlatform, wxRequest(), defaultConfig);
+  if (!current) {
+    const config = configFor(wx.getAccountInfoSync().miniProgram.envVersion);
+    const request = wxRequest();
+    current = buildServices(config.sandbox ? sandboxPlatform(wxPlatform, request, config.apiBaseUrl) : wxPlatform, request, config);
+  }
   return current;
 }
 

@@ -17,6 +17,7 @@ import type {
   AppealResponse as AppealResponseSchema,
   PhoneResponse as PhoneResponseSchema,
   OrderStatus as OrderStatusSchema,
+  SANDBOX_WECHAT_PATH,
   SHOPPER_ROUTES,
   ShopperRouteName,
 } from '../../../contracts/shopper-api';
@@ -24,6 +25,7 @@ import type {
 export type {
   ApiError,
   CabinetResponse,
+  CabinetUnavailableReason,
   CatalogueItem,
   CheckoutRequest,
   CheckoutResponse,
@@ -62,6 +64,7 @@ export type RouteQuery<N extends ShopperRouteName> = Routes[N] extends { query: 
 /** The contract's route table without its schemas; tsc holds each method and path to the contract's literal. */
 export type RouteTable = { readonly [N in ShopperRouteName]: { readonly method: Routes[N]['method']; readonly path: Routes[N]['path']; readonly auth: Routes[N]['auth'] } };
 export type ApiPrefix = typeof API_PREFIX;
+export type { SANDBOX_WECHAT_PATH };
 
 export const API_PREFIX_VALUE: ApiPrefix = '/api/v1';
 

@@ -1,6 +1,6 @@
 import type { Account } from '../../../contracts/console-api';
 import { api } from '../api';
-import { t } from '../i18n';
+import { t, tv } from '../i18n';
 import { clear, h, notice, table, time } from '../ui';
 
 /** Account management (accounts.manage): list, create, disable / enable. Every change is audited by the server. */
@@ -8,7 +8,7 @@ export function accountsView(root: HTMLElement): void {
   const list = h('div', {});
   const username = h('input', { id: 'acc-username', placeholder: t('login.username') });
   const name = h('input', { id: 'acc-name', placeholder: t('accounts.name') });
-  const role = h('select', { id: 'acc-role' }, (['viewer', 'operator', 'restocker', 'finance', 'admin'] as const).map((r) => h('option', { value: r }, r)));
+  const role = h('select', { id: 'acc-role' }, (['viewer', 'operator', 'restocker', 'finance', 'admin'] as const).map((r) => h('option', { value: r }, tv('role', r))));
   const sites = h('input', { id: 'acc-sites', placeholder: t('accounts.sites'), value: '*' });
   const password = h('input', { id: 'acc-password', type: 'password', placeholder: t('login.password'), autocomplete: 'new-password' });
   const load = async () => {
@@ -17,13 +17,14 @@ export function accountsView(root: HTMLElement): void {
       clear(
         list,
         table(
-          [t('login.username'), t('accounts.name'), t('accounts.role'), t('col.site'), t('col.status'), 'last login', ''],
+          [t('login.username'), t('accounts.name'), t('accounts.role'), t('col.site'), t('col.status'), t('col.lastLogin'), ''],
           r.accounts.map((a) => [
             a.username,
             a.name,
-            a.role,
-            a.sites === '*' ? '*' : a.sites.join(', '),
-            a.disabled ? t('accounts.disabled') : '',
+            tv('role', a.role),
+            a.sites === '*' ? t('filter.all') : a.sites.join(', '),
+            // Every account has a status: active or disabled (an empty cell read as unknown).
+            h('span', { class: a.disabled ? 'acct disabled' : 'acct active', 'data-status': a.disabled ? 'disabled' : 'active' }, a.disabled ? t('accounts.disabled') : t('accounts.active')),
             time(a.lastLoginAt),
             h('button', { onclick: () => void api('POST', `/accounts/${encodeURIComponent(a.username)}/disabled`, { disabled: !a.disabled }).then(load, (e: Error) => notice(root, e.message, 'error')) }, a.disabled ? t('accounts.enable') : t('accounts.disable')),
           ]),

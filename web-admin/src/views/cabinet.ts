@@ -2,43 +2,58 @@ import type { CabinetDetail, FleetRow, VisitRow } from '../../../contracts/conso
 import { OPERATOR_ROUTES, type RestockUnlockResponse } from '../../../contracts/admin-api';
 import { allowed, api, frameUrl } from '../api';
 import { feed } from '../feed';
-import { t } from '../i18n';
-import { ago, clear, h, notice, table, time } from '../ui';
+import { isFault, isStale } from '../../../contracts/fleet-view';
+import { getLang, t, tv } from '../i18n';
+import { ago, clear, dataTable, h, notice, table, time, type Col } from '../ui';
 import type { z } from 'zod';
 
 export function liveBox(r: FleetRow | undefined): HTMLElement {
   if (!r) return h('p', { class: 'muted' }, t('empty'));
-  const item = (k: string, v: string, cls = '') => h('div', { class: `kv ${cls}`, 'data-field': k }, h('span', {}, t(k)), h('b', {}, v));
+  const stale = isStale(r);
+  const item = (k: string, v: string, cls = '', old = false) => h('div', { class: `kv ${cls}${old && stale && v !== '—' ? ' stale' : ''}`, 'data-field': k, ...(old && stale && v !== '—' ? { title: `${t('stale')} (${time(r.lastSeenAt)})` } : {}) }, h('span', {}, t(k)), h('b', {}, v));
   return h(
     'div',
     { class: 'live-box', id: 'live-box', 'data-state': r.state },
-    item('col.state', t(`state.${r.state}`), `s-${r.state}`),
+    item('col.state', r.doorFault ? t('state.doorFault') : tv('state', r.state), `s-${isFault(r) ? 'fault' : r.state}`),
     item('col.link', r.online ? t('online') : `${t('offline')} · ${ago(r.lastSeenAt)}`, r.online ? 'on' : 'off'),
-    item('col.door', r.door ? t(`door.${r.door}`) : '—'),
-    item('col.lock', r.locked === undefined ? '—' : r.locked ? t('locked') : t('unlocked')),
-    item('col.temp', r.temperatureC === undefined ? '—' : `${r.temperatureC.toFixed(1)}°C`),
-    item('col.visit', r.visitId ?? '—'),
+    item('col.door', r.door ? tv('door', r.door) : '—', '', true),
+    item('col.lock', r.locked === undefined ? '—' : r.locked ? t('locked') : t('unlocked'), '', true),
+    item('col.temp', r.temperatureC === undefined ? '—' : `${r.temperatureC.toFixed(1)}°C`, '', true),
+    item('col.visit', r.visitId && r.online ? r.visitId : '—'),
     item('col.mailbox', String(r.mailbox)),
-    item('col.alarms', r.alarms.join(', ') || '—', r.alarms.length ? 'alarm' : ''),
+    item('col.alarms', r.alarms.map((a) => tv('alarm', a)).join('、') || '—', r.alarms.length ? 'alarm' : ''),
   );
 }
 
+const frameCount = (v: VisitRow) =>
+  Object.entries(v.receivedFrames)
+    .map(([c, n]) => `${c}:${n}${v.expectedFrames?.[c] !== undefined ? `/${v.expectedFrames[c]}` : ''}`)
+    .join(' ');
+
+/** The visits list's columns (the visits view and a cabinet's recent visits). */
+export function visitCols(): Array<Col<VisitRow>> {
+  return [
+    { id: 'time', label: t('col.time'), value: (v) => v.requestedAt, show: (v) => h('a', { href: `#/visit/${encodeURIComponent(v.visitId)}`, class: 'visit-link' }, time(v.requestedAt)) },
+    { id: 'cabinet', label: t('col.cabinet'), value: (v) => v.cabinetId },
+    { id: 'purpose', label: t('visits.purpose'), value: (v) => tv('purpose', v.purpose) },
+    { id: 'status', label: t('col.status'), value: (v) => tv('vstatus', v.status), show: (v) => h('span', { class: `vs vs-${v.status}` }, tv('vstatus', v.status)) },
+    { id: 'shopper', label: t('col.shopper'), value: (v) => v.shopperRef ?? v.operatorId ?? '' },
+    { id: 'frames', label: t('visits.frames'), value: frameCount, sortable: false },
+    { id: 'recognition', label: t('visits.recognition'), value: (v) => (v.recognition ? `${tv('recog', v.recognition.status)} ${(v.recognition.confidence * 100).toFixed(0)}% ${v.recognition.items.map((i) => `${i.sku}×${i.qty}`).join(' ')}` : ''), sortable: false },
+  ];
+}
+
 export function visitTable(rows: VisitRow[]): HTMLElement {
-  return table(
-    [t('col.time'), t('col.cabinet'), t('visits.purpose'), t('col.status'), t('col.shopper'), t('visits.frames'), t('visits.recognition')],
-    rows.map((v) => [
-      time(v.requestedAt),
-      v.cabinetId,
-      v.purpose,
-      h('span', { class: `vs vs-${v.status}` }, v.status),
-      v.shopperRef ?? v.operatorId ?? '',
-      Object.entries(v.receivedFrames)
-        .map(([c, n]) => `${c}:${n}${v.expectedFrames?.[c] !== undefined ? `/${v.expectedFrames[c]}` : ''}`)
-        .join(' '),
-      v.recognition ? `${v.recognition.status} ${(v.recognition.confidence * 100).toFixed(0)}% ${v.recognition.items.map((i) => `${i.sku}×${i.qty}`).join(' ')}` : '',
-    ]),
-    { class: 'grid visits' },
-  );
+  return dataTable(visitCols(), rows, { class: 'grid visits' });
+}
+
+/** A timeline entry's detail in words: an alarm's kind, a visit's purpose. */
+function timelineDetail(kind: string, detail: string): string {
+  if (kind === 'alarm_raised' || kind === 'alarm_cleared') {
+    const [k, ...rest] = detail.split(': ');
+    return tv('alarm', k) + (rest.length ? `: ${rest.join(': ')}` : '');
+  }
+  return kind === 'visit_requested' ? tv('purpose', detail) : detail;
 }
 
 export function cabinetView(root: HTMLElement, args: string[]): () => void {
@@ -74,18 +89,17 @@ export function cabinetView(root: HTMLElement, args: string[]): () => void {
       );
     }
     const c = d.cabinet;
-    const frames = h('div', { class: 'frames' });
+    const frames = h('div', { class: 'frames', id: 'cabinet-frames' });
     const withFrames = d.visits.find((v) => v.frames?.length);
-    if (withFrames?.frames) {
-      for (const f of withFrames.frames.slice(0, 12)) {
-        const img = h('img', { alt: `${f.camera} ${f.phase} #${f.seq}`, width: 160 });
-        frames.append(h('figure', {}, img, h('figcaption', {}, `${f.camera} · ${f.phase} · #${f.seq}`)));
-        void frameUrl(withFrames.visitId, f.camera, f.seq).then((u) => (urls.push(u), (img.src = u)), () => undefined);
-      }
+    // Every frame of that visit (cameras × phases), not a first dozen; images load lazily as they scroll in.
+    for (const f of withFrames?.frames ?? []) {
+      const img = h('img', { alt: `${f.camera} ${f.phase} #${f.seq}`, width: 160, loading: 'lazy' });
+      frames.append(h('figure', {}, img, h('figcaption', {}, `${f.camera} · ${f.phase === 'before' || f.phase === 'after' ? t(`reviews.${f.phase}`) : f.phase} · #${f.seq}`)));
+      void frameUrl(withFrames!.visitId, f.camera, f.seq).then((u) => (urls.push(u), (img.src = u)), () => undefined);
     }
     clear(
       body,
-      h('p', { class: 'muted' }, `${c.name} · ${t(`kind.${c.kind}`)} · ${c.siteId} · ${c.cameras.join(', ') || '—'} · fw ${c.firmware ?? '—'}`),
+      h('p', { class: 'muted' }, `${c.name} · ${tv('kind', c.kind)} · ${c.siteId} · ${t('cabinet.cameras')}: ${c.cameras.join(', ') || '—'} · ${t('cabinet.firmware')}: ${c.firmware ?? '—'}`),
       h(
         'div',
         { class: 'cols' },
@@ -94,8 +108,8 @@ export function cabinetView(root: HTMLElement, args: string[]): () => void {
           {},
           h('h3', {}, t('cabinet.planogram')),
           table(
-            ['lane', 'SKU', '', 'stock'],
-            d.planogram.map((l) => [l.laneId, l.sku, (document.documentElement.lang === 'en' ? l.nameEn : l.name) ?? '', h('span', { class: l.count === 0 ? 'stock out' : 'stock' }, `${l.count}/${l.capacity}`)]),
+            [t('col.lane'), t('col.sku'), t('col.name'), t('col.stock')],
+            d.planogram.map((l) => [l.laneId, l.sku, (getLang() === 'en' ? l.nameEn : l.name) ?? '', h('span', { class: l.count === 0 ? 'stock out' : 'stock' }, `${l.count}/${l.capacity}`)]),
             { class: 'grid planogram' },
           ),
         ),
@@ -103,12 +117,12 @@ export function cabinetView(root: HTMLElement, args: string[]): () => void {
           'div',
           {},
           h('h3', {}, t('cabinet.timeline')),
-          h('ol', { class: 'timeline', id: 'timeline' }, d.timeline.map((e) => h('li', { class: `tl tl-${e.kind}` }, h('time', {}, time(e.at)), ' ', e.kind, e.detail ? ` · ${e.detail}` : '', e.visitId ? ` · ${e.visitId}` : ''))),
-          h('h3', {}, t('cabinet.alarms')),
-          table([t('col.time'), 'kind', 'cleared'], d.alarms.map((a) => [time(a.raisedAt), a.kind + (a.detail ? ` (${a.detail})` : ''), time(a.clearedAt)])),
+          h('ol', { class: 'timeline', id: 'timeline' }, d.timeline.map((e) => h('li', { class: `tl tl-${e.kind}` }, h('time', {}, time(e.at)), ' ', tv('tl', e.kind), e.detail ? ` · ${timelineDetail(e.kind, e.detail)}` : '', e.visitId ? [' · ', h('a', { href: `#/visit/${encodeURIComponent(e.visitId)}` }, e.visitId)] : ''))),
+          h('h3', {}, t('cabinet.alarms'), ' ', h('a', { href: `#/alarms?cabinet=${encodeURIComponent(cabinetId)}`, id: 'cabinet-alarm-history' }, t('cabinet.allAlarms'))),
+          table([t('col.raised'), t('col.kindAlarm'), t('col.cleared')], d.alarms.map((a) => [time(a.raisedAt), tv('alarm', a.kind) + (a.detail ? ` (${a.detail})` : ''), time(a.clearedAt) || '—']), { class: 'grid cabinet-alarms' }),
         ),
       ),
-      h('h3', {}, t('cabinet.frames'), withFrames ? ` · ${withFrames.visitId}` : ''),
+      h('h3', {}, t('cabinet.frames'), withFrames ? [' · ', h('a', { href: `#/visit/${encodeURIComponent(withFrames.visitId)}` }, withFrames.visitId), ` (${withFrames.frames!.length})`] : ''),
       frames,
       h('h3', {}, t('cabinet.visits')),
       visitTable(d.visits),

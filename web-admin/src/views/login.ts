@@ -15,7 +15,7 @@ export function loginView(root: HTMLElement): void {
         err.textContent = '';
         void login(user.value.trim(), pass.value).then(
           () => {
-            if (!location.hash || location.hash === '#/') location.hash = '#/fleet';
+            if (!location.hash || location.hash === '#/') location.hash = '#/home';
             else window.dispatchEvent(new HashChangeEvent('hashchange'));
           },
           (x: unknown) => {

@@ -1,6 +1,6 @@
 import type { Page, ReconciliationRow } from '../../../contracts/console-api';
 import { api } from '../api';
-import { t } from '../i18n';
+import { t, tv } from '../i18n';
 import { clear, h, table, time } from '../ui';
 
 /** Daily reconciliation against WeChat Pay's trade bill: each report and its differences. */
@@ -15,10 +15,10 @@ export function reconciliationView(root: HTMLElement): void {
           [t('recon.billDate'), t('col.status'), t('recon.rows'), t('recon.diffs'), t('col.time')],
           p.rows.map((r) => [
             r.billDate,
-            h('span', { class: `rs rs-${r.status}` }, r.status + (r.error ? `: ${r.error}` : '')),
+            h('span', { class: `rs rs-${r.status}` }, tv('recstatus', r.status) + (r.error ? `: ${r.error}` : '')),
             `${r.billRows} / ${r.localRecords}`,
             r.diffs.length
-              ? h('details', {}, h('summary', {}, String(r.diffs.length)), table(['kind', 'out_trade_no', 'out_refund_no', 'ours', 'WeChat'], r.diffs.map((d) => [d.kind, d.outTradeNo, d.outRefundNo ?? '', d.ours ?? '', d.theirs ?? ''])))
+              ? h('details', {}, h('summary', {}, String(r.diffs.length)), table([t('recon.diffs'), t('col.outTradeNo'), t('col.outRefundNo'), t('recon.ours'), t('recon.theirs')], r.diffs.map((d) => [tv('diff', d.kind), d.outTradeNo, d.outRefundNo ?? '', d.ours ?? '', d.theirs ?? ''])))
               : '0',
             time(r.createdAt),
           ]),

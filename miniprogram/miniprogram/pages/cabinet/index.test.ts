@@ -37,16 +37,16 @@ describe('cabinet page per flow', () => {
     expect(has(page, '.catalogue')).toBe(false);
     expect(text(page, '.unlock')).toBe('开门取货');
     await tap(page, '.unlock');
-    expect(platform.subscribes).toEqual([[TEMPLATES.debtReminder, TEMPLATES.reviewResult]]);
+    expect(platform.subscribes).toEqual([[TEMPLATES.debtCreated, TEMPLATES.debtCleared]]);
     expect(server.callsTo('startVisit').map((c) => c.body)).toEqual([{ cabinetId: 'SEMI-1' }]);
     expect(platform.lastNav()).toMatch(/^redirectTo \/pages\/visit\/index\?sessionId=v-\d+&cabinetId=SEMI-1&flow=semi$/);
   });
 
-  test('auto with a contract: the unlock tap asks for the charge, debt and review messages (3 templates)', async () => {
+  test('auto with a contract: the unlock tap asks for the messages the service sends (debt created, debt cleared)', async () => {
     const { platform } = cabinets('active');
     const page = await openPage('cabinet', { cabinetId: 'AUTO-1', flow: 'auto' });
     await tap(page, '.unlock');
-    expect(platform.subscribes).toEqual([[TEMPLATES.charged, TEMPLATES.debtReminder, TEMPLATES.reviewResult]]);
+    expect(platform.subscribes).toEqual([[TEMPLATES.debtCreated, TEMPLATES.debtCleared]]);
   });
 
   test('semi visit in progress: the same page shows the catalogue to pay for what was taken', async () => {

@@ -116,7 +116,8 @@ Component({
       if (this.data.unlocking) return;
       const { platform, config } = services();
       const t = config.templates;
-      void askSubscribe(platform, this.data.kind === 'auto' ? [t.charged, t.debtReminder, t.reviewResult] : [t.debtReminder, t.reviewResult]);
+      // Both door flows can end in debt (a refused deduction, a reviewed difference): ask for what the service sends.
+      void askSubscribe(platform, [t.debtCreated, t.debtCleared]);
       void this.unlock();
     },
 

@@ -31,8 +31,9 @@ describe('cart: payment result handling', () => {
     const page = await openPage('cart');
     await tap(page, '.pay');
     expect(server.callsTo('checkout').map((c) => c.body)).toEqual([{ cabinetId: 'OPEN-1', lines: [{ sku: 'COLA-330', qty: 2 }, { sku: 'CHIPS-70', qty: 1 }], signContract: true }]);
-    expect(platform.events.filter((e) => e !== 'login')).toEqual(['requestPayment', 'subscribe']);
-    expect(platform.subscribes).toEqual([[TEMPLATES.reviewResult]]);
+    // An open-shelf purchase cannot become debt: the service sends it no message, so none is asked for.
+    expect(platform.events.filter((e) => e !== 'login')).toEqual(['requestPayment']);
+    expect(platform.subscribes).toEqual([]);
     expect(platform.lastNav()).toMatch(/^redirectTo \/pages\/order\/index\?orderId=o-\d+$/);
     expect(cartStore.get()).toBeUndefined();
   });
@@ -107,7 +108,8 @@ describe('cart: payment result handling', () => {
     const page = await openPage('cart');
     await tap(page, '.pay');
     expect(server.callsTo('checkout')[0]!.body).toMatchObject({ sessionId: 'v-9' });
-    expect(platform.subscribes).toEqual([[TEMPLATES.reviewResult, TEMPLATES.debtReminder]]);
+    expect(platform.events.filter((e) => e !== 'login')).toEqual(['requestPayment', 'subscribe']);
+    expect(platform.subscribes).toEqual([[TEMPLATES.debtCreated, TEMPLATES.debtCleared]]);
   });
 
   test('debt raised meanwhile: checkout is refused and the shopper goes to the debt page, nothing is charged', async () => {

@@ -1,5 +1,5 @@
 import { services } from '../../utils/services';
-import { cartStore, toCheckout, viewCart, type CartView } from '../../utils/cart';
+import { cartStore, checkoutKey, toCheckout, viewCart, type CartView } from '../../utils/cart';
 import { nextForFailure, urlFor, PAGES } from '../../utils/router';
 import { failureText } from '../../utils/texts';
 import { payAndConfirm } from '../../utils/pay-flow';
@@ -59,7 +59,7 @@ Component({
       const key = JSON.stringify(req);
       let checkout = pending.get(this)?.key === key ? pending.get(this)?.checkout : undefined;
       if (!checkout) {
-        const r = await s.api.checkout(req);
+        const r = await s.api.checkout(req, checkoutKey(held.cartId, req));
         if (!r.ok) {
           this.setData({ paying: false });
           const next = nextForFailure(r.error.code, { cabinetId: held.cart.cabinetId });
@@ -70,8 +70,9 @@ Component({
         pending.set(this, { key, checkout });
       }
       const t = s.config.templates;
-      // Asked in the payment's success callback: a semi visit may still be reviewed and leave debt.
-      const result = await payAndConfirm(s, checkout.orderId, checkout.requestPayment, held.cart.sessionId ? [t.reviewResult, t.debtReminder] : [t.reviewResult]);
+      // Asked in the payment's success callback: a semi visit may still be reviewed and leave debt; an open-shelf
+      // purchase cannot, and the service sends it nothing.
+      const result = await payAndConfirm(s, checkout.orderId, checkout.requestPayment, held.cart.sessionId ? [t.debtCreated, t.debtCleared] : []);
       this.setData({ paying: false, result: result.status, orderId: result.orderId, resultText: result.status === 'failed' ? result.message : PAYMENT_TEXT[result.status] });
       if (result.status === 'paid') {
         cartStore.clear();

@@ -60,4 +60,29 @@ describe('debt page: pay first, then resume the scan', () => {
     await openPage('debt', { cabinetId: 'OPEN-1' });
     expect(platform.lastNav()).toBe('redirectTo /pages/index/index?cabinetId=OPEN-1');
   });
+
+  test('reasons the service records read as Chinese, never raw codes or case ids', async () => {
+    const { server } = world();
+    server.hasPhone = true;
+    server.addDebt(650, 'NOTENOUGH');
+    server.addDebt(950, 'review RVmx3k2');
+    const page = await openPage('debt');
+    const lines = page.querySelectorAll('.debt-line').map((l) => l.dom?.textContent ?? '').join(' | ');
+    expect(lines).toContain('余额不足');
+    expect(lines).toContain('人工复核后补缴');
+    expect(lines).toContain('¥6.50');
+    expect(lines).not.toMatch(/NOTENOUGH|RVmx|review/);
+  });
+
+  test('a refused papay deduction is explained in Chinese', async () => {
+    const { server } = world();
+    server.hasPhone = true;
+    server.contract = 'active';
+    server.papayRefusal = 'NOTENOUGH';
+    server.addDebt(300, 'NOTENOUGH');
+    const page = await openPage('debt');
+    await tap(page, '.pay-papay');
+    expect(text(page, '.error')).toContain('余额不足');
+    expect(text(page, '.error')).not.toMatch(/[A-Z]{4}/);
+  });
 });

@@ -63,17 +63,25 @@ Component({
     },
 
     async onPhone(e: WechatMiniprogram.CustomEvent<{ code: string }>) {
+      await this.authorisePhone(e.detail.code);
+    },
+
+    async authorisePhone(code: string) {
       const { api, platform } = services();
       this.setData({ busy: true });
-      const r = await api.phone(e.detail.code);
+      const r = await api.phone(code);
       this.setData({ busy: false });
       if (!r.ok) return platform.toast(failureText(r.error));
       this.setData({ showMask: false });
       await this.route();
     },
 
-    onPhoneDenied() {
-      services().platform.toast('需要授权手机号才能扫码购物');
+    async onPhoneDenied() {
+      const { platform } = services();
+      // DevTools against the sandbox: the button yields no code there, the WeChat emulator does.
+      const code = platform.phoneCode ? await platform.phoneCode() : undefined;
+      if (code) return this.authorisePhone(code);
+      platform.toast('需要授权手机号才能扫码购物');
     },
 
     async onScan() {

@@ -1,7 +1,6 @@
 import { services } from '../../utils/services';
 import { formatFen } from '../../utils/money';
 import { failureText, ORDER_STATUS_TEXT } from '../../utils/texts';
-import { askSubscribe } from '../../utils/subscribe';
 import type { Order } from '../../utils/wire';
 
 const SOURCE_TEXT: Readonly<Record<Order['source'], string>> = { cart: '购物车下单', recognition: '视频识别', review: '人工复核' };
@@ -52,12 +51,10 @@ Component({
     onReason(e: WechatMiniprogram.Input) {
       this.setData({ reason: e.detail.value });
     },
-    /** 提交申诉: the tap also asks for the review-result message, since an operator answers later. */
+    /** 提交申诉 (the service sends no message for an appeal's decision, so nothing is asked here). */
     onAppeal() {
-      const s = services();
       const reason = this.data.reason.trim();
       if (reason.length < 2) return this.setData({ error: '请填写申诉原因（至少2个字）' });
-      void askSubscribe(s.platform, [s.config.templates.reviewResult]);
       void this.appeal(reason.slice(0, 500));
     },
     async appeal(reason: string) {

@@ -47,3 +47,34 @@ describe('visit progress', () => {
     expect(platform.nav).toEqual([]);
   });
 });
+
+describe('visit progress on a weak signal', () => {
+  test('while every poll fails the page says it is still trying, instead of staying on 正在开门 alone', async () => {
+    const w = world();
+    w.server.hasPhone = true;
+    w.server.addCabinet({ cabinetId: 'CAB-1', name: '柜', kind: 'semi' });
+    await ensureSession(w.services.api, w.platform, w.services.tokens);
+    const started = await w.services.api.startVisit('CAB-1');
+    if (!started.ok) throw new Error(started.error.code);
+    w.server.dropNext = 10_000;
+    const page = await openPage('visit', { sessionId: started.value.sessionId, cabinetId: 'CAB-1', flow: 'semi' });
+    expect(text(page, '.hint')).toContain('网络信号弱，正在重试');
+    expect(has(page, '.error')).toBe(false);
+    (page.instance as unknown as { onUnload(): void }).onUnload();
+  });
+
+  test('the hint goes once a poll gets through', async () => {
+    const w = world();
+    w.server.hasPhone = true;
+    w.server.contract = 'active';
+    w.server.addCabinet({ cabinetId: 'CAB-1', name: '柜', kind: 'auto' });
+    await ensureSession(w.services.api, w.platform, w.services.tokens);
+    const started = await w.services.api.startVisit('CAB-1');
+    if (!started.ok) throw new Error(started.error.code);
+    w.server.dropNext = 3;
+    w.server.visitScript = ['door_open', 'charged'];
+    const page = await openPage('visit', { sessionId: started.value.sessionId, cabinetId: 'CAB-1', flow: 'auto' });
+    expect(text(page, '.state')).toBe('已扣款');
+    expect(has(page, '.hint')).toBe(false);
+  });
+});

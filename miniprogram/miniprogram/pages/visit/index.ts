@@ -1,13 +1,15 @@
 import { services } from '../../utils/services';
 import { isTerminal, progressSteps, VISIT_TEXT, type Step } from '../../utils/visit';
 import { formatFen } from '../../utils/money';
-import { failureText } from '../../utils/texts';
+import { failureText, WEAK_SIGNAL_HINT } from '../../utils/texts';
 import { PAGES } from '../../utils/router';
 import type { FlowKind, SessionState } from '../../utils/wire';
 
 /** Polling stops when the page goes away; kept outside data because it is not rendered. */
 const stopped = new WeakSet<object>();
 const MAX_POLLS = 600;
+/** Failed polls in a row after which the shopper is told the page is still trying (weak signal in the pantry). */
+const HINT_AFTER_FAILURES = 2;
 
 /**
  * A door visit's progress, from the server: 门已打开 → 识别中 → 已扣款 / 人工复核中 (automatic), or the
@@ -26,6 +28,7 @@ Component({
     terminal: false,
     canShop: false,
     error: '',
+    hint: '',
   },
   methods: {
     onLoad(query: Record<string, string | undefined>) {
@@ -43,12 +46,15 @@ Component({
     async poll() {
       const { api, platform, config } = services();
       const delays = config.pollDelaysMs;
+      let failures = 0;
       for (let i = 0; i < MAX_POLLS && !stopped.has(this); i++) {
         const r = await api.visit(this.data.sessionId);
         if (stopped.has(this)) return;
         if (r.ok) {
           const v = r.value;
+          failures = 0;
           this.setData({
+            hint: '',
             state: v.state,
             stateText: v.message ?? VISIT_TEXT[v.state],
             steps: progressSteps(this.data.flow, v.state),
@@ -61,7 +67,9 @@ Component({
           });
           if (isTerminal(v.state)) return;
         } else if (r.error.code !== 'NETWORK') {
-          return this.setData({ error: failureText(r.error) });
+          return this.setData({ error: failureText(r.error), hint: '' });
+        } else if (++failures >= HINT_AFTER_FAILURES && !this.data.hint) {
+          this.setData({ hint: WEAK_SIGNAL_HINT });
         }
         await platform.sleep(delays[Math.min(i, delays.length - 1)] ?? 2000);
       }

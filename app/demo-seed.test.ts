@@ -1,8 +1,8 @@
-import { silentLogger } from '../../common/log';
-import { SecretBox } from '../../common/sealing';
-import { openTestDb, type TestDb } from '../../test/db';
-import { DEMO_CATALOGUE, DEMO_FLEET } from './demo-data';
-import { seedDemo } from './seed';
+import { silentLogger } from '../common/log';
+import { SecretBox } from '../common/sealing';
+import { openTestDb, type TestDb } from '../test/db';
+import { DEMO_CATALOGUE, DEMO_FLEET } from '../contracts/demo-data';
+import { seedDemo } from './demo-seed';
 
 describe('seedDemo', () => {
   let db: TestDb;

@@ -1,4 +1,4 @@
-import type { CabinetSpec, Lane, Packaging, ProductSpec } from '../../contracts/domain';
+import type { CabinetSpec, Lane, Packaging, ProductSpec } from './domain';
 
 /**
  * The demo catalogue: brand families whose flavours share a package and differ by accent colour and text —

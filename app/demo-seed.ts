@@ -1,8 +1,8 @@
-import type { Logger } from '../../common/log';
-import { newDeviceSecret, type SecretBox } from '../../common/sealing';
-import type { CabinetSpec, ProductSpec } from '../../contracts/domain';
-import type { Models } from '../../store/models';
-import { DEMO_CATALOGUE, DEMO_FLEET } from './demo-data';
+import type { Logger } from '../common/log';
+import { newDeviceSecret, type SecretBox } from '../common/sealing';
+import type { CabinetSpec, ProductSpec } from '../contracts/domain';
+import type { Models } from '../store/models';
+import { DEMO_CATALOGUE, DEMO_FLEET } from '../contracts/demo-data';
 
 export interface SeedResult {
   products: number;

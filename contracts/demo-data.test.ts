@@ -1,4 +1,4 @@
-import { CabinetSpec, ProductSpec } from '../../contracts/domain';
+import { CabinetSpec, ProductSpec } from './domain';
 import { DEMO_CATALOGUE, DEMO_FLEET } from './demo-data';
 
 describe('demo data', () => {

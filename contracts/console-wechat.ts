@@ -1,0 +1,32 @@
+/** The console's WeChat-backed actions, under ADMIN_PREFIX (gateways/http/console-wechat.routes.ts). */
+
+/** GET: the printable sheet of the site's cabinet codes (fleet.view at that site). */
+export const STICKERS_PATH = '/sites/:siteId/stickers';
+
+export interface StickerEntry {
+  cabinetId: string;
+  name: string;
+  kind: 'open' | 'semi' | 'auto';
+  /** `<cabinetId>.<o|s|a>`: what the mini-program receives as `query.scene`. */
+  scene?: string;
+  page: string;
+  /** The mini-program code as a data URL (PNG from the emulator; what WeChat sends in live mode). */
+  image?: string;
+  /** Why this cabinet has no code (its id does not fit a scene, or WeChat refused). */
+  error?: string;
+}
+
+export interface StickerSheet {
+  siteId: string;
+  generatedAt: number;
+  cabinets: StickerEntry[];
+}
+
+/** POST, no body: refund an ABNORMAL refund again, to the merchant's bank account (orders.refund). */
+export const ABNORMAL_REFUND_PATH = '/refunds/:outRefundNo/apply-abnormal-refund';
+
+export interface AbnormalRefundResponse {
+  outRefundNo: string;
+  status: 'pending';
+  wechatStatus: string;
+}
