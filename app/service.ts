@@ -185,13 +185,11 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
           await close();
         },
       };
-      // Visits whose evidence completed while no recogniser was running (a restart) are recognised now.
-      const pending = await models.Visit.find({ status: 'complete', purpose: 'shopping', recognition: { $exists: false } }, { visitId: 1 }).lean();
-      void fleet.resubmitUnrecognised(pending.map((v) => v.visitId));
     }
-    // After recognition listens: a resumed visit may complete at once.
+    // After recognition listens: a resumed visit may complete at once, or hand its evidence to recognition
+    // again (complete while no recogniser was running, or the process died before recognition answered).
     const resumedVisits = fleet.resumeVisits();
-    if (resumedVisits) log.info({ visits: resumedVisits }, 'visits waiting for their frames to be counted resumed');
+    if (resumedVisits) log.info({ visits: resumedVisits }, 'visits whose evidence a restart cut short resumed');
 
     const http = buildHttpApp({
       log,

@@ -129,13 +129,9 @@ function doorPhases(flow: 'semi' | 'auto', ends: SessionState, resume?: (s: Scen
     at('unlocking', [(s) => scan(s, 'silent')], [open, takeAndClose, finish], { brief: true }),
     at('open', [scan, open], [takeAndClose, finish]),
     at('closed', [scan, open, takeAndClose], [finish]),
-    at('uploaded', [scan, open, takeAndClose, (s) => upload(s, { uploadDone: false })], [], {
-      killOnAck: 'upload.done',
-      // Seen in both door flows, round 1 (2026-12-03: semi 1 of 8 clean-clone runs, auto 1 of 8, the latter with
-      // the machine otherwise idle): the session stays `paid` (semi) or `recognising` (auto), not finished, its
-      // resumed visit's recognition never reaching it. Not yet diagnosed (issue H stays open).
-      known: 'session left waiting for recognition (1 of 8 runs per flow)',
-    }),
+    // The kill may land after the visit journalled its completion and before it projected it: the recovered
+    // visit hands its evidence to recognition again (actors/visit/visit.actor.ts `resume`).
+    at('uploaded', [scan, open, takeAndClose, (s) => upload(s, { uploadDone: false })], [], { killOnAck: 'upload.done' }),
     // The process that dies runs no recogniser: the evidence is complete and waits for recognition.
     at('recognising', [wholeVisit, (s) => visitIs(s, (v) => v.status === 'complete', 'evidence complete').then(() => undefined)], []),
   ];

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { Logger } from '../common/log';
 
@@ -56,23 +56,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.once('error', () => res(false));
-  });
-}
-
 interface Running {
   child: ChildProcess;
+  /** The port this process bound (as it announced it). */
+  port: number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** One FerretDB process on `port`, resolved once it accepts connections; rejects (after killing it) otherwise. */
+/** The line tools/ferretdb/main.go writes once its listener is bound, with the address bound. */
+const READY_LINE = /^ferretdb: ready on [^\s:]+:(\d+)$/m;
+
+/**
+ * One FerretDB process on `port` (0: a port the kernel picks), resolved once that process says it is
+ * listening; rejects (after killing it) otherwise. Readiness is the child's own word, never "something
+ * answers on the port": with other databases starting on the machine (a second test run, another service),
+ * a port picked beforehand can be taken by one of them, and connecting to it would mean writing into theirs.
+ */
 async function launch(bin: string, dataDir: string, port: number, timeoutMs: number, log?: Logger): Promise<Running> {
   const child = spawn(
     bin,
@@ -80,20 +79,25 @@ async function launch(bin: string, dataDir: string, port: number, timeoutMs: num
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DO_NOT_TRACK: '1' } },
   );
   let stderr = '';
+  let announced: ((port: number) => void) | undefined;
+  const ready = new Promise<number>((r) => (announced = r));
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
+    const m = READY_LINE.exec(stderr);
+    if (m) announced?.(Number(m[1]));
     log?.debug({ ferretdb: d.toString().trim() }, 'ferretdb');
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
-  let dead = false;
-  void exited.then(() => (dead = true));
-
-  const deadline = Date.now() + timeoutMs;
-  while (!dead && Date.now() < deadline && !(await canConnect(port))) await new Promise((r) => setTimeout(r, 50));
-  if (!dead && Date.now() < deadline) return { child, exited };
-  child.kill('SIGKILL');
-  await exited;
-  throw Object.assign(new Error(`FerretDB did not start on port ${port}: ${stderr.trim() || 'no output'}`), { portInUse: /address already in use/i.test(stderr) });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
+  const outcome = await Promise.race([ready, exited.then(() => 'dead' as const), late]);
+  clearTimeout(timer);
+  if (typeof outcome === 'number') return { child, port: outcome, exited };
+  if (outcome === 'late') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  throw new Error(`FerretDB did not start on port ${port || '(any)'}: ${stderr.trim() || (outcome === 'late' ? `not ready within ${timeoutMs} ms` : 'no output')}`);
 }
 
 /**
@@ -111,18 +115,9 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<FerretDbHand
   mkdirSync(dataDir, { recursive: true });
   const timeout = opts.readyTimeoutMs ?? 20_000;
 
-  for (let attempt = 1; ; attempt++) {
-    const port = opts.port || (await freePort());
-    try {
-      const running = await launch(bin, dataDir, port, timeout, opts.log);
-      opts.log?.info({ port, dataDir, pid: running.child.pid }, 'ferretdb started');
-      return supervised(running, { bin, dataDir, port, timeout, log: opts.log, supervise: opts.supervise });
-    } catch (e) {
-      // A port taken between freePort() and the bind is the only failure worth a retry.
-      if (!opts.port && attempt < 3 && (e as { portInUse?: boolean }).portInUse) continue;
-      throw e;
-    }
-  }
+  const running = await launch(bin, dataDir, opts.port ?? 0, timeout, opts.log);
+  opts.log?.info({ port: running.port, dataDir, pid: running.child.pid }, 'ferretdb started');
+  return supervised(running, { bin, dataDir, port: running.port, timeout, log: opts.log, supervise: opts.supervise });
 }
 
 function supervised(

@@ -117,7 +117,7 @@ export class MongooseFleetStore implements FleetStore {
   }
 
   async visitsAwaitingEvidence(): Promise<VisitView[]> {
-    const rows = await this.m.Visit.find({ status: 'closed', expectedFrames: { $exists: true } }).lean();
+    const rows = await this.m.Visit.find({ $or: [{ status: 'closed', expectedFrames: { $exists: true } }, { status: 'complete', purpose: 'shopping', recognition: { $exists: false } }] }).lean();
     return rows.map(toView);
   }
 

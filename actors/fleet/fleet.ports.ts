@@ -68,8 +68,9 @@ export interface FleetStore {
   /** openVisitOf for every cabinet at once (one read at start-up), at most one visit per cabinet. */
   openVisits(): Promise<VisitView[]>;
   /**
-   * Every visit closed with its `upload.done` recorded and its evidence not yet complete (one read at
-   * start-up): a restart may have cut the counting short after the device was told all was received.
+   * Every visit whose evidence a restart may have cut short (one read at start-up): closed with its
+   * `upload.done` recorded and its frames not yet counted (the device was told all was received), or a
+   * complete shopping visit that recognition never answered.
    */
   visitsAwaitingEvidence(): Promise<VisitView[]>;
   raisedAlarms(cabinetId: string): Promise<Array<{ kind: AlarmKind; since: number; detail?: string }>>;

@@ -66,7 +66,7 @@ export class Fleet {
    */
   private readonly openVisitAtStart = new Map<string, VisitView>();
   private readonly alarmsAtStart = new Map<string, RecoveredAlarms>();
-  /** Visits waiting only for their frames to be counted, read at start-up and resumed by resumeVisits. */
+  /** Visits whose evidence a restart cut short (frames to count, or recognition to ask), read at start-up and resumed by resumeVisits. */
   private awaitingAtStart: string[] = [];
   private readonly spawning = new Map<string, Promise<ActorRef<CabinetMsg> | undefined>>();
   private readonly visitSpawning = new Map<string, Promise<ActorRef<VisitMsg> | undefined>>();
@@ -112,10 +112,11 @@ export class Fleet {
   }
 
   /**
-   * Recovers every visit that closed with its upload.done recorded and its evidence incomplete (read by
-   * loadDirectory). The device was told everything arrived, so it sends nothing more for these visits:
-   * each counts its stored frames against the recorded upload.done (the visit's `started`) and completes if
-   * all are in; waiting for traffic that never comes would hold the evidence, and the cabinet, for ever.
+   * Recovers every visit whose evidence a restart cut short (read by loadDirectory). The device was told
+   * everything arrived, so it sends nothing more for these visits: each counts its stored frames against the
+   * recorded upload.done and completes if all are in, and a complete one still unrecognised hands its
+   * evidence to recognition again (the visit's `started`, from its journal, which may be ahead of its
+   * projection); waiting for traffic that never comes would hold the evidence, and the cabinet, for ever.
    * Call once at start-up, after recognition subscribes to `evidence$` (a completed visit emits there).
    */
   resumeVisits(): number {
@@ -378,14 +379,6 @@ export class Fleet {
     if (!ref) return false;
     dispatch(ref, { type: 'RecognitionDone', recognition });
     return true;
-  }
-
-  /** Complete shopping visits whose recognition never came back (e.g. the service stopped meanwhile). */
-  async resubmitUnrecognised(visitIds: string[]): Promise<void> {
-    for (const id of visitIds) {
-      const view = await this.o.store.loadVisit(id);
-      if (view && view.status === 'complete' && view.purpose === 'shopping' && !view.recognition) await this.emitEvidence(view);
-    }
   }
 
   async visitView(visitId: string): Promise<VisitView | undefined> {

@@ -84,6 +84,34 @@ describe('visit actor: frame bookkeeping', () => {
     kit2.stop();
   });
 
+  it('a shopping visit recovered complete but unrecognised hands its evidence to recognition again', async () => {
+    // Issue H defect 2, the crash matrix's "uploaded" phase (1 of 8 runs per door flow): the kill landed after
+    // the visit journalled its completion and before its projection said `complete`, so the start-up read of
+    // unrecognised visits missed it, and the recovered actor only re-projected: no recognition, the session
+    // waiting for ever.
+    const journal = new MongooseJournal(db.models);
+    const visitId = `V-c-${process.pid}-${Date.now()}`;
+    const shopping = () => initialVisitState({ visitId, cabinetId: 'C1', siteId: 'site', purpose: 'shopping', shopperId: 'S1', requestedAt: 1_000 });
+    const kit1 = createTestKit({ journal });
+    const f = fakeStore();
+    const first: VisitView[] = [];
+    const ref1 = spawnVisit(kit1.system, shopping(), { store: f.store, onEvidenceComplete: (v) => first.push(v), onEnded: () => undefined }, { fresh: true });
+    dispatch(ref1, { type: 'CabinetEvent', event: 'opened', at: 1_500 });
+    dispatch(ref1, { type: 'CabinetEvent', event: 'closed', at: 1_900 });
+    await send(ref1, 'top', 0);
+    expect(await uploadDone(ref1, { top: 1 })).toEqual({ ok: true });
+    for (let i = 0; i < 100 && first.length === 0; i++) await sleep(20);
+    expect(first).toHaveLength(1);
+    kit1.stop(); // the service dies before recognition answers
+
+    const kit2 = createTestKit({ journal });
+    const again: VisitView[] = [];
+    spawnVisit(kit2.system, shopping(), { store: f.store, onEvidenceComplete: (v) => again.push(v), onEnded: () => undefined });
+    for (let i = 0; i < 100 && again.length === 0; i++) await sleep(20);
+    expect(again).toEqual([expect.objectContaining({ visitId, status: 'complete', receivedFrames: { top: 1 } })]);
+    kit2.stop();
+  });
+
   it('a fresh visit whose projection met an outage writes it again after the reset', async () => {
     // Found by the FerretDB crash matrix (auto flow, killed while recognising): the visit's projection failed,
     // the actor was reset and replayed, and a fresh visit's start-up re-projected nothing, so the session

@@ -16,6 +16,13 @@ export interface VisitDeps {
  * One actor per door opening, journalled under `visit:<id>` so a restart recovers it mid-upload. `fresh`: the
  * visit was just created (its id is new), so there is no journal to read when it starts.
  */
+function resume(s: VisitState): VisitEffect[] {
+  const effects: VisitEffect[] = [{ type: 'Project', view: s, releaseDoor: s.status !== 'open' && s.status !== 'unlocking' }];
+  if (s.status === 'closed' && s.expectedFrames) effects.push({ type: 'CountFrames' });
+  if (s.status === 'complete' && s.purpose === 'shopping' && !s.recognition) effects.push({ type: 'EvidenceComplete', view: s });
+  return effects;
+}
+
 export function spawnVisit(system: ActorSystem, initial: VisitState, deps: VisitDeps, opts: { fresh?: boolean } = {}): ActorRef<VisitMsg> {
   // Frames of this visit known to be in the store ("camera:seq"): every frame this actor stored or found
   // stored already. Counting is then a lookup; only frames it never saw (stored before a restart) are read.
@@ -51,8 +58,11 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
       return m;
     },
     // A recovered visit re-projects what it recovered; a fresh one was just inserted with exactly that, unless
-    // this is the restart after a failure (a projection that met an outage is written again here).
-    started: (s, _now, { restarted }) => (opts.fresh && !restarted ? [] : [{ type: 'Project', view: s, releaseDoor: s.status !== 'open' && s.status !== 'unlocking' }, ...(s.status === 'closed' && s.expectedFrames ? [{ type: 'CountFrames' as const }] : [])]),
+    // this is the restart after a failure (a projection that met an outage is written again here). Then it
+    // carries on: a closed visit counts its frames again, and a complete shopping visit still unrecognised
+    // hands its evidence to recognition again (the process that completed it may have died before its
+    // projection said so; recognising twice is harmless, the second answer is ignored).
+    started: (s, _now, { restarted }) => (opts.fresh && !restarted ? [] : resume(s)),
     supervision: 'restart',
     async perform(effects, ctx, state) {
       for (const e of effects) {

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { openTestDb, type TestDb } from '../../test/db';
 import { compareAndSet } from '../cas';
@@ -135,6 +136,39 @@ describe('FerretDB data directory', () => {
       expect(isDuplicateKey(await models.Product.create({ sku: 'KEEP-1', name: 'x', nameEn: 'x', brand: 'b', flavour: 'f', packaging: 'box', priceFen: 1 }).catch((e: unknown) => e))).toBe(true);
       await conn.close();
       await second.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('FerretDB launcher', () => {
+  // Found as the SIGSTOP flake of e2e/db-crash.e2e.test.ts beside a second `npm test` (/readyz 200 with the
+  // service's FerretDB stopped): the launcher took "something answers on the port" for its own process being
+  // ready, and a port picked beforehand can be another database's by then.
+  it('never takes another listener on its port for the database it started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cf-taken-'));
+    const foreign = createServer((s) => s.destroy());
+    await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
+    const port = (foreign.address() as AddressInfo).port;
+    try {
+      await expect(startFerretDb({ dataDir: dir, port })).rejects.toThrow(/did not start on port/);
+    } finally {
+      foreign.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a port, runs on the port the kernel gave it and says which', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cf-port0-'));
+    try {
+      const db = await startFerretDb({ dataDir: dir });
+      expect(db.port).toBeGreaterThan(0);
+      expect(db.uri).toBe(`mongodb://127.0.0.1:${db.port}/`);
+      const conn = await connectDatabase(db.uri, 'port0');
+      expect(await conn.db!.admin().command({ ping: 1 })).toMatchObject({ ok: 1 });
+      await conn.close();
+      await db.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

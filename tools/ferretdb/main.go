@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -57,8 +58,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
 	}
-	// The launcher waits for this exact line before it connects.
-	fmt.Fprintf(os.Stderr, "ferretdb: ready on %s\n", *listen)
+	// The launcher waits for this exact line, from this very process, before it connects: the listener is
+	// bound by now (ferretdb.New binds it), and the address is the one bound, so -listen-addr may name port 0
+	// and no other process can be mistaken for this one.
+	uri, err := url.Parse(f.MongoDBURI())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ferretdb:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "ferretdb: ready on %s\n", uri.Host)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
