@@ -2,7 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { Fleet, VisitEvidence as FleetEvidence } from '../actors/fleet/fleet';
 import type { VisitRecognition } from '../actors/visit/visit.protocol';
 import type { Clock } from '../common/clock';
-import { retryUntilStored } from './retry-until-stored';
+import { retryUntilStored } from '../common/retry-until-stored';
 import type { Logger } from '../common/log';
 import type { Metrics } from '../common/metrics';
 import type { RecognitionResult, VisitEvidence } from '../vision';

@@ -13,7 +13,7 @@ import type { ChargeReply, MoneyChangeReply } from '../payments/payment/payment.
 import type { Models } from '../store/models';
 import type { SessionDoc } from '../store/models/session';
 import { moveStock, openReviewCase, priceLines } from './commerce';
-import { retryUntilStored } from './retry-until-stored';
+import { retryUntilStored } from '../common/retry-until-stored';
 import { MoneyRepository } from '../store/money.repository';
 import { naturalKeys } from '../store/natural-keys';
 import { isDuplicateKey } from '../store/connection';

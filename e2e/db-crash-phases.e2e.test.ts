@@ -40,7 +40,7 @@ export const DB_KILL_PHASES: ReadonlyArray<{ flow: Flow; at: KillAt; known?: str
   { flow: 'open', at: 'after_checkout' },
   // Found by this matrix (1 of 3 runs at load 10–15): the order paid but the lane's stock never decremented, the
   // session's TakeStock write having met the outage (a journal replay does not run effects again). Now retried
-  // until stored (app/retry-until-stored.ts).
+  // until stored (common/retry-until-stored.ts).
   { flow: 'open', at: 'after_payment' },
 ];
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Subject, filter, take, type Subscription } from 'rxjs';
 import type { Clock } from '../../common/clock';
 import { AppError } from '../../common/errors';
+import { retryUntilStored } from '../../common/retry-until-stored';
 import type { Ack, AlarmEvent, DoorEvent, FrameEvent, StatusEvent, UploadDoneEvent } from '../../contracts/cabinet-protocol';
 import type { Lane } from '../../contracts/domain';
 import { spawnCabinet, type CabinetNotice } from '../cabinet/cabinet.actor';
@@ -250,20 +251,12 @@ export class Fleet {
    * where the failed read was an unhandled rejection, recognition never ran and the session stayed
    * `recognising` until the next start-up's pass.
    */
-  private emitEvidence(view: VisitView, attempt = 0): void {
-    const load = async () => {
+  private emitEvidence(view: VisitView): void {
+    void retryUntilStored(`visit ${view.visitId} evidence read`, async () => {
       const plan = await this.directory.record(view.cabinetId);
       const frames = await this.o.store.loadFrames(view.visitId, view.expectedFrames ?? view.receivedFrames);
-      return { visit: view, cameras: plan?.cameras ?? [], lanes: plan?.lanes ?? [], frames };
-    };
-    load().then(
-      (e) => this.evidence$.next(e),
-      (err: unknown) => {
-        const ms = Math.min(5_000, 500 * 2 ** attempt);
-        this.o.system.log.warn({ visitId: view.visitId, err: err instanceof Error ? err.message : String(err), retryInMs: ms }, 'visit evidence not read; retrying');
-        this.o.system.clock.schedule(ms, () => this.emitEvidence(view, attempt + 1));
-      },
-    );
+      this.evidence$.next({ visit: view, cameras: plan?.cameras ?? [], lanes: plan?.lanes ?? [], frames });
+    }, { clock: this.o.system.clock, log: this.o.system.log });
   }
 
   /** The running visit actor, recovered from its journal if the service restarted; undefined if unknown or ended. */

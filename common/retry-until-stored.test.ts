@@ -1,4 +1,4 @@
-import { SimulatedClock } from '../common/clock';
+import { SimulatedClock } from './clock';
 import { retryUntilStored } from './retry-until-stored';
 
 const log = { warn: jest.fn(), info: jest.fn() };
