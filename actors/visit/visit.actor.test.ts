@@ -112,6 +112,33 @@ describe('visit actor: frame bookkeeping', () => {
     kit2.stop();
   });
 
+  it('a visit whose completion met an outage still hands its evidence to recognition after the reset', async () => {
+    // The FerretDB crash matrix's auto "awaiting frames" failure (the session left `awaiting_frames`): the
+    // completion was journalled, its projection met the outage, the actor was reset and replayed to
+    // `complete`, and its start-up effects only re-projected, so recognition was never asked.
+    const journal = new MongooseJournal(db.models);
+    const kit = createTestKit({ journal });
+    const f = fakeStore();
+    let failures = 0;
+    f.store.projectVisit = async (v) => {
+      if (v.status === 'complete' && failures === 0) {
+        failures++;
+        throw Object.assign(new Error('connection 9 to 127.0.0.1:1 closed'), { name: 'MongoNetworkError' });
+      }
+    };
+    const visitId = `V-o-${process.pid}-${Date.now()}`;
+    const complete: VisitView[] = [];
+    const ref = spawnVisit(kit.system, initialVisitState({ visitId, cabinetId: 'C1', siteId: 'site', purpose: 'shopping', shopperId: 'S1', requestedAt: 1_000 }), { store: f.store, onEvidenceComplete: (v) => complete.push(v), onEnded: () => undefined }, { fresh: true });
+    dispatch(ref, { type: 'CabinetEvent', event: 'opened', at: 1_500 });
+    dispatch(ref, { type: 'CabinetEvent', event: 'closed', at: 1_900 });
+    await send(ref, 'top', 0);
+    expect(await uploadDone(ref, { top: 1 })).toEqual({ ok: true });
+    for (let i = 0; i < 100 && complete.length === 0; i++) await sleep(20);
+    expect(failures).toBe(1);
+    expect(complete).toEqual([expect.objectContaining({ visitId, status: 'complete' })]);
+    kit.stop();
+  });
+
   it('a fresh visit whose projection met an outage writes it again after the reset', async () => {
     // Found by the FerretDB crash matrix (auto flow, killed while recognising): the visit's projection failed,
     // the actor was reset and replayed, and a fresh visit's start-up re-projected nothing, so the session
