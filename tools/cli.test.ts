@@ -42,6 +42,12 @@ const SHOPPER = 'tools/shopper/shopper.cli.ts';
 const SIMULATOR = 'tools/simulator/simulator.cli.ts';
 const SEED = 'tools/seed/seed.cli.ts';
 const MAIN = 'app/main.ts';
+const AUDIT = 'tools/audit/money-audit.cli.ts';
+const EVAL = 'vision/eval/evaluate.cli.ts';
+const TUNE = 'vision/eval/tune.cli.ts';
+const VISION_BENCH = 'vision/bench/bench.cli.ts';
+const PAYMENTS_BENCH = 'payments/bench/deductions.bench.ts';
+const CONSOLE_BENCH = 'web-admin/bench/feed.bench.ts';
 
 jest.setTimeout(120_000);
 
@@ -61,6 +67,12 @@ describe('--help', () => {
     [SIMULATOR, ['--url', '--count', '--demo', '--data-dir']],
     [SEED, ['MONGODB_URI', 'DATA_DIR']],
     [MAIN, ['PORT', 'MONGODB_URI', 'LOG_FORMAT', 'DATA_DIR']],
+    [AUDIT, ['--emulator-url', 'MONGODB_URI', 'WECHAT_EMULATOR_URL', 'exit']],
+    [EVAL, ['--split', '--visits', '--ci', '--write-manifest']],
+    [TUNE, ['--visits', '--target']],
+    [VISION_BENCH, ['--visits', '--pool', '--write-manifest']],
+    [PAYMENTS_BENCH, ['shoppers', 'attemptsPerShopper']],
+    [CONSOLE_BENCH, ['--cabinets', '--changes', '--seconds', '--devices', '--unlocks']],
   ])('%s --help lists its flags and exits 0 without doing anything else', async (file, words) => {
     const r = await cli(file, ['--help']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -88,6 +100,23 @@ describe('wrong flags are named and exit 2', () => {
     const sim = await cli(SIMULATOR, ['--url', dead, '--count', 'many']);
     expect(sim.code).toBe(2);
     expect(sim.stderr).toMatch(/--count/);
+  });
+
+  it.each([
+    [AUDIT, ['--emulator'], "Unknown option '--emulator'"],
+    // Before, vision:eval matched flags by position and ignored the rest: this started a 1000-visit run.
+    [EVAL, ['--visit', '50'], "Unknown option '--visit'"],
+    [EVAL, ['--visits', 'fifty'], '--visits: expected a whole number ≥ 1, got "fifty"'],
+    [EVAL, ['--split', 'train'], '--split: expected test or validation'],
+    [TUNE, ['--target', '2'], '--target: expected a number ≥ 0 ≤ 1, got "2"'],
+    [PAYMENTS_BENCH, ['many'], 'shoppers: expected a whole number ≥ 1, got "many"'],
+    [CONSOLE_BENCH, ['--cabinets', '0'], '--cabinets: expected a whole number ≥ 1, got "0"'],
+  ])('%s %j is refused, naming the flag, exit 2, nothing run', async (file, args, message) => {
+    const r = await cli(file, args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('--help');
+    expect(r.stdout).toBe('');
   });
 
   it('npm start with an argument says it takes none', async () => {

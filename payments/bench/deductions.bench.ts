@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { badArguments, numberFlag, parseCli, runCli } from '../../common/cli';
 import { connectDatabase } from '../../store/connection';
 import { startFerretDb, freePort } from '../../store/ferretdb';
 import { createModels, ensureIndexes } from '../../store/models';
@@ -22,9 +23,20 @@ import { startTestEmulator } from '../emulator/testing';
 import { contractCodeFor } from '../payment/payment.machine';
 import { createActorSystem, createPayments, listenForNotifications } from '../payment/payments.wiring';
 
+const NAME = 'npx tsx payments/bench/deductions.bench.ts';
+const HELP = `Benchmark: papay deductions per second through the payment actors on FerretDB, against raw inserts of the
+same records in the same run; prints the ratio, database commands per deduction and double charges (must be 0).
+
+usage: npm run bench:payments [-- shoppers [attemptsPerShopper]]
+       ${NAME} [shoppers=1000] [attemptsPerShopper=5]
+
+  -h, --help   this text`;
+
 async function main(): Promise<void> {
-  const N = Number(process.argv[2] ?? 1000);
-  const K = Number(process.argv[3] ?? 5);
+  const { positionals } = parseCli({ name: NAME, help: HELP, options: {}, allowPositionals: true });
+  if (positionals.length > 2) throw badArguments(NAME, [`expected at most two numbers (shoppers, attempts per shopper), got ${positionals.length} arguments`]);
+  const N = numberFlag(NAME, 'shoppers', positionals[0] ?? '1000', { min: 1, integer: true });
+  const K = numberFlag(NAME, 'attemptsPerShopper', positionals[1] ?? '5', { min: 1, integer: true });
   const dir = mkdtempSync(join(tmpdir(), 'bench-ferret-'));
   const ferret = await startFerretDb({ dataDir: dir });
   const conn = await connectDatabase(ferret.uri, 'bench');
@@ -130,10 +142,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runCli('bench:payments', () => main().then(() => process.exit(0)));

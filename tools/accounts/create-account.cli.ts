@@ -7,7 +7,7 @@
  */
 import { generatePassword } from '../../common/password';
 import { ADMIN_PREFIX, CreateAccountRequest } from '../../contracts/console-api';
-import { CliError, badArguments, issuesByFlag, parseCli, reach, refusal, runCli } from '../cli';
+import { CliError, badArguments, issuesByFlag, parseCli, reach, refusal, runCli } from '../../common/cli';
 import { adminToken } from '../provision/provision.cli';
 
 const HELP = `Creates a console account through the running service and prints its generated password once.

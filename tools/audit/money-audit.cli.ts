@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../app/config';
+import { CliError, parseCli, runCli } from '../../common/cli';
 import { auditMoney } from '../../payments/ledger/money.audit';
 import { connectDatabase } from '../../store/connection';
 import { startFerretDb, type FerretDbHandle } from '../../store/ferretdb';
@@ -12,8 +12,22 @@ import { createModels } from '../../store/models';
  * ledger against the WeChat emulator's (`--emulator-url` or WECHAT_EMULATOR_URL). Prints every difference;
  * exits 1 when there is one.
  */
+const NAME = 'npm run money:audit --';
+const HELP = `Checks every shopper's and order's money on the configured database and prints every difference.
+
+usage: npm run money:audit [-- --emulator-url http://127.0.0.1:8090]
+
+  --emulator-url URL   also compare our ledger with the WeChat emulator's (default: WECHAT_EMULATOR_URL)
+  -h, --help           this text
+
+environment: MONGODB_URI (else the embedded FerretDB under DATA_DIR, default ./data), WECHAT_EMULATOR_URL.
+checks: paid − refunded = the decided value of what was taken; each debt backed by a decision or a failed
+charge; no order paid twice; our ledger equals WeChat's side (sandbox: the emulator; live: the trade bill).
+exit: 0 clean, 1 differences found (each printed as check, subject, detail), 2 bad arguments or the audit
+could not run.`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'emulator-url': { type: 'string' } } });
+  const { values } = parseCli({ name: NAME, help: HELP, options: { 'emulator-url': { type: 'string' } } });
   const config = loadConfig({ ...process.env, PORT: '0', SEED_DEMO: 'false' });
   let ferret: FerretDbHandle | undefined;
   let uri = config.db.uri;
@@ -34,7 +48,5 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`money audit failed: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(2);
-});
+// An audit that could not run is exit 2, never 1 ("differences found").
+runCli('money audit', () => main().catch((e: unknown) => Promise.reject(e instanceof CliError ? e : new CliError(`could not run: ${e instanceof Error ? e.message : String(e)}`, 2))));

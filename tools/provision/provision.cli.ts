@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProvisionRequest } from '../../app/provisioning';
-import { CliError, badArguments, issuesByFlag, parseCli, reach, refusal, runCli } from '../cli';
+import { CliError, badArguments, issuesByFlag, parseCli, reach, refusal, runCli } from '../../common/cli';
 
 export function adminToken(env: NodeJS.ProcessEnv = process.env): string {
   if (env.ADMIN_TOKEN) return env.ADMIN_TOKEN;

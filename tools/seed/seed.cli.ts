@@ -1,7 +1,7 @@
 import { loadConfig } from '../../app/config';
 import { createLogger } from '../../common/log';
 import { startService } from '../../app/service';
-import { parseCli, runCli } from '../cli';
+import { parseCli, runCli } from '../../common/cli';
 
 const HELP = `Loads the demo catalogue and fleet into the configured database (idempotent), then stops.
 

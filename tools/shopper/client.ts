@@ -1,6 +1,6 @@
 import { API_PREFIX, ApiError, SHOPPER_ROUTES, type ShopperRouteName } from '../../contracts/shopper-api';
 import type { z } from 'zod';
-import { reach } from '../cli';
+import { reach } from '../../common/cli';
 
 const SERVICE_SET_BY = '--url, else DATA_DIR/demo.json';
 const EMULATOR_SET_BY = '--wechat-url, else DATA_DIR/demo.json';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CliError, badArguments, parseCli, runCli } from '../cli';
+import { CliError, badArguments, parseCli, runCli } from '../../common/cli';
 // The mini-program's own formatter: the shopper sees the same amounts here as on the phone.
 import { formatFen } from '../../miniprogram/miniprogram/utils/money';
 import { ShopperClient } from './client';

@@ -1,5 +1,5 @@
 /** Small parsers for the CLI's flags, kept pure for tests; a bad value is a CliError with exit code 2. */
-import { CliError } from '../cli';
+import { CliError } from '../../common/cli';
 
 /** `500ms`, `30s`, `10m`, `2h` or a bare number of milliseconds. */
 export function parseDuration(text: string): number {

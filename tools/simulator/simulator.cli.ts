@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { assertNever } from '../../common/assert-never';
-import { CliError, parseCli, reach, runCli } from '../cli';
+import { CliError, parseCli, reach, runCli } from '../../common/cli';
 import { systemClock } from '../../common/clock';
 import { formatMs, parseCount, parseDuration, parseShare } from './args';
 import type { SimCabinetSpec, SimEvent } from './cabinet';

@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Subject, firstValueFrom, toArray } from 'rxjs';
+import { numberFlag, parseCli, runCli } from '../../common/cli';
 import { systemClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
 import { DEMO_CATALOGUE } from '../../contracts/demo-data';
@@ -26,10 +27,16 @@ import type { VisitEvidence } from '../recognition.types';
 import { simulateVisit } from '../sim/visits';
 import { SEED_BASE } from '../training/splits';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-};
+const NAME = 'npx tsx vision/bench/bench.cli.ts';
+const HELP = `Benchmark: frames/s through the pooled pipeline against a bare loop in the same run, and door closed → result.
+
+usage: npm run vision:bench [-- --pool 2]     (32 visits)
+       ${NAME} [--visits 32] [--pool N] [--write-manifest]
+
+  --visits N          visits per measurement (default 32)
+  --pool N            recognition workers (default: the cores available)
+  --write-manifest    record the figures in vision/model/manifest.json
+  -h, --help          this text`;
 
 function events(v: VisitEvidence): GatewayEvent[] {
   const counts: Record<string, number> = {};
@@ -58,8 +65,9 @@ async function pooled(pool: RecognitionPool, visits: readonly VisitEvidence[], c
 }
 
 async function main(): Promise<void> {
-  const n = Number(arg('visits', '32'));
-  const size = Number(arg('pool', String(Math.max(1, availableParallelism()))));
+  const { values } = parseCli({ name: NAME, help: HELP, options: { visits: { type: 'string', default: '32' }, pool: { type: 'string', default: String(Math.max(1, availableParallelism())) }, 'write-manifest': { type: 'boolean', default: false } } });
+  const n = numberFlag(NAME, '--visits', values.visits, { min: 1, integer: true });
+  const size = numberFlag(NAME, '--pool', values.pool, { min: 1, integer: true });
   process.stderr.write(`rendering ${n} 2-camera visits…\n`);
   const visits: VisitEvidence[] = [];
   for (let i = 0; i < n; i++) visits.push((await simulateVisit({ seed: SEED_BASE.test + 500_000 + i, products: DEMO_CATALOGUE, hardShare: 0.5, handAfter: 0.05 })).evidence);
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
   console.log(`  ratio pooled / bare                   ${ratio.toFixed(2)}×  (target ≥ 0.8×)`);
   console.log(`  door closed → result, 2-camera visit  p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms over ${n} visits  (target p95 ≤ 1000 ms)`);
 
-  if (process.argv.includes('--write-manifest')) {
+  if (values['write-manifest']) {
     const path = join(DEFAULT_MODEL_DIR, 'manifest.json');
     const manifest = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> & { modelVersion: string };
     manifest.benchmark = {
@@ -132,7 +140,4 @@ async function main(): Promise<void> {
 
 const round = (x: number): number => Math.round(x * 10) / 10;
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runCli('vision:bench', main);

@@ -10,6 +10,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { badArguments, numberFlag, parseCli, runCli } from '../../common/cli';
 import { systemClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
 import { DEMO_CATALOGUE } from '../../contracts/demo-data';
@@ -17,16 +18,26 @@ import { DEFAULT_MODEL_DIR, createRecogniser } from '../index';
 import { SEED_BASE } from '../training/splits';
 import { CI_SET, checkFloor, ciFloorFrom, report, runVisits, summarise, type CiFloor } from './run';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-};
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+const NAME = 'npx tsx vision/eval/evaluate.cli.ts';
+const HELP = `Evaluates the committed model on held-out synthetic visits and prints visit-level figures.
+
+usage: npm run vision:eval [-- --visits N]     (the test split, 1000 visits)
+       npm run vision:ci                      (the fixed CI set against the manifest's floor)
+       ${NAME} [--split test|validation] [--visits 300] [--ci] [--write-manifest]
+
+  --split test|validation   which held-out split (default test)
+  --visits N                how many visits (default 300; ignored with --ci)
+  --ci                      the small fixed-seed CI set; exit 1 below the floor in vision/model/manifest.json
+  --write-manifest          record the figures (and with --ci the floor) in vision/model/manifest.json
+  -h, --help                this text`;
 
 async function main(): Promise<void> {
+  const { values } = parseCli({ name: NAME, help: HELP, options: { split: { type: 'string', default: 'test' }, visits: { type: 'string', default: '300' }, ci: { type: 'boolean', default: false }, 'write-manifest': { type: 'boolean', default: false } } });
+  const flag = (name: 'ci' | 'write-manifest'): boolean => values[name];
+  if (values.split !== 'test' && values.split !== 'validation') throw badArguments(NAME, [`--split: expected test or validation, got "${values.split}"`]);
   const ci = flag('ci');
-  const split = arg('split', 'test') === 'validation' ? 'validation' : 'test';
-  const visits = ci ? CI_SET.visits : Number(arg('visits', '300'));
+  const split: 'test' | 'validation' = values.split;
+  const visits = ci ? CI_SET.visits : numberFlag(NAME, '--visits', values.visits, { min: 1, integer: true });
   const seedBase = ci ? CI_SET.seedBase : SEED_BASE[split];
   const rec = await createRecogniser({ log: silentLogger, clock: systemClock, threads: 1 });
   const t0 = Date.now();
@@ -56,7 +67,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runCli('vision:eval', main);

@@ -15,6 +15,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { numberFlag, parseCli, runCli } from '../../common/cli';
 import { systemClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
 import { DEMO_CATALOGUE } from '../../contracts/demo-data';
@@ -28,10 +29,15 @@ import type { SimVisit } from '../sim/visits';
 import { SEED_BASE } from '../training/splits';
 import { recogniseVisits, renderVisits } from './run';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-};
+const NAME = 'npx tsx vision/eval/tune.cli.ts';
+const HELP = `Tunes the recogniser's thresholds on the validation split and writes them to vision/model/manifest.json.
+
+usage: npm run vision:tune [-- --target 0.995]     (300 validation visits)
+       ${NAME} [--visits 300] [--target 0.995]
+
+  --visits N     validation visits to tune on (default 300)
+  --target X     exact match among settled visits the settle threshold must reach (default 0.995)
+  -h, --help     this text`;
 
 /** Per facing, the smallest difference over the cameras (the recogniser's gate score), split by the truth. */
 async function gateScores(visits: readonly SimVisit[], th: Thresholds): Promise<{ changed: number[]; unchanged: number[] }> {
@@ -66,8 +72,9 @@ async function gateScores(visits: readonly SimVisit[], th: Thresholds): Promise<
 }
 
 async function main(): Promise<void> {
-  const visits = Number(arg('visits', '300'));
-  const target = Number(arg('target', '0.995'));
+  const { values } = parseCli({ name: NAME, help: HELP, options: { visits: { type: 'string', default: '300' }, target: { type: 'string', default: '0.995' } } });
+  const visits = numberFlag(NAME, '--visits', values.visits, { min: 1, integer: true });
+  const target = numberFlag(NAME, '--target', values.target, { min: 0, max: 1 });
   const manifestPath = join(DEFAULT_MODEL_DIR, 'manifest.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { thresholds: Thresholds; tuning?: unknown };
   const t0 = Date.now();
@@ -123,7 +130,4 @@ async function main(): Promise<void> {
 
 const round = (x: number): number => Math.round(x * 1e4) / 1e4;
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runCli('vision:tune', main);

@@ -22,33 +22,51 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CabinetView } from '../../actors/cabinet/cabinet.protocol';
 import type { Fleet } from '../../actors/fleet/fleet';
 import { DEMO_ACCOUNTS_FILE } from '../../app/console';
 import { loadConfig } from '../../app/config';
 import { applyGcTuning } from '../../app/gc';
 import { startService } from '../../app/service';
+import { argsOrExit, numberFlag, parseCli } from '../../common/cli';
 import { silentLogger } from '../../common/log';
 import { startFerretDb } from '../../store/ferretdb';
 import { report, spawnClients, stopClients } from '../../tools/bench/clients';
 import { provision, simSpecs, withSecrets } from '../../tools/simulator/fleet';
 import { launchBrowser, shot } from '../test/browser';
 
-const { values } = parseArgs({
-  options: {
-    cabinets: { type: 'string', default: '10000' },
-    changes: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '15' },
-    devices: { type: 'boolean', default: false },
-    unlocks: { type: 'string', default: '10' },
-  },
+const NAME = 'npm run bench:console --';
+const HELP = `What the console's fleet page receives and how smoothly it draws with a large fleet changing (Chromium).
+
+usage: npm run bench:console [-- --cabinets 10000] [--changes 1000] [--seconds 15] [--devices [--unlocks 10]]
+
+  --cabinets N   cabinets in the live view (default 10000)
+  --changes N    cabinet view changes per second published in-process (default 1000; not with --devices)
+  --seconds N    length of each of the four phases (default 15)
+  --devices      real simulated devices over socket.io instead of in-process changes
+  --unlocks N    with --devices: restock unlocks per second (default 10)
+  -h, --help     this text`;
+
+const { CABINETS, CHANGES, SECONDS, DEVICES, UNLOCKS } = argsOrExit('bench:console', () => {
+  const { values } = parseCli({
+    name: NAME,
+    help: HELP,
+    options: {
+      cabinets: { type: 'string', default: '10000' },
+      changes: { type: 'string', default: '1000' },
+      seconds: { type: 'string', default: '15' },
+      devices: { type: 'boolean', default: false },
+      unlocks: { type: 'string', default: '10' },
+    },
+  });
+  return {
+    CABINETS: numberFlag(NAME, '--cabinets', values.cabinets, { min: 1, integer: true }),
+    CHANGES: numberFlag(NAME, '--changes', values.changes, { min: 0 }),
+    SECONDS: numberFlag(NAME, '--seconds', values.seconds, { min: 1 }),
+    DEVICES: values.devices,
+    UNLOCKS: numberFlag(NAME, '--unlocks', values.unlocks, { min: 0 }),
+  };
 });
-const CABINETS = Number(values.cabinets);
-const CHANGES = Number(values.changes);
-const SECONDS = Number(values.seconds);
-const DEVICES = values.devices === true;
-const UNLOCKS = Number(values.unlocks);
 const t0 = Date.now();
 const say = (m: string) => process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');

@@ -38,6 +38,14 @@ export function parseCli<O extends Options, P extends boolean = false>(o: { name
   return parsed;
 }
 
+/** A flag's value as a number in [min, max]; anything else is bad arguments (exit 2). */
+export function numberFlag(name: string, flag: string, value: string, o: { min?: number; max?: number; integer?: boolean } = {}): number {
+  const n = Number(value);
+  const ok = value.trim() !== '' && Number.isFinite(n) && (!o.integer || Number.isInteger(n)) && n >= (o.min ?? -Infinity) && n <= (o.max ?? Infinity);
+  if (!ok) throw badArguments(name, [`${flag}: expected ${o.integer ? 'a whole number' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}, got "${value}"`]);
+  return n;
+}
+
 /** Bad arguments found after parsing (a schema's issues mapped to flags): exit 2. */
 export function badArguments(name: string, problems: string[]): CliError {
   return new CliError(`bad arguments:\n${problems.map((p) => `  ${p}`).join('\n')}\nrun "${name} --help" for the options`, 2);
@@ -67,6 +75,17 @@ export async function refusal(res: Response): Promise<string> {
     // not JSON: show the start of what came back
   }
   return `refused (${res.status}): ${text.slice(0, 200)}`;
+}
+
+/** For arguments read at a module's top level: a CliError prints its message and exits with its code. */
+export function argsOrExit<T>(name: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    process.stderr.write(`${name}: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
 }
 
 /** Runs a CLI's main: a CliError prints its message and exits with its code, anything else exits 1. */
