@@ -107,7 +107,7 @@ describe('OpenAPI documents generated from the route tables', () => {
     for (const op of ops) {
       const route = SHOPPER_ROUTES[op.operationId as keyof typeof SHOPPER_ROUTES];
       expect(op.responses.default).toBeUndefined();
-      const expected = [...SHOPPER_ROUTE_DOCS[op.operationId as keyof typeof SHOPPER_ROUTES].errors, 'RATE_LIMITED', 'INTERNAL', ...(route.auth ? ['UNAUTHENTICATED'] : [])] as Array<keyof typeof ERRORS>;
+      const expected = [...SHOPPER_ROUTE_DOCS[op.operationId as keyof typeof SHOPPER_ROUTES].errors, 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL', ...(route.auth ? ['UNAUTHENTICATED'] : [])] as Array<keyof typeof ERRORS>;
       for (const code of expected) {
         const res = op.responses[String(ERRORS[code].status)];
         const example = res?.content?.['application/json']?.examples?.[code]?.value;
@@ -121,6 +121,24 @@ describe('OpenAPI documents generated from the route tables', () => {
     }
     const visits = ops.find((o) => o.operationId === 'startVisit')!;
     expect(Object.keys(visits.responses['409']!.content!['application/json']!.examples!)).toEqual(expect.arrayContaining(['CABINET_UNAVAILABLE', 'DEBT_OUTSTANDING', 'CONTRACT_REQUIRED']));
+  });
+
+  it('documents the 503 UNAVAILABLE that every shopper route really answers while the database is away', async () => {
+    // Not the document checked against its own table: the same paths, served by an app whose database gate is
+    // down, answer 503 UNAVAILABLE before any handler runs; each operation must say so.
+    const down = buildHttpApp({ log: silentLogger, metrics: new Metrics({ defaults: false }), readiness: [], accepting: () => true, database: { up: () => false, isOutage: () => false } });
+    for (const r of Object.values(SHOPPER_ROUTES)) down.route({ method: r.method, url: `${API_PREFIX}${r.path}`, handler: async () => ({}) });
+    try {
+      const { ops } = await shopperOps();
+      for (const [name, r] of Object.entries(SHOPPER_ROUTES)) {
+        const res = await down.inject({ method: r.method, url: `${API_PREFIX}${r.path.replace(/:([A-Za-z]+)/g, 'x1')}`, payload: 'body' in r ? {} : undefined });
+        expect({ name, status: res.statusCode, code: res.json<{ error: { code: string } }>().error.code }).toEqual({ name, status: 503, code: 'UNAVAILABLE' });
+        const op = ops.find((o) => o.operationId === name)!;
+        expect({ name, documented: op.responses['503']?.content?.['application/json']?.examples?.UNAVAILABLE !== undefined }).toEqual({ name, documented: true });
+      }
+    } finally {
+      await down.close();
+    }
   });
 
   it('documents epoch-millisecond times and the appId of the payment parameters', async () => {

@@ -111,8 +111,9 @@ export function openApiDocument(o: {
     const secured = r.auth !== false;
     const doc = o.docs?.[name];
     const ok = r.response ? { description: 'OK', content: { 'application/json': { schema: schema(r.response, 'output'), ...(doc ? { example: doc.example } : {}) } } } : { description: 'OK' };
-    // Every route validates what it is given, may be rate-limited and may fail inside; routes with a token can refuse it.
-    const codes: ErrorCode[] = doc ? [...(params.length || query.length || r.body ? (['BAD_REQUEST'] as const) : []), ...(secured ? (['UNAUTHENTICATED'] as const) : []), ...doc.errors, 'RATE_LIMITED', 'INTERNAL'] : [];
+    // Every route validates what it is given, may be rate-limited, may fail inside, and is refused at the HTTP edge
+    // while the database is away or the service is stopping (gateways/http/app.ts); routes with a token can refuse it.
+    const codes: ErrorCode[] = doc ? [...new Set<ErrorCode>([...(params.length || query.length || r.body ? (['BAD_REQUEST'] as const) : []), ...(secured ? (['UNAUTHENTICATED'] as const) : []), ...doc.errors, 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL'])] : [];
     paths[path] ??= {};
     paths[path][r.method.toLowerCase()] = {
       operationId: name,
