@@ -1,6 +1,6 @@
 import { confirmPayment, type PaymentResult } from './payment';
 import { askSubscribe } from './subscribe';
-import type { Services } from './services';
+import type { Services } from './services.build';
 import type { RequestPaymentParams } from './wire';
 
 /**

@@ -1,5 +1,5 @@
 import type { ApiResult } from './api';
-import type { PayOutcome } from './platform';
+import type { PayOutcome } from './platform.port';
 import type { Order, OrderStatus } from './wire';
 
 /**

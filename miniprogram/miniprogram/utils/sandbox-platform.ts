@@ -1,5 +1,5 @@
 import type { RequestFn } from './api';
-import { classifyPayment, type Platform } from './platform';
+import { classifyPayment, type Platform } from './platform.port';
 import type { SANDBOX_WECHAT_PATH } from './wire';
 
 /** The service's sandbox route (contracts/shopper-api.ts), repeated as a value; tsc holds it to the contract's. */

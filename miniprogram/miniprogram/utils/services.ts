@@ -1,39 +1,11 @@
-import { createApi, type ShopperApi } from './api';
-import { configFor, type MiniConfig } from './config';
+import { configFor } from './config';
 import { sandboxPlatform } from './sandbox-platform';
-import { wxPlatform, wxRequest, type Platform } from './platform';
-import { TokenStore, login } from './session';
-import type { RequestFn } from './api';
+import { wxPlatform, wxRequest } from './platform';
+import { buildServices, type Services } from './services.build';
 
-/** What every page uses; built once from wx, replaced wholesale in tests. */
-export interface Services {
-  api: ShopperApi;
-  platform: Platform;
-  tokens: TokenStore;
-  config: MiniConfig;
-}
+export { buildServices, type Services } from './services.build';
 
 let current: Services | undefined;
-
-export function buildServices(platform: Platform, request: RequestFn, config: MiniConfig): Services {
-  const tokens = new TokenStore(platform);
-  const services: Services = {
-    platform,
-    tokens,
-    config,
-    api: createApi({
-      baseUrl: config.apiBaseUrl,
-      request,
-      token: () => tokens.valid(),
-      // A 401 means the token was revoked or expired server-side: log in again once, then retry.
-      relogin: async () => {
-        tokens.clear();
-        return (await login(services.api, platform, tokens)).ok;
-      },
-    }),
-  };
-  return services;
-}
 
 export function services(): Services {
   if (!current) {

@@ -1,5 +1,5 @@
 import type { ShopperApi, ApiResult } from './api';
-import type { Platform } from './platform';
+import type { Platform } from './platform.port';
 import type { ShopperProfile } from './wire';
 
 const KEY = 'shopper.session';

@@ -1,4 +1,4 @@
-import type { Platform } from './platform';
+import type { Platform } from './platform.port';
 
 /** WeChat shows at most 3 templates per prompt in the older base libraries we support. */
 export const MAX_TEMPLATES_PER_PROMPT = 3;
