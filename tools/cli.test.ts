@@ -48,6 +48,7 @@ const TUNE = 'vision/eval/tune.cli.ts';
 const VISION_BENCH = 'vision/bench/bench.cli.ts';
 const PAYMENTS_BENCH = 'payments/bench/deductions.bench.ts';
 const CONSOLE_BENCH = 'web-admin/bench/feed.bench.ts';
+const FLEET_BENCH = 'tools/bench/fleet.bench.ts';
 
 jest.setTimeout(120_000);
 
@@ -73,6 +74,7 @@ describe('--help', () => {
     [VISION_BENCH, ['--visits', '--pool', '--write-manifest']],
     [PAYMENTS_BENCH, ['shoppers', 'attemptsPerShopper']],
     [CONSOLE_BENCH, ['--cabinets', '--changes', '--seconds', '--devices', '--unlocks']],
+    [FLEET_BENCH, ['--count', '--clients', '--unlocks', '--rows', '--mongodb-uri']],
   ])('%s --help lists its flags and exits 0 without doing anything else', async (file, words) => {
     const r = await cli(file, ['--help']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -111,6 +113,8 @@ describe('wrong flags are named and exit 2', () => {
     [TUNE, ['--target', '2'], '--target: expected a number ≥ 0 ≤ 1, got "2"'],
     [PAYMENTS_BENCH, ['many'], 'shoppers: expected a whole number ≥ 1, got "many"'],
     [CONSOLE_BENCH, ['--cabinets', '0'], '--cabinets: expected a whole number ≥ 1, got "0"'],
+    [FLEET_BENCH, ['--cout', '10'], "Unknown option '--cout'"],
+    [FLEET_BENCH, ['--rows', 'bare,other'], '--rows: bare and/or service, not "other"'],
   ])('%s %j is refused, naming the flag, exit 2, nothing run', async (file, args, message) => {
     const r = await cli(file, args);
     expect(r.code).toBe(2);

@@ -1,6 +1,6 @@
 import { execSync, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { argsOrExit, badArguments, parseCli } from '../../common/cli';
 import { parseCount, parseDuration } from '../simulator/args';
 import { DEFAULT_GC_TUNING } from '../../app/gc';
 import type { RowResult } from './bench.ipc';
@@ -18,54 +18,59 @@ import type { RowOptions } from './server.proc';
 const TARGET_MEMORY_RATIO = 2;
 const TARGET_UNLOCK_P99_MS = 25;
 
-const { values: v } = parseArgs({
-  options: {
-    count: { type: 'string', default: '10000' },
-    clients: { type: 'string', default: '2' },
-    unlocks: { type: 'string', default: '2000' },
-    'unlock-rate': { type: 'string', default: '100' },
-    'status-interval': { type: 'string', default: '15s' },
-    settle: { type: 'string' },
-    'connect-rate': { type: 'string', default: '1000' },
-    'max-connecting': { type: 'string', default: '400' },
-    'connect-timeout': { type: 'string', default: '10m' },
-    rows: { type: 'string', default: 'bare,service' },
-    seed: { type: 'string', default: '1' },
-    'mongodb-uri': { type: 'string' },
-    'gc-heap-growing-percent': { type: 'string', default: String(DEFAULT_GC_TUNING.heapGrowingPercent) },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-  strict: true,
-});
+const NAME = 'npx tsx tools/bench/fleet.bench.ts';
+const HELP = `Fleet benchmark: N simulated cabinets against the service and against a bare socket.io server, one run.
+
+usage: npm run bench:fleet [-- --count 10000] [--clients 2] [--unlocks 2000] [--unlock-rate 100]
+         [--status-interval 15s] [--settle 20s] [--connect-rate 1000] [--max-connecting 400] [--connect-timeout 10m]
+         [--rows bare,service] [--seed 1] [--mongodb-uri URI] [--gc-heap-growing-percent 100 (0: V8 defaults)] [--json]
+  -h, --help   this text`;
 
 const say = (line: string): void => void process.stdout.write(line + '\n');
 
-if (v.help) {
-  say('npx tsx tools/bench/fleet.bench.ts [--count 10000] [--clients 2] [--unlocks 2000] [--unlock-rate 100] [--status-interval 15s] [--settle 20s] [--connect-rate 1000] [--max-connecting 400] [--rows bare,service] [--mongodb-uri URI] [--gc-heap-growing-percent 100 (0: V8 defaults)] [--json]');
-  process.exit(0);
-}
-
-const count = parseCount(v.count, 'count', 1, 100_000);
-const statusIntervalMs = parseDuration(v['status-interval']);
-const base: Omit<RowOptions, 'row'> = {
-  count,
-  clients: parseCount(v.clients, 'clients', 1, 16),
-  unlocks: parseCount(v.unlocks, 'unlocks', 0, 100_000),
-  unlockRate: parseCount(v['unlock-rate'], 'unlock-rate', 1, 100_000),
-  statusIntervalMs,
-  // Long enough for every cabinet to have sent a periodic status after its first one.
-  settleMs: v.settle ? parseDuration(v.settle) : statusIntervalMs + 5_000,
-  connectRate: parseCount(v['connect-rate'], 'connect-rate', 1, 100_000),
-  maxConnecting: parseCount(v['max-connecting'], 'max-connecting', 1, 100_000),
-  connectTimeoutMs: parseDuration(v['connect-timeout']),
-  seed: parseCount(v.seed, 'seed'),
-  openWithinMs: 15_000,
-  gcHeapGrowingPercent: parseCount(v['gc-heap-growing-percent'], 'gc-heap-growing-percent', 0, 400),
-  ...(v['mongodb-uri'] ? { mongodbUri: v['mongodb-uri'] } : {}),
-};
-const rows = v.rows.split(',').map((r) => r.trim()) as Array<RowOptions['row']>;
-for (const r of rows) if (r !== 'bare' && r !== 'service') throw new Error(`--rows: bare and/or service, not "${r}"`);
+const { v, count, base, rows } = argsOrExit('bench:fleet', () => {
+  const { values: v } = parseCli({
+    name: NAME,
+    help: HELP,
+    options: {
+      count: { type: 'string', default: '10000' },
+      clients: { type: 'string', default: '2' },
+      unlocks: { type: 'string', default: '2000' },
+      'unlock-rate': { type: 'string', default: '100' },
+      'status-interval': { type: 'string', default: '15s' },
+      settle: { type: 'string' },
+      'connect-rate': { type: 'string', default: '1000' },
+      'max-connecting': { type: 'string', default: '400' },
+      'connect-timeout': { type: 'string', default: '10m' },
+      rows: { type: 'string', default: 'bare,service' },
+      seed: { type: 'string', default: '1' },
+      'mongodb-uri': { type: 'string' },
+      'gc-heap-growing-percent': { type: 'string', default: String(DEFAULT_GC_TUNING.heapGrowingPercent) },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const count = parseCount(v.count, 'count', 1, 100_000);
+  const statusIntervalMs = parseDuration(v['status-interval']);
+  const base: Omit<RowOptions, 'row'> = {
+    count,
+    clients: parseCount(v.clients, 'clients', 1, 16),
+    unlocks: parseCount(v.unlocks, 'unlocks', 0, 100_000),
+    unlockRate: parseCount(v['unlock-rate'], 'unlock-rate', 1, 100_000),
+    statusIntervalMs,
+    // Long enough for every cabinet to have sent a periodic status after its first one.
+    settleMs: v.settle ? parseDuration(v.settle) : statusIntervalMs + 5_000,
+    connectRate: parseCount(v['connect-rate'], 'connect-rate', 1, 100_000),
+    maxConnecting: parseCount(v['max-connecting'], 'max-connecting', 1, 100_000),
+    connectTimeoutMs: parseDuration(v['connect-timeout']),
+    seed: parseCount(v.seed, 'seed'),
+    openWithinMs: 15_000,
+    gcHeapGrowingPercent: parseCount(v['gc-heap-growing-percent'], 'gc-heap-growing-percent', 0, 400),
+    ...(v['mongodb-uri'] ? { mongodbUri: v['mongodb-uri'] } : {}),
+  };
+  const rows = v.rows.split(',').map((r) => r.trim()) as Array<RowOptions['row']>;
+  for (const r of rows) if (r !== 'bare' && r !== 'service') throw badArguments(NAME, [`--rows: bare and/or service, not "${r}"`]);
+  return { v, count, base, rows };
+});
 
 function fdLimit(): number | undefined {
   try {
@@ -95,7 +100,7 @@ async function main(): Promise<void> {
   const command = `npx tsx tools/bench/fleet.bench.ts ${process.argv.slice(2).join(' ')}`.trim();
   const limit = fdLimit();
   const need = Math.ceil(count / base.clients) + 500;
-  say(`fleet benchmark: ${count} cabinets, status every ${statusIntervalMs / 1000} s, ${base.clients} client processes, ${base.unlocks} unlocks at ${base.unlockRate}/s`);
+  say(`fleet benchmark: ${count} cabinets, status every ${base.statusIntervalMs / 1000} s, ${base.clients} client processes, ${base.unlocks} unlocks at ${base.unlockRate}/s`);
   if (limit !== undefined && limit < count + 500) {
     say(`warning: ulimit -n is ${limit}; the server process holds one socket per cabinet (${count}) and each client process ${need}.`);
     say(`         raise it first (ulimit -n ${Math.max(65_536, 2 * count + 1000)}, or --clients more processes for the client side).`);
