@@ -12,10 +12,7 @@ export interface VisitDeps {
   onEnded(view: VisitView): void;
 }
 
-/**
- * One actor per door opening, journalled under `visit:<id>` so a restart recovers it mid-upload. `fresh`: the
- * visit was just created (its id is new), so there is no journal to read when it starts.
- */
+/** What a visit that starts from its journal (or after a reset) does first: re-project, then carry on. */
 function resume(s: VisitState): VisitEffect[] {
   const effects: VisitEffect[] = [{ type: 'Project', view: s, releaseDoor: s.status !== 'open' && s.status !== 'unlocking' }];
   if (s.status === 'closed' && s.expectedFrames) effects.push({ type: 'CountFrames' });
@@ -23,6 +20,10 @@ function resume(s: VisitState): VisitEffect[] {
   return effects;
 }
 
+/**
+ * One actor per door opening, journalled under `visit:<id>` so a restart recovers it mid-upload. `fresh`: the
+ * visit was just created (its id is new), so there is no journal to read when it starts.
+ */
 export function spawnVisit(system: ActorSystem, initial: VisitState, deps: VisitDeps, opts: { fresh?: boolean } = {}): ActorRef<VisitMsg> {
   // Frames of this visit known to be in the store ("camera:seq"): every frame this actor stored or found
   // stored already. Counting is then a lookup; only frames it never saw (stored before a restart) are read.
