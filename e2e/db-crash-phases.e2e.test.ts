@@ -69,7 +69,7 @@ let shoppers = 0;
 
 /**
  * Opt-in (DB_CRASH_PHASES=1) until it holds: on 2026-12-03, after the fixes in the README, it failed in 1 of 4
- * clean-clone runs beside another npm test and in 1 of 20 runs from the working tree (auto "awaiting frames" left
+ * clean-clone runs beside another npm test and in 1 of 18 runs from the working tree (auto "awaiting frames" left
  * `awaiting_frames`, the cabinet then BUSY for the auto phases after it). What the service logged in the caught
  * run: FerretDB killed 2.3 s into the visit, one "frame not stored" (ECONNREFUSED, answered UNAVAILABLE) 0.2 s
  * later, FerretDB back 0.3 s after the kill, and then nothing at all about that visit for 118 s: no write-deadline
