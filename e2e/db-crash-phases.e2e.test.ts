@@ -91,7 +91,7 @@ const ENABLED = process.env.DB_CRASH_PHASES === '1';
       WECHAT_MODE: 'sandbox',
       WECHAT_EMULATOR_TIME_SCALE: '50',
       RECOGNITION_WORKERS: '1',
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: process.env.SERVICE_LOG_LEVEL ?? 'info',
     });
     url = await svc.url;
     wechatUrl = (svc.logs.find((l) => l.msg === 'wechat emulator started') as { baseUrl: string }).baseUrl;
@@ -208,7 +208,13 @@ const ENABLED = process.env.DB_CRASH_PHASES === '1';
           await new Promise((r) => setTimeout(r, 25));
         }
       })();
-      const sessionReaches = (ok: (state: SessionState) => boolean, what: string) => until(async () => latest, (v) => !!v && ok(v.state), what, 120_000);
+      const sessionReaches = (ok: (state: SessionState) => boolean, what: string) =>
+        until(async () => latest, (v) => !!v && ok(v.state), what, 120_000).catch(async (e: unknown) => {
+          // What the device still holds and what the visit says: the first things to read when a run wedges.
+          const cab = sims?.cabinets.get(cabinetId);
+          const visit = visitId ? await admin(`/admin/visits/${visitId}`).catch(() => undefined) : undefined;
+          throw new Error(`${String(e)}\ndevice ${cabinetId}: ${JSON.stringify({ online: cab?.online, state: cab?.state, outbox: cab?.outboxItems, now: Date.now() })}\nvisit: ${JSON.stringify(visit)}`);
+        });
 
       try {
         if (flow === 'open') {

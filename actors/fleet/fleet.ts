@@ -319,6 +319,7 @@ export class Fleet {
 
   /** Stores the frame through its visit (idempotent) and resolves with the ack for the device. */
   async frame(cabinetId: string, f: FrameEvent): Promise<Ack> {
+    this.o.system.log.debug({ cabinetId, visitId: f.visitId, camera: f.camera, seq: f.seq }, 'frame received');
     const ref = await this.visit(f.visitId);
     if (!ref) {
       const stored = await this.o.store.loadVisit(f.visitId);
@@ -347,6 +348,7 @@ export class Fleet {
   }
 
   async uploadDone(cabinetId: string, e: UploadDoneEvent): Promise<Ack> {
+    this.o.system.log.debug({ cabinetId, visitId: e.visitId, frames: e.frames }, 'upload.done received');
     const ref = await this.visit(e.visitId);
     if (!ref) {
       const stored = await this.o.store.loadVisit(e.visitId);

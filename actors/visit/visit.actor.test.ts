@@ -4,7 +4,7 @@ import { openTestDb, type TestDb } from '../../test/db';
 import type { FleetStore } from '../fleet/fleet.ports';
 import { createTestKit, dispatch, type ActorRef } from '../runtime';
 import { spawnVisit } from './visit.actor';
-import { initialVisitState } from './visit.machine';
+import { EVIDENCE_RECOUNT_MS, EVIDENCE_WAIT_MS, initialVisitState } from './visit.machine';
 import type { VisitMsg, VisitView } from './visit.protocol';
 
 /** The visit's part of the fleet store, in memory, recording which frames it was asked about. */
@@ -161,6 +161,51 @@ describe('visit actor: frame bookkeeping', () => {
     for (let i = 0; i < 100 && !projected.includes('closed'); i++) await sleep(20);
     expect(failures).toBe(1);
     expect(projected).toContain('closed');
+    kit.stop();
+  });
+
+  it('a frame stored behind its back is found by the recount, without another message from the device', async () => {
+    // No trigger is lost for good: whatever stored the last frame without this actor seeing it (an earlier
+    // process, a path that bypassed it), the visit counts again while it is short and completes.
+    const kit = createTestKit();
+    const f = fakeStore();
+    const complete: VisitView[] = [];
+    const ref = spawnVisit(kit.system, initial('V-rc'), { store: f.store, onEvidenceComplete: (v) => complete.push(v), onEnded: () => undefined }, { fresh: true });
+    dispatch(ref, { type: 'CabinetEvent', event: 'opened', at: 1_500 });
+    dispatch(ref, { type: 'CabinetEvent', event: 'closed', at: 1_900 });
+    await send(ref, 'top', 0);
+    expect(await uploadDone(ref, { top: 2 })).toEqual({ ok: true });
+    await kit.settle(50);
+    expect(complete).toEqual([]);
+    f.stored.add('top:1');
+    kit.clock.advance(EVIDENCE_RECOUNT_MS);
+    await kit.settle(50);
+    expect(complete).toEqual([expect.objectContaining({ visitId: 'V-rc', status: 'complete', receivedFrames: { top: 2 } })]);
+    expect(complete[0]!.missingFrames).toBeUndefined();
+    kit.stop();
+  });
+
+  it('a frame announced and never sent (a camera that failed) does not hold the cabinet: complete after the evidence wait', async () => {
+    const kit = createTestKit();
+    const f = fakeStore();
+    const complete: VisitView[] = [];
+    const ended: VisitView[] = [];
+    const ref = spawnVisit(kit.system, initial('V-miss'), { store: f.store, onEvidenceComplete: (v) => complete.push(v), onEnded: (v) => ended.push(v) }, { fresh: true });
+    dispatch(ref, { type: 'CabinetEvent', event: 'opened', at: 1_500 });
+    dispatch(ref, { type: 'CabinetEvent', event: 'closed', at: 1_900 });
+    await send(ref, 'top', 0);
+    expect(await uploadDone(ref, { top: 2 })).toEqual({ ok: true });
+    for (let t = 0; t < EVIDENCE_WAIT_MS - EVIDENCE_RECOUNT_MS; t += EVIDENCE_RECOUNT_MS) {
+      kit.clock.advance(EVIDENCE_RECOUNT_MS);
+      await kit.settle(20);
+    }
+    expect(complete).toEqual([]);
+    // Every recount read only the frame it never saw, not the one it stored itself.
+    expect(new Set(f.asked.flat())).toEqual(new Set(['top:1']));
+    kit.clock.advance(EVIDENCE_RECOUNT_MS);
+    await kit.settle(50);
+    expect(complete).toEqual([expect.objectContaining({ visitId: 'V-miss', status: 'complete', missingFrames: { top: 1 } })]);
+    expect(ended).toHaveLength(1); // a restock visit ends at complete: the cabinet is free
     kit.stop();
   });
 });

@@ -28,6 +28,7 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
   // Frames of this visit known to be in the store ("camera:seq"): every frame this actor stored or found
   // stored already. Counting is then a lookup; only frames it never saw (stored before a restart) are read.
   const known = new Set<string>();
+  let evidenceTimer: (() => void) | undefined;
   const countFrames = async (expected: Record<string, number>, refused: VisitState['refusedFrames'] = []): Promise<Record<string, number>> => {
     // Refused frames are never stored: not worth a read.
     const skip = new Set(refused.map((f) => `${f.camera}:${f.seq}`));
@@ -67,6 +68,7 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
     supervision: 'restart',
     async perform(effects, ctx, state) {
       for (const e of effects) {
+        ctx.log.debug({ visitId: state.visitId, effect: e.type, status: state.status }, 'visit effect');
         switch (e.type) {
           case 'StoreFrame': {
             try {
@@ -82,8 +84,15 @@ export function spawnVisit(system: ActorSystem, initial: VisitState, deps: Visit
           case 'AckDevice':
             e.ack(e.answer ?? { ok: true });
             break;
-          case 'CountFrames':
-            dispatch(ctx.self, { type: 'FramesCounted', counts: await countFrames(state.expectedFrames ?? {}, state.refusedFrames) });
+          case 'CountFrames': {
+            const counts = await countFrames(state.expectedFrames ?? {}, state.refusedFrames);
+            ctx.log.debug({ visitId: state.visitId, counts, expected: state.expectedFrames }, 'visit frames counted');
+            dispatch(ctx.self, { type: 'FramesCounted', counts });
+            break;
+          }
+          case 'ArmEvidenceCheck':
+            evidenceTimer?.();
+            evidenceTimer = ctx.schedule(e.ms, { type: 'EvidenceCheck' });
             break;
           case 'Project':
             await deps.store.projectVisit(e.view, e.releaseDoor);

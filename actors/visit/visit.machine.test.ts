@@ -1,4 +1,4 @@
-import { decide, initialVisitState, VISIT_TRANSITIONS, type VisitEffect, type VisitState } from './visit.machine';
+import { decide, EVIDENCE_RECOUNT_MS, EVIDENCE_WAIT_MS, initialVisitState, VISIT_TRANSITIONS, type VisitEffect, type VisitState } from './visit.machine';
 import type { VisitMsg, VisitRecognition, VisitStatus } from './visit.protocol';
 
 const T = 1_000;
@@ -92,5 +92,45 @@ describe('visit machine', () => {
     ]);
     expect(r.state.status).toBe('complete');
     expect(r.state.recognition).toEqual(recognition);
+  });
+
+  it('counts again while announced frames are missing, and completes without them once the evidence wait is over', () => {
+    // A camera that failed to deliver: upload.done announces 3 frames of `side`, 2 ever arrive.
+    let s = run(start(), [door('opened'), door('closed')]).state;
+    const at = (t: number, m: VisitMsg) => {
+      const r = decide(s, m, t);
+      s = r.state;
+      return r.effects.map((e) => (e.type === 'ArmEvidenceCheck' ? `${e.type}:${e.ms}` : e.type));
+    };
+    const up = T + 100;
+    expect(at(up, { type: 'UploadDone', frames: { top: 2, side: 3 }, ack })).toEqual(['Project', 'AckDevice', 'CountFrames']);
+    expect(s.uploadDoneAt).toBe(up);
+    expect(at(up + 10, { type: 'FramesCounted', counts: { top: 2, side: 2 } })).toEqual([`ArmEvidenceCheck:${EVIDENCE_RECOUNT_MS}`]);
+    expect(at(up + EVIDENCE_RECOUNT_MS, { type: 'EvidenceCheck' })).toEqual(['CountFrames']);
+    expect(at(up + EVIDENCE_WAIT_MS - 1, { type: 'FramesCounted', counts: { top: 2, side: 2 } })).toEqual([`ArmEvidenceCheck:${EVIDENCE_RECOUNT_MS}`]);
+    expect(s.status).toBe('closed');
+    // The wait is over: complete without the missing frame, which the visit records.
+    expect(at(up + EVIDENCE_WAIT_MS, { type: 'FramesCounted', counts: { top: 2, side: 2 } })).toEqual(['Project', 'EvidenceComplete']);
+    expect(s).toMatchObject({ status: 'complete', missingFrames: { side: 1 } });
+    // A late count or check changes nothing any more.
+    expect(at(up + EVIDENCE_WAIT_MS + 1, { type: 'EvidenceCheck' })).toEqual([]);
+    // Its phase is unknown (it may have been a snapshot): a confident answer is held for review.
+    at(up + EVIDENCE_WAIT_MS + 2, { type: 'RecognitionDone', recognition });
+    expect(s.recognition).toMatchObject({ status: 'needs_review', items: recognition.items, reasons: ['frames_missing: 1 frame(s) of camera side announced by upload.done never arrived'] });
+  });
+
+  it('completes at once when a recount finds the frames after all, with nothing missing', () => {
+    let r = run(start(), [door('opened'), door('closed'), { type: 'UploadDone', frames: { top: 2 }, ack }, { type: 'FramesCounted', counts: { top: 1 } }, { type: 'EvidenceCheck' }]);
+    expect(r.types.slice(-2)).toEqual(['ArmEvidenceCheck', 'CountFrames']);
+    r = run(r.state, [{ type: 'FramesCounted', counts: { top: 2 } }, { type: 'RecognitionDone', recognition }]);
+    expect(r.state.status).toBe('complete');
+    expect(r.state.missingFrames).toBeUndefined();
+    expect(r.state.recognition).toEqual(recognition);
+  });
+
+  it('does not count or wait before upload.done, however long the door has been closed', () => {
+    const r = run(start(), [door('opened'), door('closed'), { type: 'EvidenceCheck' }, { type: 'FramesCounted', counts: { top: 5 } }]);
+    expect(r.state.status).toBe('closed');
+    expect(r.types).toEqual(['Project', 'Project']);
   });
 });

@@ -10,6 +10,8 @@ export type VisitEffect =
   /** Answers the device: `answer`, or `{ ok: true }`. */
   | { type: 'AckDevice'; ack: (a: Ack) => void; answer?: Ack }
   | { type: 'CountFrames' }
+  /** (Re)arms the one evidence timer: an `EvidenceCheck` after `ms` (a later arm replaces an earlier one). */
+  | { type: 'ArmEvidenceCheck'; ms: number }
   /** Writes the visit's queryable projection (the `visits` collection); idempotent. */
   | { type: 'Project'; view: VisitView; releaseDoor: boolean }
   /** The evidence is complete: hand every frame to recognition, tell the cabinet the door is free. */
@@ -35,6 +37,16 @@ const TARGET: Record<'unlock_failed' | 'opened' | 'closed' | 'relocked', VisitSt
   relocked: 'relocked',
 };
 
+/**
+ * How long a closed visit waits, from its upload.done, for frames upload.done announced and that have not been
+ * stored. A conforming device sends upload.done once every frame is sent, and resends what was not acknowledged,
+ * so on a live link they are in within seconds; a frame still missing after this wait is one the device never
+ * had (a camera that failed to deliver) or that the service lost track of, and the visit completes without it.
+ */
+export const EVIDENCE_WAIT_MS = 120_000;
+/** While frames are missing, the stored frames are counted again this long after the last count. */
+export const EVIDENCE_RECOUNT_MS = 5_000;
+
 export function initialVisitState(v: Omit<VisitView, 'status' | 'receivedFrames'> & Partial<Pick<VisitView, 'status' | 'receivedFrames'>>): VisitState {
   return { status: 'unlocking', receivedFrames: {}, ...v };
 }
@@ -53,11 +65,38 @@ function allFramesIn(s: VisitState): boolean {
   return Object.entries(s.expectedFrames).every(([cam, n]) => (s.receivedFrames[cam] ?? 0) + refusedOf(s, cam, n) >= n);
 }
 
-/** Recognition compares the before and after snapshots: without one of them a confident answer is not trusted. */
-function withRefusals(s: VisitState, r: VisitRecognition): VisitRecognition {
-  const missing = (s.refusedFrames ?? []).filter((f) => f.phase !== 'during');
-  if (!missing.length || r.status !== 'settled') return r;
-  return { ...r, status: 'needs_review', reasons: [...r.reasons, ...missing.map((f) => `frame_refused: ${f.phase} frame ${f.seq} of camera ${f.camera} (${f.reason})`)] };
+/** Frames upload.done announced per camera that are neither stored nor refused (only the positive counts). */
+function framesShort(s: VisitState): Record<string, number> {
+  const short: Record<string, number> = {};
+  for (const [cam, n] of Object.entries(s.expectedFrames ?? {})) {
+    const k = n - (s.receivedFrames[cam] ?? 0) - refusedOf(s, cam, n);
+    if (k > 0) short[cam] = k;
+  }
+  return short;
+}
+
+/**
+ * Recognition compares the before and after snapshots: without one of them a confident answer is not trusted.
+ * A frame that never arrived may have been either (its phase is unknown), so any missing frame holds it too.
+ */
+function withGaps(s: VisitState, r: VisitRecognition): VisitRecognition {
+  const refused = (s.refusedFrames ?? []).filter((f) => f.phase !== 'during');
+  const missing = Object.entries(s.missingFrames ?? {});
+  if ((!refused.length && !missing.length) || r.status !== 'settled') return r;
+  const reasons = [
+    ...refused.map((f) => `frame_refused: ${f.phase} frame ${f.seq} of camera ${f.camera} (${f.reason})`),
+    ...missing.map(([cam, n]) => `frames_missing: ${n} frame(s) of camera ${cam} announced by upload.done never arrived`),
+  ];
+  return { ...r, status: 'needs_review', reasons: [...r.reasons, ...reasons] };
+}
+
+/** The evidence is complete (or the wait for it is over): project, hand it to recognition, end a restock visit. */
+function complete(s: VisitState, now: number): Step<VisitState, VisitEffect> {
+  const next: VisitState = { ...s, status: 'complete', completedAt: now };
+  // A shopping visit stays up until recognition answers; a restock visit is billed to nobody and ends here.
+  const effects: VisitEffect[] = [{ type: 'Project', view: next, releaseDoor: true }, { type: 'EvidenceComplete', view: next }];
+  if (next.purpose === 'restock') effects.push({ type: 'Ended', view: next });
+  return { state: next, effects };
 }
 
 export function decide(s: VisitState, msg: VisitMsg, now: number): Step<VisitState, VisitEffect> {
@@ -94,7 +133,7 @@ export function decide(s: VisitState, msg: VisitMsg, now: number): Step<VisitSta
     }
     case 'UploadDone': {
       const same = s.expectedFrames && JSON.stringify(s.expectedFrames) === JSON.stringify(msg.frames);
-      const next = same ? s : { ...s, expectedFrames: { ...msg.frames } };
+      const next = same ? s : { ...s, expectedFrames: { ...msg.frames }, uploadDoneAt: s.uploadDoneAt ?? now };
       const effects: VisitEffect[] = [];
       if (!same) effects.push({ type: 'Project', view: next, releaseDoor: next.status !== 'open' && next.status !== 'unlocking' });
       effects.push({ type: 'AckDevice', ack: msg.ack });
@@ -103,17 +142,19 @@ export function decide(s: VisitState, msg: VisitMsg, now: number): Step<VisitSta
     }
     case 'FramesCounted': {
       const same = JSON.stringify(s.receivedFrames) === JSON.stringify(msg.counts);
-      let next = same ? s : { ...s, receivedFrames: { ...msg.counts } };
-      if (!allFramesIn(next)) return { state: next, effects: [] };
-      next = { ...next, status: 'complete', completedAt: now };
-      // A shopping visit stays up until recognition answers; a restock visit is billed to nobody and ends here.
-      const effects: VisitEffect[] = [{ type: 'Project', view: next, releaseDoor: true }, { type: 'EvidenceComplete', view: next }];
-      if (next.purpose === 'restock') effects.push({ type: 'Ended', view: next });
-      return { state: next, effects };
+      const next = same ? s : { ...s, receivedFrames: { ...msg.counts } };
+      if (allFramesIn(next)) return complete(next, now);
+      if (next.status !== 'closed' || !next.expectedFrames) return { state: next, effects: [] };
+      // Closed, announced and short: once the wait is over, complete without what never arrived; until then,
+      // count again later, so that no lost trigger can leave the visit (and its cabinet) waiting for ever.
+      if (now - (next.uploadDoneAt ?? next.closedAt ?? now) >= EVIDENCE_WAIT_MS) return complete({ ...next, missingFrames: framesShort(next) }, now);
+      return { state: next, effects: [{ type: 'ArmEvidenceCheck', ms: EVIDENCE_RECOUNT_MS }] };
     }
+    case 'EvidenceCheck':
+      return { state: s, effects: s.status === 'closed' && s.expectedFrames ? [{ type: 'CountFrames' }] : [] };
     case 'RecognitionDone': {
       if (s.status !== 'complete' || s.recognition || s.purpose !== 'shopping') return { state: s, effects: [] };
-      const next: VisitState = { ...s, recognition: withRefusals(s, msg.recognition) };
+      const next: VisitState = { ...s, recognition: withGaps(s, msg.recognition) };
       return { state: next, effects: [{ type: 'Project', view: next, releaseDoor: true }, { type: 'Ended', view: next }] };
     }
     case 'GetVisit':

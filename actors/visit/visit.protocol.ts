@@ -38,6 +38,14 @@ export interface VisitView {
    * upload.done, so completion counts them as accounted for. A refused snapshot holds the visit for review.
    */
   refusedFrames?: RefusedFrame[];
+  /** When upload.done was first recorded: the evidence wait (EVIDENCE_WAIT_MS) runs from here. */
+  uploadDoneAt?: number;
+  /**
+   * Frames upload.done announced that never arrived within the evidence wait (per camera): the visit completed
+   * without them (a camera that failed to deliver must not hold the cabinet for ever), and a confident
+   * recognition is held for review.
+   */
+  missingFrames?: Record<string, number>;
   /** Set once recognition answered (shopping visits only). */
   recognition?: VisitRecognition;
 }
@@ -59,6 +67,8 @@ export type VisitMsg =
   | { type: 'FrameRefused'; frame: RefusedFrame; answer: Ack; ack: (a: Ack) => void }
   /** Result of counting the visit's stored frames per camera. */
   | { type: 'FramesCounted'; counts: Record<string, number> }
+  /** The evidence wait's timer: count the stored frames again (the count decides whether the wait is over). */
+  | { type: 'EvidenceCheck' }
   | { type: 'GetVisit'; replyTo: ActorRef<VisitView> }
   /** Recognition's answer for a complete shopping visit; recorded once, later answers are ignored. */
   | { type: 'RecognitionDone'; recognition: VisitRecognition };

@@ -158,6 +158,11 @@ export class SimCabinet {
     return this.outbox.size;
   }
 
+  /** The outbox's items, oldest first (for a test's failure report). */
+  get outboxItems(): ReturnType<Outbox['held']> {
+    return this.outbox.held();
+  }
+
   get pendingFrames(): number {
     return this.outbox.pendingFrames();
   }

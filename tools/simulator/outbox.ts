@@ -186,6 +186,11 @@ export class Outbox {
     return this.entries.size;
   }
 
+  /** What is held, oldest first (for a test's failure report). */
+  held(): Array<Pick<OutboxEntry, 'key' | 'status' | 'attempts' | 'notBefore'>> {
+    return [...this.entries.values()].map(({ key, status, attempts, notBefore }) => ({ key, status, attempts, notBefore }));
+  }
+
   /** Frames not yet acknowledged: the `pendingUploads` of a status report. */
   pendingFrames(): number {
     let n = 0;
