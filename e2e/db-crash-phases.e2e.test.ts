@@ -25,18 +25,22 @@ type KillAt = SessionState | 'after_checkout' | 'after_payment';
 
 /** Exported for the lead's crash-matrix table: every phase the database is killed at, per flow. */
 export const DB_KILL_PHASES: ReadonlyArray<{ flow: Flow; at: KillAt; known?: string }> = [
+  { flow: 'auto', at: 'unlocking' },
   { flow: 'auto', at: 'door_open' },
   { flow: 'auto', at: 'awaiting_frames' },
   // Flaky before (session left `recognising` for 120 s, 1 of 5 loaded runs): killed as the evidence completed,
   // the read of the visit's frames for recognition failed and was never tried again. Retried now (fleet.ts).
   { flow: 'auto', at: 'recognising' },
   { flow: 'auto', at: 'charging' },
+  { flow: 'semi', at: 'unlocking' },
   { flow: 'semi', at: 'door_open' },
+  { flow: 'semi', at: 'after_checkout' },
   { flow: 'semi', at: 'after_payment' },
   // Found on the merged tree (1 of 4 runs, load 1.5): the visit completed and the session ended, but the lane's
   // stock was not moved. Fixed: a projection meeting the outage reset the session before the stock move that
   // followed it ran (stock moves now go first), and a reset actor now runs its start-up effects again.
   { flow: 'semi', at: 'awaiting_frames' },
+  { flow: 'semi', at: 'recognising' },
   { flow: 'open', at: 'after_checkout' },
   // Found by this matrix (1 of 3 runs at load 10–15): the order paid but the lane's stock never decremented, the
   // session's TakeStock write having met the outage (a journal replay does not run effects again). Now retried
@@ -50,6 +54,8 @@ interface VisitSeen {
 }
 /** Phases told by the visit (admin view) rather than by the shopper's session. */
 const VISIT_PHASE: Partial<Record<KillAt, (v: VisitSeen) => boolean>> = {
+  // The device acknowledged the unlock (the shopper's call returned) and the door is not open yet.
+  unlocking: (v) => v.status === 'unlocking',
   door_open: (v) => v.status === 'open',
   awaiting_frames: (v) => v.status === 'closed',
   recognising: (v) => v.status === 'complete' && v.recognition === undefined,
@@ -171,7 +177,8 @@ const ENABLED = process.env.DB_CRASH_PHASES === '1';
       }
       const before = (await retrying('catalogue', () => s.call('catalogue', { params: { cabinetId } }))).items;
       const item = before.find((i) => i.stock >= 2)!;
-      plans.set(cabinetId, [{ shows: true, arriveAfterMs: 200, dwellMs: 1_500, takes: [{ laneId: item.laneId, count: 1 }] }]);
+      // Killed while unlocking, the shopper opens the door a second later: the kill lands before the door opens.
+      plans.set(cabinetId, [{ shows: true, arriveAfterMs: at === 'unlocking' ? 1_000 : 200, dwellMs: 1_500, takes: [{ laneId: item.laneId, count: 1 }] }]);
 
       let killed = false;
       const kill = async () => {

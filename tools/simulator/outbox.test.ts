@@ -69,6 +69,25 @@ describe('Outbox', () => {
     expect(b.counters).toMatchObject({ sent: 6, resent: 5, timedOut: 3, retried: 3 });
   });
 
+  it('wakes for a frame backing off, not for the upload.done held behind it', () => {
+    // Found by the FerretDB crash matrix (auto "awaiting frames", 1 in ~20 runs): the visit's last frame was
+    // answered UNAVAILABLE while its upload.done waited behind it. The wake-up time was the held upload.done's
+    // (long past), so the shell armed no timer; with nothing else in flight no ack ever pumped again, and the
+    // frame sat queued for ever: the visit `closed`, the cabinet BUSY.
+    const b = box();
+    b.enqueue(frame('V1', 'top', 0), 0);
+    b.enqueue(done('V1', { top: 1 }), 0);
+    expect(keys(b, 0)).toEqual(['frame:V1:top:0']);
+    b.acked('frame:V1:top:0', { ok: false, error: { code: 'UNAVAILABLE', message: '' } }, 10);
+    expect(keys(b, 10)).toEqual([]);
+    expect(b.nextDueAt()).toBe(110); // the frame's backoff (100 ms): what the shell must wake for
+    expect(keys(b, 110)).toEqual(['frame:V1:top:0']);
+    b.acked('frame:V1:top:0', { ok: true }, 120);
+    // The frame is in: upload.done is due now (its own time has long passed).
+    expect(b.nextDueAt()).toBe(0);
+    expect(keys(b, 120)).toEqual(['done:V1']);
+  });
+
   it('ignores a stale deadline of an earlier attempt and counts a late ack once', () => {
     const b = box();
     const k = b.enqueue(frame('V1', 'top', 0), 0);

@@ -175,10 +175,17 @@ export class Outbox {
     }
   }
 
-  /** Earliest time a queued item becomes sendable, for the shell's wake-up timer. */
+  /**
+   * Earliest time a queued item becomes sendable by the passing of time alone, for the shell's wake-up timer.
+   * An upload.done held behind frames of its visit is not: the ack of its last frame releases it (and pumps).
+   */
   nextDueAt(): number | undefined {
     let t: number | undefined;
-    for (const e of this.entries.values()) if (e.status === 'queued' && (t === undefined || e.notBefore < t)) t = e.notBefore;
+    for (const e of this.entries.values()) {
+      if (e.status !== 'queued' || (t !== undefined && e.notBefore >= t)) continue;
+      if (e.item.event === 'upload.done' && this.holdsFramesOf(e.item.payload.visitId)) continue;
+      t = e.notBefore;
+    }
     return t;
   }
 
