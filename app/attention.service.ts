@@ -75,6 +75,7 @@ export class AttentionService {
     low.sort((a, b) => a.count / a.capacity - b.count / b.capacity || (a.cabinetId < b.cabinetId ? -1 : 1));
     const open = [...cases].sort((a, b) => new Date(a.deadlineAt).getTime() - new Date(b.deadlineAt).getTime());
     return {
+      day: dayOf(now),
       today: fig.today,
       yesterday: fig.yesterday,
       reviews: { open: open.length, overdue: open.filter((c) => new Date(c.deadlineAt).getTime() < now).length, next: open.slice(0, 5).map((c) => ({ caseId: c.caseId, cabinetId: c.cabinetId, deadlineAt: new Date(c.deadlineAt).getTime() })) },

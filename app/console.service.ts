@@ -248,6 +248,7 @@ export class ConsoleService {
     need(p, 'fleet.view');
     const filter: Record<string, unknown> = siteFilter(p, q.siteId);
     if (q.cabinetId) filter.cabinetId = q.cabinetId;
+    if (q.purpose) filter.purpose = q.purpose;
     Object.assign(filter, listFilter(q, 'unlockRequestedAt'));
     const rows = await this.d.models.Visit.find(filter, VISIT_FIELDS).sort({ unlockRequestedAt: -1 }).limit(q.limit).lean<VisitLean[]>();
     return this.page(rows.map(leanVisitRow), q.limit, (v) => v.requestedAt);

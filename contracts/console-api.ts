@@ -179,6 +179,8 @@ export const ListQuery = z.object({
   visitId: z.string().min(1).max(80).optional(),
   orderId: z.string().min(1).max(80).optional(),
   status: z.string().max(40).optional(),
+  /** Visits only: shopping or restock. */
+  purpose: z.enum(['shopping', 'restock']).optional(),
   /** Cursor: only records strictly older than this (ms); the next page starts at the last row's time. */
   before: z.coerce.number().int().optional(),
   /** Date range on the list's time field: from (inclusive) and to (exclusive), ms. */
@@ -408,6 +410,8 @@ export interface SiteRow {
 // ---- home: what needs attention ----
 
 export interface Attention {
+  /** Today's date (China Standard Time, YYYY-MM-DD): the day `today` counts, for links to the lists. */
+  day: string;
   today: { salesFen: number; visits: number; orders: number };
   yesterday: { salesFen: number; visits: number; orders: number };
   /** Open review cases, soonest deadline first (up to 5 shown), and how many are overdue. */

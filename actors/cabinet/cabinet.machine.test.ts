@@ -226,4 +226,18 @@ describe('cabinet machine', () => {
     expect(decide(s, { type: 'UploadGraceOver', visitId: 'v8' }, T0 + s.timings.uploadGraceMs).state.phase).toBe('idle');
     expect(recoveryTimers(base(), T0)).toEqual([]);
   });
+
+  it('clears, after a restart, a device alarm its device no longer reports', () => {
+    // Recovered from the store raised (tamper, reported before the restart): nothing re-armed its clearing, and
+    // with the device quiet it stayed open for ever. A door or temperature alarm clears on the next status.
+    const s = initialCabinetState({ cabinetId: 'C1', kind: 'auto', siteId: 's', raisedAlarms: [{ kind: 'tamper', since: T0 - 60_000 }, { kind: 'door_left_open', since: T0 - 60_000 }] });
+    const hold = s.timings.deviceAlarmHoldMs;
+    expect(recoveryTimers(s, T0)).toEqual([{ type: 'Schedule', afterMs: hold, msg: { type: 'AlarmCheck', kind: 'tamper' } }]);
+    const quiet = decide(s, { type: 'AlarmCheck', kind: 'tamper' }, T0 + hold);
+    expect(quiet.effects).toContainEqual({ type: 'AlarmCleared', kind: 'tamper', at: T0 + hold });
+    // Still reported after the restart: the check finds it fresh and leaves it; the report's own check clears it later.
+    const reported = run(s, [[T0 + hold - 1_000, { type: 'AlarmReported', kind: 'tamper', ts: T0 }], [T0 + hold, { type: 'AlarmCheck', kind: 'tamper' }]]);
+    expect(kinds(reported.effects, 'AlarmCleared')).toEqual([]);
+    expect(reported.state.alarms.tamper?.raised).toBe(true);
+  });
 });

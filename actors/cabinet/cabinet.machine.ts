@@ -154,18 +154,20 @@ export function initialCabinetState(init: {
  * The timers a cabinet recovered mid-visit must arm again: they died with the process that set them. An unlock
  * the device never acknowledged may still have opened the door (only its answer died with the link), so the
  * visit waits, until the end of the unlock's own window, for the device's `opened` or `relocked`, and ends
- * relocked if neither comes. A visit waiting for its upload gets a fresh upload grace.
+ * relocked if neither comes. A visit waiting for its upload gets a fresh upload grace. A device-reported alarm
+ * recovered raised (tamper, camera fault) gets its clearing check again, a whole hold period from now: without
+ * it, an alarm whose device had stopped reporting it before the restart stayed open for ever.
  */
 export function recoveryTimers(s: CabinetState, now: number): CabinetEffect[] {
   const v = s.visit;
   const t = s.timings;
-  if (!v) return [];
-  if (s.phase === 'unlocking') {
+  const alarms: CabinetEffect[] = (['tamper', 'camera_fault'] as const).filter((k) => s.alarms[k]).map((kind) => ({ type: 'Schedule', afterMs: t.deviceAlarmHoldMs, msg: { type: 'AlarmCheck', kind } }));
+  if (v && s.phase === 'unlocking') {
     const end = v.requestedAt + t.unlockAckTimeoutMs + t.openWithinMs + t.relockGraceMs;
-    return [{ type: 'Schedule', afterMs: Math.max(0, end - now), msg: { type: 'UnlockDeadline', visitId: v.visitId } }];
+    return [{ type: 'Schedule', afterMs: Math.max(0, end - now), msg: { type: 'UnlockDeadline', visitId: v.visitId } }, ...alarms];
   }
-  if (s.phase === 'awaiting_upload') return [{ type: 'Schedule', afterMs: t.uploadGraceMs, msg: { type: 'UploadGraceOver', visitId: v.visitId } }];
-  return [];
+  if (v && s.phase === 'awaiting_upload') return [{ type: 'Schedule', afterMs: t.uploadGraceMs, msg: { type: 'UploadGraceOver', visitId: v.visitId } }, ...alarms];
+  return alarms;
 }
 
 export function viewOf(s: CabinetState): CabinetView {

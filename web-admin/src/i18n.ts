@@ -210,6 +210,7 @@ const T: Record<string, [string, string]> = {
   'dstatus.paid': ['已还', 'paid'],
   'dstatus.waived': ['已免除', 'waived'],
   'dstatus.unpaid': ['未还（含已提醒）', 'unpaid (open or reminded)'],
+  'ostatus.sold': ['已售（已支付，含退款）', 'sold (paid, refunds included)'],
   'cstatus.signing': ['签约中', 'signing'],
   'cstatus.active': ['生效', 'active'],
   'cstatus.terminated': ['已解约', 'terminated'],
@@ -491,7 +492,7 @@ export const has = (key: string): boolean => key in T;
 export const tv = (family: string, value: string | undefined): string => (value === undefined ? '' : has(`${family}.${value}`) ? t(`${family}.${value}`) : value);
 
 /** Families an audit value may come from, most specific first (a value found in none is data, shown as is). */
-const VALUE_FAMILIES = ['rcstatus', 'decision', 'outcome', 'astatus', 'ostatus', 'dstatus', 'pstatus', 'rstatus', 'cstatus', 'recstatus', 'format', 'role', 'kind', 'alarm'];
+const VALUE_FAMILIES = ['rcstatus', 'decision', 'outcome', 'refusal', 'astatus', 'ostatus', 'dstatus', 'pstatus', 'rstatus', 'cstatus', 'recstatus', 'format', 'role', 'kind', 'alarm'];
 
 /** A stored value in words, word by word (`wecom https://…` → 企业微信机器人 https://…). */
 export const tvAny = (value: string): string =>

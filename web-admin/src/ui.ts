@@ -1,4 +1,4 @@
-import { getLang, t } from './i18n';
+import { getLang, t, tvAny } from './i18n';
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | EventListener | undefined | null>;
@@ -164,11 +164,19 @@ export function choices(id: string, label: string, values: ReadonlyArray<{ value
   return s;
 }
 
-/** A date range as two date inputs; `range()` gives from (start of day) and to (end of day) in ms. */
+/**
+ * A date range as two date inputs; `range()` gives from (start of day) and to (end of day) in ms. Days are
+ * China Standard Time days, as the service counts "today" (the home view) and WeChat's bills count them, in
+ * whatever time zone the browser is; the route may set them (`?from=2026-12-03&to=2026-12-03`).
+ */
 export function dateRange(prefix: string): { el: HTMLElement; from: HTMLInputElement; to: HTMLInputElement; range(): { from?: number; to?: number } } {
   const from = h('input', { id: `${prefix}-from`, type: 'date', 'aria-label': t('filter.from'), title: t('filter.from') });
   const to = h('input', { id: `${prefix}-to`, type: 'date', 'aria-label': t('filter.to'), title: t('filter.to') });
-  const day = (v: string) => (v ? new Date(`${v}T00:00:00`).getTime() : undefined);
+  const q = hashQuery();
+  const isDay = (v: string | null): v is string => !!v && /^\d{4}-\d\d-\d\d$/.test(v);
+  if (isDay(q.get('from'))) from.value = q.get('from')!;
+  if (isDay(q.get('to'))) to.value = q.get('to')!;
+  const day = (v: string) => (v ? Date.parse(`${v}T00:00:00+08:00`) : undefined);
   return {
     el: h('span', { class: 'range' }, h('label', {}, t('filter.from'), ' ', from), h('label', {}, t('filter.to'), ' ', to)),
     from,
@@ -196,6 +204,23 @@ export function fieldDiff(before: unknown, after: unknown): Array<{ field: strin
   const b = flat(after);
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
   return keys.filter((k) => a[k] !== b[k]).map((k) => ({ field: k, ...(a[k] !== undefined ? { before: a[k] } : {}), ...(b[k] !== undefined ? { after: b[k] } : {}) }));
+}
+
+/** Fields whose values are stored codes with words in every language (status, role, …): the rest are data. */
+const CODED_FIELDS = new Set(['status', 'role', 'kind', 'decision', 'outcome', 'format', 'channel', 'reason', 'refused', 'state', 'purpose', 'flow', 'alarm', 'webhook']);
+
+/**
+ * One value of an audit diff as a person reads it: a time (epoch ms or ISO) as a local date and time, a code
+ * in words, and everything else (usernames, ids, amounts, free text) exactly as stored: a username such as
+ * `admin` is a person, not the role of that name.
+ */
+export function auditValue(field: string, value: string): string {
+  const key = field.split('.').filter((x) => !/^\d+$/.test(x)).pop() ?? field;
+  if (/(At|Until)$|^(at|ts)$/.test(key)) {
+    if (/^\d{11,14}$/.test(value)) return time(Number(value));
+    if (/^\d{4}-\d\d-\d\dT/.test(value) && !Number.isNaN(Date.parse(value))) return time(Date.parse(value));
+  }
+  return CODED_FIELDS.has(key) ? tvAny(value) : value;
 }
 
 /** The query part of the route (`#/fleet?state=offline`): how the home view links to filtered lists. */

@@ -27,6 +27,8 @@ async function robot(): Promise<{ url: string; got: Array<{ msgtype: string; tex
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cgi-bin/webhook/send?key=test-robot-key`, got, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+const dayOrder = (orderId: string, paidFen: number, status: 'paid' | 'debt') => ({ orderId, outTradeNo: `T${orderId}`, shopperId: 'S-day-shopper-2', cabinetId: 'SH-AUTO-01', siteId: 'shanghai-hq', flow: 'auto' as const, source: 'recognition' as const, lines: [{ sku: 'COLA-ORIG', name: '可口可乐 原味', qty: 1, unitPriceFen: 500, amountFen: 500 }], totalFen: 500, paidFen, refundedFen: 0, status });
+
 async function seed(svc: Svc): Promise<void> {
   const m = svc.models;
   // A box at the frame's right edge: its label must stay inside the canvas.
@@ -34,18 +36,21 @@ async function seed(svc: Svc): Promise<void> {
     slots: [{ laneId: 'A1', slot: 0, before: 'COLA-ORIG', after: 'empty', confidence: 0.97, views: [{ camera: 'top', box: { x: 200, y: 4, w: 50, h: 60 } }, { camera: 'side', box: { x: 30, y: 50, w: 60, h: 80 } }] }],
     lanesChanged: ['A1'],
   });
-  const order = (orderId: string, paidFen: number, status: 'paid' | 'debt') => ({ orderId, outTradeNo: `T${orderId}`, shopperId: 'S-day-shopper-2', cabinetId: 'SH-AUTO-01', siteId: 'shanghai-hq', flow: 'auto' as const, source: 'recognition' as const, lines: [{ sku: 'COLA-ORIG', name: '可口可乐 原味', qty: 1, unitPriceFen: 500, amountFen: 500 }], totalFen: 500, paidFen, refundedFen: 0, status });
-  await m.Order.create([order('O-DAY-PAID', 500, 'paid'), order('O-DAY-DEBT', 0, 'debt')]);
+  await m.Order.create([dayOrder('O-DAY-PAID', 500, 'paid'), dayOrder('O-DAY-DEBT', 0, 'debt')]);
   await m.Payment.create({ _id: 'TO-DAY-PAID', outTradeNo: 'TO-DAY-PAID', orderId: 'O-DAY-PAID', shopperId: 'S-day-shopper-2', channel: 'papay', amountFen: 500, status: 'succeeded', transactionId: 'wx-day-1' });
   await m.Debt.create({ debtId: 'D-DAY-1', shopperId: 'S-day-shopper-2', orderId: 'O-DAY-DEBT', amountFen: 500, reason: 'deduction refused', status: 'open', remindedAt: [] });
 }
 
-/** Lower-case English words left on a Chinese screen, apart from data (ids, codes, usernames). */
+/**
+ * English left on a Chinese screen, apart from data (ids, SKU codes, usernames): words, and stored codes shown
+ * raw, snake_case (`awaiting_payment`, `door_left_open`) or upper-case (`DOOR_FAULT`), which a word check
+ * alone lets through.
+ */
 async function englishLeft(page: Page, allowed: RegExp): Promise<string[]> {
   const text = await page.locator('body').innerText();
   const words = text
     .split(/[^A-Za-z_.\-0-9@/:]+/)
-    .filter((w) => /^[A-Za-z][a-z]{2,}$/.test(w))
+    .filter((w) => /^[A-Za-z][a-z]{2,}$/.test(w) || /^[a-z]+(_[a-z]+)+$/.test(w) || /^[A-Z]+(_[A-Z]+)+$/.test(w))
     .filter((w) => !allowed.test(w));
   return [...new Set(words)];
 }
@@ -199,8 +204,37 @@ describe('a fleet manager’s day in the console (Chromium, real service)', () =
     await admin.click('[data-att="lowLanes"]');
     await admin.waitForSelector('table.low-lanes tbody td');
     expect(await admin.locator('table.low-lanes tbody tr').count()).toBe(lanes);
-    // The fleet's Alarms tile filters to what it counts, and an empty filter says so.
+    // Today's tiles open their lists on today (they linked to every date: the lists showed more than counted).
+    await admin.goto(`${svc.url}/admin/#/home`);
+    await admin.waitForSelector('[data-att="orders"] b');
+    const todayOrders = await count('orders');
+    const todayVisits = await count('visits');
+    expect(todayOrders).toBe(1); // O-DAY-PAID (O-DAY-DEBT is not paid)
+    await svc.models.Order.create(dayOrder('O-DAY-OLD', 500, 'paid'));
+    // Three days old (createdAt is the schema's immutable timestamp: set on the collection itself).
+    await svc.models.Order.collection.updateOne({ orderId: 'O-DAY-OLD' }, { $set: { createdAt: new Date(Date.now() - 3 * 86_400_000) } });
+    await admin.click('[data-att="orders"]');
+    await admin.waitForSelector('table.orders tbody td[data-col="order"]');
+    await admin.waitForTimeout(300);
+    expect(await admin.locator('table.orders tbody tr').count()).toBe(todayOrders);
+    expect(await admin.locator('table.orders tbody').textContent()).not.toContain('O-DAY-OLD');
+    await admin.goto(`${svc.url}/admin/#/home`);
+    await admin.click('[data-att="visits"]');
+    await admin.waitForSelector('table.visits');
+    await admin.waitForTimeout(500);
+    expect(await admin.locator('table.visits tbody tr:not(:has(.no-results))').count()).toBe(todayVisits);
+    // The fleet's Alarms tile (live: a device reporting one) filters to what it counts, and an empty filter says so.
+    const secrets = JSON.parse(readFileSync(join(svc.config.dataDir, 'demo-cabinets.json'), 'utf8')) as Record<string, string>;
+    device = await connectDevice({ url: svc.url, cabinetId: 'SH-OPEN-01', secret: secrets['SH-OPEN-01']! });
+    await device.emit('status', { ts: Date.now(), door: 'closed', locked: true, temperatureC: 5, pendingUploads: 0 });
+    await device.emit('alarm', { ts: Date.now(), kind: 'camera_fault', detail: 'top' });
     await admin.goto(`${svc.url}/admin/#/fleet`);
+    await admin.waitForSelector('[data-count="alarms"] b:text("1")', { timeout: 15_000 });
+    await admin.click('[data-count="alarms"]');
+    await admin.waitForFunction(() => document.querySelectorAll('[data-cabinet]').length === 1);
+    expect(await admin.locator('[data-cabinet="SH-OPEN-01"].alarmed').count()).toBe(1);
+    device.close();
+    device = undefined;
     await admin.fill('#f-q', 'NO-SUCH-CABINET');
     await admin.waitForSelector('#fleet-empty:not([hidden])');
     await shot(admin, '35-fleet-no-results-en');

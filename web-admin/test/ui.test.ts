@@ -1,4 +1,5 @@
-import { fieldDiff, toCsv, type Col } from '../src/ui';
+import { setLang } from '../src/i18n';
+import { auditValue, fieldDiff, time, toCsv, type Col } from '../src/ui';
 
 describe('console list helpers', () => {
   it('shows an audit entry as the fields that changed, nested fields by path', () => {
@@ -15,6 +16,24 @@ describe('console list helpers', () => {
       { field: 'outcome', after: 'debt' },
     ]);
     expect(fieldDiff({ disabled: false }, { disabled: false })).toEqual([]);
+  });
+
+  it('shows an audit value as a person reads it: times as times, codes in words, usernames as they are', () => {
+    // The console runs in a browser; here only what setLang touches.
+    Object.assign(globalThis, { localStorage: { getItem: () => null, setItem: () => undefined }, document: { documentElement: {} } });
+    setLang('zh');
+    const at = Date.UTC(2026, 11, 3, 9, 30);
+    // Epoch ms and ISO times (was the raw number 1796290200000).
+    expect(auditValue('acknowledgedAt', String(at))).toBe(time(at));
+    expect(auditValue('history.0.at', new Date(at).toISOString())).toBe(time(at));
+    // A username is a person: `admin` the user is not 管理员 the role (was rewritten as one).
+    expect(auditValue('acknowledgedBy', 'admin')).toBe('admin');
+    expect(auditValue('assignee', 'operator')).toBe('operator');
+    expect(auditValue('role', 'admin')).not.toBe('admin');
+    expect(auditValue('status', 'acknowledged')).not.toBe('acknowledged');
+    // Amounts and counts are not times, whatever their size.
+    expect(auditValue('amountFen', '1796290200000')).toBe('1796290200000');
+    setLang('en');
   });
 
   it('exports CSV as UTF-8 with a BOM, quoted where needed, money in yuan', () => {

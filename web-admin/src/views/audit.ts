@@ -1,8 +1,8 @@
 import type { AuditEntry } from '../../../contracts/admin-api';
 import type { Page } from '../../../contracts/console-api';
 import { api, qs } from '../api';
-import { t, tv, tvAny } from '../i18n';
-import { clear, fieldDiff, h, table, time } from '../ui';
+import { t, tv } from '../i18n';
+import { auditValue, clear, fieldDiff, h, table, time } from '../ui';
 
 /** An entry's change as a field-by-field list (only the fields that changed): field, before → after. */
 export function changeList(a: Pick<AuditEntry, 'before' | 'after'>): HTMLElement {
@@ -13,7 +13,7 @@ export function changeList(a: Pick<AuditEntry, 'before' | 'after'>): HTMLElement
     { class: 'diff' },
     rows.flatMap((r) => [
       h('dt', { title: r.field }, r.field.split('.').map((x) => tv('field', x)).join(' · ')),
-      h('dd', {}, r.before !== undefined ? h('del', {}, tvAny(r.before)) : h('em', { class: 'muted' }, t('audit.added')), ' → ', r.after !== undefined ? h('ins', {}, tvAny(r.after)) : h('em', { class: 'muted' }, t('audit.removed'))),
+      h('dd', {}, r.before !== undefined ? h('del', {}, auditValue(r.field, r.before)) : h('em', { class: 'muted' }, t('audit.added')), ' → ', r.after !== undefined ? h('ins', {}, auditValue(r.field, r.after)) : h('em', { class: 'muted' }, t('audit.removed'))),
     ]),
   );
 }

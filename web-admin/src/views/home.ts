@@ -2,6 +2,7 @@ import type { Attention } from '../../../contracts/console-api';
 import { allowed, api, qs } from '../api';
 import { t } from '../i18n';
 import { clear, h, table, time, yuan } from '../ui';
+import { SOLD } from './money';
 
 const OFFLINE_MINUTES = 15;
 
@@ -20,14 +21,16 @@ export function homeView(root: HTMLElement, args: string[]): () => void {
     try {
       const a = await api<Attention>('GET', `/attention${qs({ offlineMinutes: OFFLINE_MINUTES })}`);
       const money = allowed('orders.view');
+      // Today's tiles open their lists on the same day (a China day, as the service counts it).
+      const today = `from=${a.day}&to=${a.day}`;
       clear(
         body,
         h(
           'div',
           { class: 'tiles' },
-          money ? tile('sales', `${t('home.today')} · ${t('home.sales')}`, yuan(a.today.salesFen), '#/money/orders', t('home.vs', { v: yuan(a.yesterday.salesFen) })) : null,
-          tile('visits', `${t('home.today')} · ${t('home.visits')}`, String(a.today.visits), '#/visits/visits', t('home.vs', { v: a.yesterday.visits })),
-          money ? tile('orders', `${t('home.today')} · ${t('home.orders')}`, String(a.today.orders), '#/money/orders?status=paid', t('home.vs', { v: a.yesterday.orders })) : null,
+          money ? tile('sales', `${t('home.today')} · ${t('home.sales')}`, yuan(a.today.salesFen), `#/money/orders?status=${SOLD}&${today}`, t('home.vs', { v: yuan(a.yesterday.salesFen) })) : null,
+          tile('visits', `${t('home.today')} · ${t('home.visits')}`, String(a.today.visits), `#/visits/visits?purpose=shopping&${today}`, t('home.vs', { v: a.yesterday.visits })),
+          money ? tile('orders', `${t('home.today')} · ${t('home.orders')}`, String(a.today.orders), `#/money/orders?status=${SOLD}&${today}`, t('home.vs', { v: a.yesterday.orders })) : null,
         ),
         h(
           'div',

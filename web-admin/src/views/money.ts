@@ -48,6 +48,9 @@ export function refundForm(root: HTMLElement, o: OrderRow, done: () => void): HT
   );
 }
 
+/** The orders the home view's "today" counts and sells: paid, refunds included (their net is the sales figure). */
+export const SOLD = 'paid,partially_refunded,refunded';
+
 export function moneyView(root: HTMLElement, args: string[]): void {
   let tab: Tab = TABS.find((x) => x === args[0]) ?? 'orders';
   const head = h('div', {});
@@ -63,7 +66,11 @@ export function moneyView(root: HTMLElement, args: string[]): void {
 
   const drawBar = (initial = '') => {
     const family = STATUS_FAMILY[tab];
-    const values = [...FAMILIES[family]!.map((v) => ({ value: v, label: tv(family, v) })), ...(tab === 'debts' ? [{ value: 'open,reminded', label: t('dstatus.unpaid') }] : [])];
+    const values = [
+      ...FAMILIES[family]!.map((v) => ({ value: v, label: tv(family, v) })),
+      ...(tab === 'debts' ? [{ value: 'open,reminded', label: t('dstatus.unpaid') }] : []),
+      ...(tab === 'orders' ? [{ value: SOLD, label: t('ostatus.sold') }] : []),
+    ];
     status = choices('m-status', t('col.status'), values, initial);
     status.addEventListener('change', () => void load());
     clear(bar, status, tab === 'orders' ? cabinet : null, range.el, h('button', { onclick: () => void load() }, t('refresh')), h('button', { id: 'm-csv', onclick: () => void exportCsv() }, t('list.csv')));

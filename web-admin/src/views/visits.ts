@@ -2,7 +2,7 @@ import type { Page, SessionRow, VisitRow } from '../../../contracts/console-api'
 import { api, fetchAll, qs } from '../api';
 import { feed } from '../feed';
 import { FAMILIES, t, tv } from '../i18n';
-import { choices, clear, dataTable, dateRange, download, h, isoLocal, tabs, time, toCsv, yuan, type Col, type SortState } from '../ui';
+import { choices, clear, dataTable, dateRange, download, h, hashQuery, isoLocal, tabs, time, toCsv, yuan, type Col, type SortState } from '../ui';
 import { visitCols } from './cabinet';
 
 /** The session state machine per flow, in order, so each row shows how far it got (terminal states last). */
@@ -41,6 +41,9 @@ export function visitsView(root: HTMLElement, args: string[]): () => void {
   const cabinet = h('input', { id: 'v-cabinet', placeholder: t('col.cabinet') });
   const range = dateRange('v');
   let status: HTMLSelectElement;
+  // Shopping or restock (visits only): the home view's "today's visits" opens the shopping ones.
+  const purpose = choices('v-purpose', t('col.purpose'), FAMILIES.purpose!.map((v) => ({ value: v, label: tv('purpose', v) })), hashQuery().get('purpose') ?? '');
+  purpose.addEventListener('change', () => void load());
   const header = h('div', {});
   clear(root, h('section', {}, header, bar, list));
   let next: number | undefined;
@@ -53,7 +56,7 @@ export function visitsView(root: HTMLElement, args: string[]): () => void {
     const family = tab === 'visits' ? 'vstatus' : 'sstatus';
     status = choices('v-status', t('col.status'), FAMILIES[family]!.map((v) => ({ value: v, label: tv(family, v) })));
     status.addEventListener('change', () => void load());
-    clear(bar, cabinet, status, range.el, h('button', { onclick: () => void load() }, t('refresh')), h('button', { id: 'v-csv', onclick: () => void exportCsv() }, t('list.csv')));
+    clear(bar, cabinet, status, tab === 'visits' ? purpose : null, range.el, h('button', { onclick: () => void load() }, t('refresh')), h('button', { id: 'v-csv', onclick: () => void exportCsv() }, t('list.csv')));
   };
   for (const el of [cabinet, range.from, range.to]) el.addEventListener('change', () => void load());
 
@@ -84,7 +87,7 @@ export function visitsView(root: HTMLElement, args: string[]): () => void {
     );
   };
 
-  const query = (before?: number) => ({ status: status.value || undefined, cabinetId: cabinet.value.trim() || undefined, ...range.range(), before, limit: 200 });
+  const query = (before?: number) => ({ status: status.value || undefined, purpose: tab === 'visits' ? purpose.value || undefined : undefined, cabinetId: cabinet.value.trim() || undefined, ...range.range(), before, limit: 200 });
   const load = async (append = false) => {
     try {
       const p = await api<Page<VisitRow | SessionRow>>('GET', `/${tab}${qs({ ...query(append ? next : undefined), limit: 50 })}`);
