@@ -375,7 +375,7 @@ export class ConsoleService {
     const raw = await this.d.models.Refund.find(filter).sort({ createdAt: -1 }).limit(this.readLimit(p, q)).lean<Array<RefundDoc & { createdAt: Date }>>();
     const rows = (await this.withSites(p, q.siteId, raw)).slice(0, q.limit);
     return this.page(
-      rows.map((x) => ({ outRefundNo: x.outRefundNo, orderId: x.orderId, ...(x.siteId ? { siteId: x.siteId } : {}), amountFen: x.amountFen, reason: x.reason, status: x.status, requestedBy: x.requestedBy, createdAt: must(x.createdAt) })),
+      rows.map((x) => ({ outRefundNo: x.outRefundNo, orderId: x.orderId, ...(x.siteId ? { siteId: x.siteId } : {}), amountFen: x.amountFen, reason: x.reason, status: x.status, ...(x.wechatStatus ? { wechatStatus: x.wechatStatus } : {}), requestedBy: x.requestedBy, createdAt: must(x.createdAt) })),
       q.limit,
       (x) => x.createdAt,
       raw.length,

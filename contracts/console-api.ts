@@ -234,6 +234,8 @@ export interface RefundRow {
   amountFen: number;
   reason: string;
   status: string;
+  /** A failed refund's cause (CLOSED, ABNORMAL, REJECTED); absent on refunds that failed before it was kept. */
+  wechatStatus?: string;
   requestedBy: string;
   createdAt: number;
 }

@@ -231,6 +231,27 @@ describe('payments end to end: actors, FerretDB, emulator, notification endpoint
     expect(wx).toBe(1000);
   });
 
+  it('keeps why a refund failed, in WeChat’s words: CLOSED is final, ABNORMAL may go to another account', async () => {
+    // The console offered "refund to another account" on every failed refund, CLOSED ones too (which WeChat
+    // refuses): the cause was not kept.
+    const s = await shopper();
+    const o = await order(s.shopperId, 600, 'semi');
+    const p = await pay.actors.pay(s.shopperId, { orderId: o, amountFen: 600, description: 'Box', openid: s.openid });
+    if (p.type !== 'PaymentPrepared') throw new Error(p.type);
+    emu.emulator.pay(p.requestPayment as never);
+    await until(async () => (await orderStatus(o)) === 'paid');
+    const causes: Record<string, string | undefined> = {};
+    for (const outcome of ['CLOSED', 'ABNORMAL'] as const) {
+      emu.emulator.refundOutcomes.push(outcome);
+      const r = await pay.actors.refund(s.shopperId, { orderId: o, amountFen: 100, reason: outcome, requestedBy: 'op-1', refundKey: `cause-${outcome}` });
+      if (r.type !== 'RefundRequested') throw new Error(r.type);
+      await until(async () => (await db.models.Refund.findOne({ outRefundNo: r.outRefundNo }).lean())?.status === 'failed', 20_000);
+      causes[outcome] = (await db.models.Refund.findOne({ outRefundNo: r.outRefundNo }).lean())?.wechatStatus;
+    }
+    expect(causes).toEqual({ CLOSED: 'CLOSED', ABNORMAL: 'ABNORMAL' });
+    expect(await orderStatus(o)).toBe('paid');
+  });
+
   it('pays and signs in one step (contractorder), leaving an active contract for the next automatic visit', async () => {
     const s = await shopper();
     const o = await order(s.shopperId, 300, 'semi');

@@ -7,7 +7,7 @@ import { findShopperByOpenid } from '../../store/shoppers';
 import { MoneyRepository } from '../../store/money.repository';
 import { assertMove } from './order.machine';
 import type { Models } from '../../store/models';
-import type { DebtDoc, OrderDoc, PaymentDoc, PaymentStatus } from '../../store/models/commerce';
+import type { DebtDoc, OrderDoc, PaymentDoc, PaymentStatus, RefundDoc } from '../../store/models/commerce';
 import type { NewOrder } from '../../store/money.repository';
 import type { MiniProgramClient } from '../wechatpay/miniprogram.client';
 import type { InboundNotification } from '../wechatpay/notifications';
@@ -770,7 +770,7 @@ export class PaymentService {
       return { type: 'RefundRequested', requestId: cmd.requestId, outRefundNo, amountFen: cmd.amountFen };
     }
     if (r.failure.outcome === 'rejected') {
-      await this.refundSettled(outRefundNo, 'failed');
+      await this.refundSettled(outRefundNo, 'failed', undefined, 'REJECTED');
       return { type: 'RefundRefused', requestId: cmd.requestId, reason: 'rejected_by_wechat', detail: `${r.failure.code}: ${r.failure.message}` };
     }
     // Unknown: the refund stays pending; the notification or a query settles it (same out_refund_no).
@@ -806,11 +806,12 @@ export class PaymentService {
     const r = await this.d.v3.queryRefund(outRefundNo);
     if (!r.ok) return;
     if (r.value.status === 'SUCCESS') await this.refundSettled(outRefundNo, 'succeeded', r.value.refund_id);
-    else if (r.value.status === 'CLOSED' || r.value.status === 'ABNORMAL') await this.refundSettled(outRefundNo, 'failed', r.value.refund_id);
+    else if (r.value.status === 'CLOSED' || r.value.status === 'ABNORMAL') await this.refundSettled(outRefundNo, 'failed', r.value.refund_id, r.value.status);
   }
 
-  private async refundSettled(outRefundNo: string, status: 'succeeded' | 'failed', refundId?: string): Promise<void> {
-    const won = await compareAndSet(this.m.Refund, { _id: outRefundNo, status: 'pending' }, { status, ...(refundId ? { refundId } : {}) });
+  /** `wechatStatus`: why it failed, in WeChat's words (CLOSED, ABNORMAL), or REJECTED when WeChat refused to create it. */
+  private async refundSettled(outRefundNo: string, status: 'succeeded' | 'failed', refundId?: string, wechatStatus?: RefundDoc['wechatStatus']): Promise<void> {
+    const won = await compareAndSet(this.m.Refund, { _id: outRefundNo, status: 'pending' }, { status, ...(refundId ? { refundId } : {}), ...(wechatStatus ? { wechatStatus } : {}) });
     if (!won || status !== 'succeeded') return;
     const refund = (await this.m.Refund.findOne({ _id: outRefundNo }).lean())!;
     const shopperId = (await this.order(refund.orderId))?.shopperId ?? '';
@@ -887,7 +888,7 @@ export class PaymentService {
         break;
       case 'RefundNotified':
         if (e.refund.refund_status === 'SUCCESS') await this.refundSettled(e.refund.out_refund_no, 'succeeded', e.refund.refund_id);
-        else if (e.refund.refund_status === 'CLOSED' || e.refund.refund_status === 'ABNORMAL') await this.refundSettled(e.refund.out_refund_no, 'failed', e.refund.refund_id);
+        else if (e.refund.refund_status === 'CLOSED' || e.refund.refund_status === 'ABNORMAL') await this.refundSettled(e.refund.out_refund_no, 'failed', e.refund.refund_id, e.refund.refund_status);
         break;
       case 'ContractChanged':
         await this.contractChanged(e);

@@ -175,6 +175,11 @@ export interface RefundDoc {
   reason: string;
   status: RefundStatus;
   refundId?: string;
+  /**
+   * A failed refund's cause: WeChat's refund_status (CLOSED is final; ABNORMAL, the shopper's card closed, may
+   * be refunded again to another account), or REJECTED when WeChat refused to create it.
+   */
+  wechatStatus?: 'CLOSED' | 'ABNORMAL' | 'REJECTED';
   requestedBy: string;
   version: number;
 }
@@ -188,6 +193,7 @@ export const refundSchema = new Schema<RefundDoc>(
     reason: { type: String, required: true },
     status: { type: String, enum: ['pending', 'succeeded', 'failed'], required: true },
     refundId: String,
+    wechatStatus: { type: String, enum: ['CLOSED', 'ABNORMAL', 'REJECTED'] },
     requestedBy: { type: String, required: true },
     version: { type: Number, default: 0 },
   },

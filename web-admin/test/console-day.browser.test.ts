@@ -334,6 +334,9 @@ describe('a fleet manager’s day in the console (Chromium, real service)', () =
     await zh.waitForSelector('#live-status:text("● Live")');
     const header = (await zh.locator('header').boundingBox())!;
     expect(header.height).toBeLessThan(50);
+    // ... and nothing in it is cut off: the navigation scrolls (hidden scrollbar) rather than wrap, so a nav wider
+    // than its box hid its last entries ("Account…" at 1440 px).
+    expect(await zh.locator('header nav').evaluate((n) => n.scrollWidth - n.clientWidth)).toBeLessThanOrEqual(0);
     for (const [route, selector, name] of views) {
       await zh.goto(`${svc.url}/admin/#/${route}`);
       await zh.waitForSelector(selector, { timeout: 15_000 });

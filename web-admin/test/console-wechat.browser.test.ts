@@ -96,11 +96,15 @@ describe('console: cabinet sticker sheet and abnormal refunds in Chromium', () =
     await until(() => emu.emulator.refunds.get('RFbrowserabn')?.status === 'ABNORMAL', 20_000, 50);
     // Our records as the payments leave them after REFUND.ABNORMAL: the refund failed, the order still paid.
     await svc.models.Order.create({ orderId: 'O-browser-abn', outTradeNo: 'CFJ01browserabn', shopperId: 'S-browser-abn', cabinetId: 'SH-OPEN-01', siteId: 'shanghai-hq', flow: 'open', source: 'cart', totalFen: 450, paidFen: 450, status: 'paid' });
-    await svc.models.Refund.create({ _id: 'RFbrowserabn', outRefundNo: 'RFbrowserabn', outTradeNo: 'CFJ01browserabn', orderId: 'O-browser-abn', amountFen: 450, reason: 'card closed', status: 'failed', requestedBy: 'finance' });
+    await svc.models.Refund.create({ _id: 'RFbrowserabn', outRefundNo: 'RFbrowserabn', outTradeNo: 'CFJ01browserabn', orderId: 'O-browser-abn', amountFen: 450, reason: 'card closed', status: 'failed', wechatStatus: 'ABNORMAL', requestedBy: 'finance' });
+    // A refund WeChat closed is final: no control for it (it was offered on every failed refund).
+    await svc.models.Refund.create({ _id: 'RFbrowsercls', outRefundNo: 'RFbrowsercls', outTradeNo: 'CFJ01browserabn', orderId: 'O-browser-abn', amountFen: 100, reason: 'closed', status: 'failed', wechatStatus: 'CLOSED', requestedBy: 'finance' });
 
     const page = await signIn(browser.context, svc.url, 'finance', creds['finance']!);
     await page.goto(`${svc.url}/admin/#/money/refunds`);
     await page.waitForSelector('button.abnormal-refund[data-refund="RFbrowserabn"]');
+    expect(await page.$$('button.abnormal-refund[data-refund="RFbrowsercls"]')).toHaveLength(0);
+    expect(await page.locator('table.refunds tbody tr', { hasText: 'RFbrowsercls' }).textContent()).toContain('(WeChat: closed)');
     await shot(page, 'refund-abnormal');
     await page.click('button.abnormal-refund[data-refund="RFbrowserabn"]');
     await page.waitForSelector('.notice.ok');

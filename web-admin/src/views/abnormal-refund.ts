@@ -5,6 +5,12 @@ import { t } from '../i18n';
 import { h, notice } from '../ui';
 
 /**
+ * Only WeChat's ABNORMAL (the card closed) can be refunded again; CLOSED is final and a REJECTED refund was
+ * never created. A failed refund recorded before the cause was kept gets the control, and the server decides.
+ */
+export const abnormalRefundable = (r: Pick<RefundRow, 'status' | 'wechatStatus'>): boolean => r.status === 'failed' && (r.wechatStatus === undefined || r.wechatStatus === 'ABNORMAL');
+
+/**
  * On a failed refund: ask WeChat to refund it again to the merchant's bank account. The server checks
  * that WeChat reports it ABNORMAL (a closed card) and refuses otherwise (CLOSED is final).
  */

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { allowed, api, fetchAll, qs } from '../api';
 import { FAMILIES, t, tv } from '../i18n';
 import { choices, clear, dataTable, dateRange, download, h, hashQuery, isoLocal, notice, tabs, time, toCsv, yuan, type Col, type SortState } from '../ui';
-import { abnormalRefundButton } from './abnormal-refund';
+import { abnormalRefundable, abnormalRefundButton } from './abnormal-refund';
 
 type Tab = 'orders' | 'payments' | 'refunds' | 'debts' | 'contracts';
 const TABS: Tab[] = ['orders', 'payments', 'refunds', 'debts', 'contracts'];
@@ -124,7 +124,7 @@ export function moneyView(root: HTMLElement, args: string[]): void {
           { id: 'order', label: t('col.order'), value: (r: RefundRow) => r.orderId },
           { id: 'amount', label: t('col.amount'), value: (r: RefundRow) => r.amountFen, show: (r: RefundRow) => yuan(r.amountFen), money: true },
           { id: 'reason', label: t('col.reason'), value: (r: RefundRow) => r.reason },
-          { id: 'status', label: t('col.status'), value: (r: RefundRow) => tv('rstatus', r.status), show: (r: RefundRow) => [st('rstatus', r.status, 'rs'), r.status === 'failed' && allowed('orders.refund', r.siteId) ? abnormalRefundButton(root, r, () => void load()) : ''] },
+          { id: 'status', label: t('col.status'), value: (r: RefundRow) => tv('rstatus', r.status), show: (r: RefundRow) => [st('rstatus', r.status, 'rs'), r.wechatStatus ? ` ${tv('wxrefund', r.wechatStatus)}` : '', abnormalRefundable(r) && allowed('orders.refund', r.siteId) ? abnormalRefundButton(root, r, () => void load()) : ''] },
           { id: 'actor', label: t('col.actor'), value: (r: RefundRow) => r.requestedBy },
         ] as Array<Col<never>>;
       case 'debts':

@@ -42,7 +42,7 @@ export function visitsView(root: HTMLElement, args: string[]): () => void {
   const range = dateRange('v');
   let status: HTMLSelectElement;
   // Shopping or restock (visits only): the home view's "today's visits" opens the shopping ones.
-  const purpose = choices('v-purpose', t('col.purpose'), FAMILIES.purpose!.map((v) => ({ value: v, label: tv('purpose', v) })), hashQuery().get('purpose') ?? '');
+  const purpose = choices('v-purpose', t('visits.purpose'), FAMILIES.purpose!.map((v) => ({ value: v, label: tv('purpose', v) })), hashQuery().get('purpose') ?? '');
   purpose.addEventListener('change', () => void load());
   const header = h('div', {});
   clear(root, h('section', {}, header, bar, list));
