@@ -74,16 +74,14 @@ const plans = new Map<string, ShopperPlan[]>();
 let shoppers = 0;
 
 /**
- * Opt-in (DB_CRASH_PHASES=1) until it holds: on 2026-12-03, after the fixes in the README, it failed in 1 of 4
- * clean-clone runs beside another npm test and in 1 of 18 runs from the working tree (auto "awaiting frames" left
- * `awaiting_frames`, the cabinet then BUSY for the auto phases after it). What the service logged in the caught
- * run: FerretDB killed 2.3 s into the visit, one "frame not stored" (ECONNREFUSED, answered UNAVAILABLE) 0.2 s
- * later, FerretDB back 0.3 s after the kill, and then nothing at all about that visit for 118 s: no write-deadline
- * error (so no write was stuck) and no actor restart. Suspect, not proven: a read the driver never settles after
- * the kill (as writes did before store/cas.ts gave them a deadline), holding the visit actor's mailbox in
- * CountFrames / storedFrames; reads have no deadline. Issue H stays open for it.
+ * In `npm test` (DB_CRASH_PHASES=0 skips it for a quick local run). It was opt-in while auto "awaiting frames"
+ * wedged in about 1 run in 20 (the session left `awaiting_frames`, the cabinet BUSY for the auto phases after
+ * it). The device's outbox, now in the failure report, showed the cause: the visit's last frame, answered
+ * UNAVAILABLE during the outage, sat queued past its backoff for 118 s, never sent again: the simulator's wake-up
+ * was computed from the upload.done held behind it (tools/simulator/outbox.ts nextDueAt). The service was
+ * never asked again; had it been, it was ready. Since that fix: 40 runs here without a failure (see the README).
  */
-const ENABLED = process.env.DB_CRASH_PHASES === '1';
+const ENABLED = process.env.DB_CRASH_PHASES !== '0';
 
 (ENABLED ? describe : describe.skip)('the FerretDB crash matrix', () => {
   beforeAll(async () => {

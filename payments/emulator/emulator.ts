@@ -30,6 +30,9 @@ export interface EmuUser {
   phone: string;
 }
 
+/** The summary WeChat sends with each refund event (REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED). */
+const REFUND_SUMMARY = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' } as const;
+
 export type EmuTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND' | 'PAYERROR' | 'ACCEPT';
 
 export interface EmuOrder {
@@ -181,7 +184,7 @@ export class WechatEmulator {
   deductionDelayMs = 3000;
   refundDelayMs = 5000;
   /** How the next refunds end at WeChat: SUCCESS, or ABNORMAL (the shopper's card was closed). */
-  readonly refundOutcomes: Array<'SUCCESS' | 'ABNORMAL'> = [];
+  readonly refundOutcomes: Array<'SUCCESS' | 'ABNORMAL' | 'CLOSED'> = [];
   /** Identical prepay re-entry returns the same prepay_id within validity (§14.2: configurable). */
   samePrepayIdOnReentry = true;
   merchantBalanceInsufficient = false;
@@ -383,7 +386,7 @@ export class WechatEmulator {
       if (r.status !== 'PROCESSING') return;
       r.status = outcome;
       if (outcome === 'SUCCESS') r.successAt = this.clock.now();
-      if (r.notifyUrl) this.notifyV3(r.notifyUrl, `REFUND.${outcome}`, outcome === 'SUCCESS' ? '退款成功' : '退款异常', 'refund', 'refund', () => this.refundJson(r, true), `refund ${r.outRefundNo}`);
+      if (r.notifyUrl) this.notifyV3(r.notifyUrl, `REFUND.${outcome}`, REFUND_SUMMARY[outcome], 'refund', 'refund', () => this.refundJson(r, true), `refund ${r.outRefundNo}`);
     });
   }
 

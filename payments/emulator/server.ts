@@ -689,7 +689,7 @@ function registerControl(app: FastifyInstance, emu: WechatEmulator): void {
     if (typeof b.rejectReplayedNonce === 'boolean') emu.rejectReplayedNonce = b.rejectReplayedNonce;
     if (typeof b.notificationsEnabled === 'boolean') emu.notificationsEnabled = b.notificationsEnabled;
     if (typeof b.merchantBalanceInsufficient === 'boolean') emu.merchantBalanceInsufficient = b.merchantBalanceInsufficient;
-    if (b.refundOutcome === 'SUCCESS' || b.refundOutcome === 'ABNORMAL') for (let i = 0; i < (typeof b.times === 'number' ? b.times : 1); i++) emu.refundOutcomes.push(b.refundOutcome);
+    if (b.refundOutcome === 'SUCCESS' || b.refundOutcome === 'ABNORMAL' || b.refundOutcome === 'CLOSED') for (let i = 0; i < (typeof b.times === 'number' ? b.times : 1); i++) emu.refundOutcomes.push(b.refundOutcome);
     json(reply, 200, { apiFaults: Object.fromEntries(emu.apiFaults), notificationFaults: emu.notificationFaults });
   });
   app.post('/__control/forge', async (req, reply) => {
