@@ -41,6 +41,7 @@ export function spawnCabinet(system: ActorSystem, initial: CabinetState, deps: C
 async function perform(effects: CabinetEffect[], ctx: ActorContext<CabinetMsg>, s: CabinetState, deps: CabinetDeps): Promise<void> {
   let doorTaken = false;
   for (const e of effects) {
+    if (e.type !== 'Changed') ctx.log.debug({ cabinetId: s.cabinetId, effect: e.type, ...('kind' in e ? { kind: e.kind } : {}), ...('msg' in e ? { msg: e.msg.type } : {}) }, 'cabinet effect');
     switch (e.type) {
       case 'StartVisit':
         doorTaken = (await deps.startVisit(e, s.siteId)) === 'door_taken';

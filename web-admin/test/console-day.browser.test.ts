@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { DEMO_ACCOUNTS_FILE } from '../../app/console';
+import { createLogger } from '../../common/log';
 import { connectDevice, type TestDevice } from '../../test/device-client';
 import { startTestService } from '../../test/service-kit';
 import { launchBrowser, shot, signIn } from './browser';
@@ -75,7 +76,9 @@ describe('a fleet manager’s day in the console (Chromium, real service)', () =
   beforeAll(async () => {
     // Sandbox WeChat (its emulator) so refunds run through the payment actors; a device's alarm clears
     // 8 s after its last report (reported every 1.5 s meanwhile); a site's notices are grouped over 300 ms.
-    svc = await startTestService({ timings: { deviceAlarmHoldMs: 8_000, disconnectDebounceMs: 1_000 }, env: { WECHAT_MODE: 'sandbox', DEMO_SIMULATOR: 'false', NOTIFY_GROUP_MS: '300' } });
+    // CONSOLE_DAY_LOG=<file>: the service's log lines (debug, JSON), to read a failure after the run.
+    const log = process.env.CONSOLE_DAY_LOG ? createLogger({ level: 'debug', format: 'json', destination: createWriteStream(process.env.CONSOLE_DAY_LOG) }) : undefined;
+    svc = await startTestService({ timings: { deviceAlarmHoldMs: 8_000, disconnectDebounceMs: 1_000 }, env: { WECHAT_MODE: 'sandbox', DEMO_SIMULATOR: 'false', NOTIFY_GROUP_MS: '300' }, log });
     creds = Object.fromEntries((JSON.parse(readFileSync(join(svc.config.dataDir, DEMO_ACCOUNTS_FILE), 'utf8')) as Array<{ username: string; password: string }>).map((c) => [c.username, c.password]));
     await seed(svc);
     hook = await robot();
