@@ -240,4 +240,23 @@ describe('cabinet machine', () => {
     expect(kinds(reported.effects, 'AlarmCleared')).toEqual([]);
     expect(reported.state.alarms.tamper?.raised).toBe(true);
   });
+
+  it('takes a `closed` report while still unlocking as opened and closed: the `opened` report is late or lost', () => {
+    // The FerretDB matrix (semi, killed while unlocking, 1 of 4 loaded runs): `opened` met the outage and was
+    // resent, `closed` (sent beside it) was handled first, acknowledged and ignored; the resent `opened` then
+    // left the visit open and the cabinet BUSY for ever.
+    const unlocking = run(base(), [
+      [T0, { type: 'DeviceConnected', connectionId: 'k1', firmware: 'fw' }],
+      [T0 + 1, { type: 'RequestUnlock', visitId: 'v1', purpose: 'shopping', shopperId: 's1', replyTo: reply }],
+      [T0 + 2, { type: 'UnlockAnswered', visitId: 'v1', ack: { ok: true } }],
+    ]).state;
+    expect(unlocking.phase).toBe('unlocking');
+    const closed = run(unlocking, [[T0 + 3_000, { type: 'DoorReported', state: 'closed', visitId: 'v1', ts: T0 + 3_000 }]]);
+    expect(closed.state.phase).toBe('awaiting_upload');
+    expect(kinds(closed.effects, 'VisitEvent').map((e) => (e as { event: string }).event)).toEqual(['opened', 'closed']);
+    // The late `opened` then changes nothing for the visit.
+    const late = run(closed.state, [[T0 + 4_000, { type: 'DoorReported', state: 'opened', visitId: 'v1', ts: T0 + 1_500 }]]);
+    expect(late.state.phase).toBe('awaiting_upload');
+    expect(kinds(late.effects, 'VisitEvent')).toEqual([]);
+  });
 });

@@ -312,7 +312,14 @@ function door(s: CabinetState, msg: Extract<CabinetMsg, { type: 'DoorReported' }
       break;
     case 'closed':
       next = { ...next, door: 'closed' };
-      if (ours && (s.phase === 'open' || s.phase === 'restocking')) {
+      // Closed while still unlocking: the door was opened, and the `opened` report is late or was lost (found by
+      // the FerretDB matrix: `opened` met the outage and was resent, while `closed`, sent beside it, was handled
+      // first, acknowledged and ignored; the visit then stayed open and the cabinet BUSY for ever).
+      if (ours && s.phase === 'unlocking') {
+        next = moveTo(next, v.purpose === 'restock' ? 'restocking' : 'open');
+        effects.push({ type: 'VisitEvent', visitId: v.visitId, event: 'opened', at: now });
+      }
+      if (ours && (next.phase === 'open' || next.phase === 'restocking')) {
         next = moveTo(next, 'awaiting_upload');
         effects.push(
           { type: 'VisitEvent', visitId: v.visitId, event: 'closed', at: now },
