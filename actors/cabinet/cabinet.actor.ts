@@ -26,6 +26,9 @@ export interface CabinetDeps {
   lastSeen(at: number, firmware?: string): void;
 }
 
+/** After a failed write of an alarm's clearing, the cabinet checks the alarm again this much later. */
+const ALARM_RECHECK_MS = 5_000;
+
 /** One actor per physical cabinet. Its durable facts live in the store (visits, alarms), so it is not journalled. */
 export function spawnCabinet(system: ActorSystem, initial: CabinetState, deps: CabinetDeps): ActorRef<CabinetMsg> {
   return spawnMachine<CabinetState, CabinetMsg, CabinetEffect>(system, {
@@ -78,7 +81,12 @@ async function perform(effects: CabinetEffect[], ctx: ActorContext<CabinetMsg>, 
         deps.notice({ type: 'alarm_raised', cabinetId: s.cabinetId, siteId: s.siteId, kind: e.kind, at: e.at, detail: e.detail });
         break;
       case 'AlarmCleared':
-        await deps.store.clearAlarm({ cabinetId: s.cabinetId, kind: e.kind, at: e.at });
+        // A failed write fails the message, and the actor resumes with its state as before: the alarm still
+        // raised, as the store still says. Nothing else would look at it again, so check it again shortly.
+        await deps.store.clearAlarm({ cabinetId: s.cabinetId, kind: e.kind, at: e.at }).catch((err: unknown) => {
+          ctx.schedule(ALARM_RECHECK_MS, { type: 'AlarmCheck', kind: e.kind });
+          throw err;
+        });
         deps.notice({ type: 'alarm_cleared', cabinetId: s.cabinetId, siteId: s.siteId, kind: e.kind, at: e.at });
         break;
       case 'WentOffline':

@@ -1,3 +1,4 @@
+import { DEFAULT_CABINET_TIMINGS } from '../cabinet/cabinet.machine';
 import type { Sealed } from '../../common/sealing';
 import { createTestKit, dispatch, type TestKit } from '../runtime';
 import type { VisitView } from '../visit/visit.protocol';
@@ -8,7 +9,7 @@ const sealed: Sealed = { iv: 'iv', tag: 'tag', data: 'data' };
 const row = (id: string): DirectoryRow => ({ cabinetId: id, name: id, kind: 'auto', siteId: 'site-1', disabled: false, cameras: ['top'], lanes: [], secret: sealed });
 
 /** A store in memory that counts every call, so a test can say which reads a path costs. */
-function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; openVisits?: VisitView[]; alarms?: RaisedAlarm[]; slowLoad?: Promise<void>; loadFramesFails?: number }) {
+function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; openVisits?: VisitView[]; alarms?: RaisedAlarm[]; slowLoad?: Promise<void>; loadFramesFails?: number; clearAlarmFails?: number }) {
   const calls: Record<string, number> = {};
   const visits = new Map<string, VisitView>();
   const lastSeen: string[] = [];
@@ -75,6 +76,7 @@ function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; ope
     },
     async clearAlarm() {
       count('clearAlarm');
+      if ((o.clearAlarmFails ?? 0) >= calls.clearAlarm!) throw Object.assign(new Error('connection 7 to 127.0.0.1:1 closed'), { name: 'MongoNetworkError' });
     },
     async saveLastSeenMany(rows) {
       count('saveLastSeenMany');
@@ -171,6 +173,25 @@ describe('fleet', () => {
     }
     expect(calls.loadFrames).toBe(3);
     expect(emitted).toEqual([r.visitId]);
+  });
+
+  it('clears a device alarm whose clearing write failed: the cabinet checks again', async () => {
+    // The cabinet actor resumes after a failed message with its state as before it: the alarm still raised, and
+    // no check left to clear it, so it stayed open for ever (suspected in a loaded console-day run).
+    const { store, calls } = memoryStore({ cabinets: [row('C-A')], clearAlarmFails: 1 });
+    const fleet = new Fleet({ system: kit.system, store, devices: acking });
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('C-A', 'conn-1', 'fw');
+    await fleet.alarm('C-A', { ts: kit.clock.now(), kind: 'tamper' });
+    expect(fleet.view('C-A')?.alarms).toEqual(['tamper']);
+    kit.clock.advance(DEFAULT_CABINET_TIMINGS.deviceAlarmHoldMs);
+    await kit.settle(50);
+    expect(calls.clearAlarm).toBe(1);
+    expect(fleet.view('C-A')?.alarms).toEqual(['tamper']); // the write failed: still raised, as the store says
+    kit.clock.advance(10_000);
+    await kit.settle(50);
+    expect(calls.clearAlarm).toBe(2);
+    expect(fleet.view('C-A')?.alarms).toEqual([]);
   });
 
   it('stamps visit ids with the injected clock', async () => {
