@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import { can, inScope, type Principal } from '../contracts/admin-api';
-import type { Attention } from '../contracts/console-api';
+import { SOLD_ORDER_STATUSES, type Attention } from '../contracts/console-api';
 import { offlineLongerThan } from '../contracts/fleet-view';
 import type { Models } from '../store/models';
 import type { AlarmCentre } from './alarms.service';
@@ -33,7 +33,7 @@ export class AttentionService {
     const sees = (perm: 'orders.view' | 'review.view' | 'finance.view') => can(p, perm);
     const [visits, orders, cases, cabinets, alarms, debts, recon] = await Promise.all([
       m.Visit.find({ ...scope, purpose: 'shopping', unlockRequestedAt: { $gte: new Date(yesterday) } }, { unlockRequestedAt: 1 }).limit(CAP).lean(),
-      sees('orders.view') ? m.Order.find({ ...scope, createdAt: { $gte: new Date(yesterday) }, status: { $in: ['paid', 'partially_refunded', 'refunded'] } }, { paidFen: 1, refundedFen: 1, createdAt: 1 }).limit(CAP).lean<Array<{ paidFen: number; refundedFen: number; createdAt: Date }>>() : Promise.resolve([]),
+      sees('orders.view') ? m.Order.find({ ...scope, createdAt: { $gte: new Date(yesterday) }, status: { $in: [...SOLD_ORDER_STATUSES] } }, { paidFen: 1, refundedFen: 1, createdAt: 1 }).limit(CAP).lean<Array<{ paidFen: number; refundedFen: number; createdAt: Date }>>() : Promise.resolve([]),
       sees('review.view') ? m.ReviewCase.find({ ...scope, status: 'open' }, { caseId: 1, cabinetId: 1, deadlineAt: 1 }).limit(CAP).lean() : Promise.resolve([]),
       m.Cabinet.find(scope, { cabinetId: 1, lanes: 1 }).limit(CAP).lean(),
       this.d.alarms.counts(p, q.siteId),

@@ -22,6 +22,7 @@ import type {
   TimelineEntry,
   VisitRow,
 } from '../contracts/console-api';
+import { SOLD_ORDER_STATUSES } from '../contracts/console-api';
 import type { AuditEntry } from '../contracts/admin-api';
 import { countsOf, fleetComparator, matchesFilter } from '../contracts/fleet-view';
 import { VisitEvidence } from '../store/evidence';
@@ -493,7 +494,7 @@ export class ConsoleService {
     const since = new Date(from);
     const [visits, orders, cases, cabinets] = await Promise.all([
       m.Visit.find({ ...scope, unlockRequestedAt: { $gte: since } }, { purpose: 1, status: 1, unlockRequestedAt: 1, openedAt: 1, closedAt: 1, 'recognition.at': 1 }).sort({ unlockRequestedAt: -1 }).limit(KPI_READ_CAP).lean<Array<Pick<VisitLean, 'purpose' | 'status' | 'unlockRequestedAt' | 'openedAt' | 'closedAt'> & { recognition?: { at?: number } }>>(),
-      m.Order.find({ ...scope, createdAt: { $gte: since }, status: { $in: ['paid', 'partially_refunded', 'refunded'] } }, { paidFen: 1, refundedFen: 1, createdAt: 1 }).sort({ createdAt: -1 }).limit(KPI_READ_CAP).lean<Array<{ paidFen: number; refundedFen: number; createdAt: Date }>>(),
+      m.Order.find({ ...scope, createdAt: { $gte: since }, status: { $in: [...SOLD_ORDER_STATUSES] } }, { paidFen: 1, refundedFen: 1, createdAt: 1 }).sort({ createdAt: -1 }).limit(KPI_READ_CAP).lean<Array<{ paidFen: number; refundedFen: number; createdAt: Date }>>(),
       m.ReviewCase.find({ ...scope, createdAt: { $gte: since } }, { createdAt: 1 }).sort({ createdAt: -1 }).limit(KPI_READ_CAP).lean<Array<{ createdAt: Date }>>(),
       m.Cabinet.find(scope, { siteId: 1, lanes: 1 }).limit(KPI_READ_CAP).lean(),
     ]);

@@ -411,6 +411,9 @@ export interface SiteRow {
 
 // ---- home: what needs attention ----
 
+/** Orders that count as sold (today's sales and orders, the KPIs, the list the home view opens): paid, refunds included. */
+export const SOLD_ORDER_STATUSES = ['paid', 'partially_refunded', 'refunded'] as const;
+
 export interface Attention {
   /** Today's date (China Standard Time, YYYY-MM-DD): the day `today` counts, for links to the lists. */
   day: string;

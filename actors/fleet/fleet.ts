@@ -319,7 +319,6 @@ export class Fleet {
 
   /** Stores the frame through its visit (idempotent) and resolves with the ack for the device. */
   async frame(cabinetId: string, f: FrameEvent): Promise<Ack> {
-    this.o.system.log.debug({ cabinetId, visitId: f.visitId, camera: f.camera, seq: f.seq }, 'frame received');
     const ref = await this.visit(f.visitId);
     if (!ref) {
       const stored = await this.o.store.loadVisit(f.visitId);

@@ -32,6 +32,8 @@ export interface EmuUser {
 
 /** The summary WeChat sends with each refund event (REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED). */
 const REFUND_SUMMARY = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' } as const;
+export type RefundOutcome = keyof typeof REFUND_SUMMARY;
+export const isRefundOutcome = (v: unknown): v is RefundOutcome => typeof v === 'string' && Object.hasOwn(REFUND_SUMMARY, v);
 
 export type EmuTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND' | 'PAYERROR' | 'ACCEPT';
 
@@ -184,7 +186,7 @@ export class WechatEmulator {
   deductionDelayMs = 3000;
   refundDelayMs = 5000;
   /** How the next refunds end at WeChat: SUCCESS, or ABNORMAL (the shopper's card was closed). */
-  readonly refundOutcomes: Array<'SUCCESS' | 'ABNORMAL' | 'CLOSED'> = [];
+  readonly refundOutcomes: RefundOutcome[] = [];
   /** Identical prepay re-entry returns the same prepay_id within validity (§14.2: configurable). */
   samePrepayIdOnReentry = true;
   merchantBalanceInsufficient = false;

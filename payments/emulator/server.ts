@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { systemClock, type Clock } from '../../common/clock';
 import { aeadEncrypt, buildV2Xml, nonceStr, parseV2Xml, requestSigningString, rsaVerify, v2Verify, type V2SignType } from '../wechatpay/crypto';
 import { requestSignType, type PapayApi } from '../wechatpay/papay.signing';
-import { WechatEmulator, rfc3339, samePlan, type ApiFault, type EmuOrder, type EmuRefund, type NotificationFault, type PlatformMode } from './emulator';
+import { WechatEmulator, isRefundOutcome, rfc3339, samePlan, type ApiFault, type EmuOrder, type EmuRefund, type NotificationFault, type PlatformMode } from './emulator';
 import { loadOrCreateSandboxMerchant, type SandboxMerchant } from './merchant';
 import { validScene, wxacodePng } from './wxacode';
 
@@ -689,7 +689,7 @@ function registerControl(app: FastifyInstance, emu: WechatEmulator): void {
     if (typeof b.rejectReplayedNonce === 'boolean') emu.rejectReplayedNonce = b.rejectReplayedNonce;
     if (typeof b.notificationsEnabled === 'boolean') emu.notificationsEnabled = b.notificationsEnabled;
     if (typeof b.merchantBalanceInsufficient === 'boolean') emu.merchantBalanceInsufficient = b.merchantBalanceInsufficient;
-    if (b.refundOutcome === 'SUCCESS' || b.refundOutcome === 'ABNORMAL' || b.refundOutcome === 'CLOSED') for (let i = 0; i < (typeof b.times === 'number' ? b.times : 1); i++) emu.refundOutcomes.push(b.refundOutcome);
+    if (isRefundOutcome(b.refundOutcome)) for (let i = 0; i < (typeof b.times === 'number' ? b.times : 1); i++) emu.refundOutcomes.push(b.refundOutcome);
     json(reply, 200, { apiFaults: Object.fromEntries(emu.apiFaults), notificationFaults: emu.notificationFaults });
   });
   app.post('/__control/forge', async (req, reply) => {

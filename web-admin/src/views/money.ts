@@ -1,4 +1,4 @@
-import type { ContractRow, DebtRow, OrderRow, Page, PaymentRow, RefundRow } from '../../../contracts/console-api';
+import { SOLD_ORDER_STATUSES, type ContractRow, type DebtRow, type OrderRow, type Page, type PaymentRow, type RefundRow } from '../../../contracts/console-api';
 import { OPERATOR_ROUTES, type RefundResponse } from '../../../contracts/admin-api';
 import type { z } from 'zod';
 import { allowed, api, fetchAll, qs } from '../api';
@@ -48,8 +48,8 @@ export function refundForm(root: HTMLElement, o: OrderRow, done: () => void): HT
   );
 }
 
-/** The orders the home view's "today" counts and sells: paid, refunds included (their net is the sales figure). */
-export const SOLD = 'paid,partially_refunded,refunded';
+/** The orders the home view's "today" counts and sells, as one status filter value. */
+export const SOLD = SOLD_ORDER_STATUSES.join(',');
 
 export function moneyView(root: HTMLElement, args: string[]): void {
   let tab: Tab = TABS.find((x) => x === args[0]) ?? 'orders';
