@@ -1,4 +1,5 @@
-import { MoneyRepository } from '../store/money.repository';
+import { RefundRecords } from '../store/money/refunds';
+import { assertMove } from '../payments/payment/order.machine';
 import { systemClock } from '../common/clock';
 import { silentLogger } from '../common/log';
 import type { Principal } from '../contracts/admin-api';
@@ -28,7 +29,7 @@ describe('apply-abnormal-refund (v3) from the console', () => {
     emu = await startTestEmulator({ timeScale: 1000 });
     emu.emulator.ensureUser(openid);
     v3 = new WechatPayV3Client({ config: emu.config() });
-    svc = new AbnormalRefundService({ models: db.models, money: new MoneyRepository(db.models), v3, clock: systemClock, log: silentLogger });
+    svc = new AbnormalRefundService({ models: db.models, refunds: new RefundRecords(db.models, assertMove), v3, clock: systemClock, log: silentLogger });
   });
   afterAll(async () => {
     await emu.close();

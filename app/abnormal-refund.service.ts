@@ -3,7 +3,7 @@ import type { Clock } from '../common/clock';
 import type { Logger } from '../common/log';
 import { can, type Principal } from '../contracts/admin-api';
 import type { WechatPayV3Client } from '../payments/wechatpay/v3.client';
-import type { MoneyRepository } from '../store/money.repository';
+import type { RefundRecords } from '../store/money/refunds';
 import type { Models } from '../store/models';
 
 export interface AbnormalRefundResult {
@@ -23,7 +23,7 @@ export interface AbnormalRefundResult {
  * for the payments' refund polling to resolve.
  */
 export class AbnormalRefundService {
-  constructor(private readonly d: { models: Pick<Models, 'Refund' | 'Order' | 'Audit'>; money: Pick<MoneyRepository, 'moveRefund'>; v3: Pick<WechatPayV3Client, 'queryRefund' | 'applyAbnormalRefund'> | undefined; clock: Clock; log: Logger }) {}
+  constructor(private readonly d: { models: Pick<Models, 'Refund' | 'Order' | 'Audit'>; refunds: Pick<RefundRecords, 'move'>; v3: Pick<WechatPayV3Client, 'queryRefund' | 'applyAbnormalRefund'> | undefined; clock: Clock; log: Logger }) {}
 
   async apply(p: Principal, outRefundNo: string): Promise<AbnormalRefundResult> {
     const refund = (await this.d.models.Refund.findOne({ _id: outRefundNo }).lean()) ?? (await this.d.models.Refund.findOne({ outRefundNo }).lean());
@@ -38,10 +38,10 @@ export class AbnormalRefundService {
     if (!q.ok) throw new AppError(q.failure.outcome === 'unknown' ? 'UNAVAILABLE' : 'CONFLICT', `WeChat: ${q.failure.code} ${q.failure.message}`);
     if (q.value.status !== 'ABNORMAL') throw new AppError('CONFLICT', `WeChat reports refund ${outRefundNo} ${q.value.status}, not ABNORMAL`);
     const id = String(refund._id ?? refund.outRefundNo);
-    if (!(await this.d.money.moveRefund(id, 'failed', 'pending'))) throw new AppError('CONFLICT', `refund ${outRefundNo} changed meanwhile`);
+    if (!(await this.d.refunds.move(id, 'failed', 'pending'))) throw new AppError('CONFLICT', `refund ${outRefundNo} changed meanwhile`);
     const r = await v3.applyAbnormalRefund(refund.outRefundNo, { type: 'MERCHANT_BANK_CARD' });
     if (!r.ok && r.failure.outcome === 'rejected') {
-      await this.d.money.moveRefund(id, 'pending', 'failed');
+      await this.d.refunds.move(id, 'pending', 'failed');
       throw new AppError('CONFLICT', `WeChat refused: ${r.failure.code} ${r.failure.message}`);
     }
     const wechatStatus = r.ok ? r.value.status : 'unknown';

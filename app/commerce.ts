@@ -11,7 +11,7 @@ import { naturalKeys } from '../store/natural-keys';
 
 /**
  * Prices, stock and review cases: the records the shopper sessions and the operator console share (orders
- * and every other money record belong to the payment actor and store/money.repository.ts).
+ * and every other money record belong to the payment actor and store/money/repository.ts).
  * Every write here is idempotent on a natural key, so a retried effect (after a crash or a timeout) is the
  * same record, never a second one.
  */

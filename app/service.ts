@@ -39,7 +39,8 @@ import { createRecognitionPool } from '../vision/pipeline/create';
 import { connectDatabase, isDatabaseOutage, watchDatabase, type DatabaseHealth, type DbConnection } from '../store/connection';
 import { freePort, startFerretDb, type FerretDbHandle } from '../store/ferretdb';
 import { createModels, ensureIndexes, type Models } from '../store/models';
-import { MoneyRepository } from '../store/money.repository';
+import { RefundRecords } from '../store/money/refunds';
+import { assertMove } from '../payments/payment/order.machine';
 import { seedDemo } from './demo-seed';
 import type { Config } from './config';
 
@@ -241,7 +242,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       auth: operatorAuth,
       clock,
       stickers: new StickerService({ models, codes: wechat?.payments.miniProgram, log: log.child({ part: 'stickers' }), now: () => clock.now() }),
-      abnormalRefunds: new AbnormalRefundService({ models, money: new MoneyRepository(models), v3: wechat?.payments.v3, clock, log: log.child({ part: 'refunds' }) }),
+      abnormalRefunds: new AbnormalRefundService({ models, refunds: new RefundRecords(models, assertMove), v3: wechat?.payments.v3, clock, log: log.child({ part: 'refunds' }) }),
     });
     registerOpenApi(http);
     const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });

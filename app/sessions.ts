@@ -14,7 +14,7 @@ import type { Models } from '../store/models';
 import type { SessionDoc } from '../store/models/session';
 import { moveStock, openReviewCase, priceLines } from './commerce';
 import { retryUntilStored } from '../common/retry-until-stored';
-import { MoneyRepository } from '../store/money.repository';
+import { MoneyRepository } from '../store/money/repository';
 import { naturalKeys } from '../store/natural-keys';
 import { isDuplicateKey } from '../store/connection';
 

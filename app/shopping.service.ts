@@ -13,7 +13,7 @@ import type { Models } from '../store/models';
 import type { OrderDoc } from '../store/models/commerce';
 import { createHash } from 'node:crypto';
 import { newOrderId, openReviewCase, priceLines } from './commerce';
-import { MoneyRepository } from '../store/money.repository';
+import { MoneyRepository } from '../store/money/repository';
 import { newSessionId, type Sessions } from './sessions';
 import type { ShopperService } from './shopper.service';
 import { naturalKeys } from '../store/natural-keys';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ActorSystem } from '../../actors/runtime';
-import { MoneyRepository } from '../../store/money.repository';
+import { MoneyRepository } from '../../store/money/repository';
 import type { TestDb } from '../../test/db';
 import { startPaymentsWorld, type PaymentsWorld } from '../../test/payments-kit';
 import type { TestEmulator } from '../emulator/testing';

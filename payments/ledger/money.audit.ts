@@ -1,5 +1,5 @@
 import type { Models } from '../../store/models';
-import { MoneyRepository } from '../../store/money.repository';
+import { MoneyRepository } from '../../store/money/repository';
 import { checkMoney, type MoneySnapshot, type Problem } from './invariants';
 
 /**

@@ -44,7 +44,8 @@ export const DEBT_INITIAL: readonly DebtStatus[] = ['open'];
 export const REFUND_TRANSITIONS: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
   pending: ['succeeded', 'failed'],
   succeeded: [],
-  failed: [],
+  // ABNORMAL (the shopper's card closed) refunded again to another account (apply-abnormal-refund).
+  failed: ['pending'],
 };
 export const REFUND_INITIAL: readonly RefundStatus[] = ['pending'];
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ActorSystem } from '../../actors/runtime';
-import { MoneyRepository } from '../../store/money.repository';
+import { MoneyRepository } from '../../store/money/repository';
 import type { TestDb } from '../../test/db';
 import { startPaymentsWorld, type PaymentsWorld } from '../../test/payments-kit';
 import type { TestEmulator } from '../emulator/testing';

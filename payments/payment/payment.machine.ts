@@ -24,6 +24,9 @@ export function outTradeNoFor(orderId: string, kind: AttemptKind, attempt: numbe
   return `CF${kind}${String(attempt).padStart(2, '0')}${h}`;
 }
 
+/** The kind of an attempt, read back from its number (see outTradeNoFor). */
+export const kindOf = (outTradeNo: string): AttemptKind => outTradeNo.charAt(2) as AttemptKind;
+
 /** Deterministic refund number per order and caller-chosen refund key (e.g. the review case id). */
 export function outRefundNoFor(orderId: string, refundKey: string): string {
   return `CFR${createHash('sha256').update(`${orderId}\n${refundKey}`, 'utf8').digest('base64url').replace(/[-_]/g, '0').slice(0, 29)}`;

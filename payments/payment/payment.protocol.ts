@@ -3,7 +3,7 @@ import type { InboundNotification } from '../wechatpay/notifications';
 import type { RequestPaymentParams } from '../wechatpay/v3.client';
 import type { V2RequestPaymentParams } from '../wechatpay/papay.client';
 import type { OrderLine, OrderStatus } from '../../store/models/commerce';
-import type { NewOrder } from '../../store/money.repository';
+import type { NewOrder } from '../../store/money/repository';
 import type { ReviewBilled, ReviewToBill } from './review.billing';
 
 /**

@@ -1,6 +1,6 @@
 import { SimulatedClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
-import { MoneyRepository } from '../../store/money.repository';
+import { MoneyRepository } from '../../store/money/repository';
 import { openTestDb, type TestDb } from '../../test/db';
 import { auditMoney } from '../ledger/money.audit';
 import { outTradeNoFor } from './payment.machine';

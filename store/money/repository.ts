@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { isDuplicateKey } from './connection';
-import { compareAndSet, createGrouped } from './cas';
-import type { Models } from './models';
-import type { IdempotencyDoc, LedgerEntryDoc, LedgerKind, OrderDoc, OrderStatus, PaymentInboxDoc } from './models/commerce';
-import { naturalKeys } from './natural-keys';
+import { isDuplicateKey } from '../connection';
+import { createGrouped } from '../cas';
+import type { Models } from '../models';
+import type { IdempotencyDoc, LedgerEntryDoc, LedgerKind, OrderDoc, OrderStatus, PaymentInboxDoc } from '../models/commerce';
+import { naturalKeys } from '../natural-keys';
 
 /**
  * The store seam for money: orders as they are created, the append-only money ledger, and the shoppers'
@@ -62,6 +62,17 @@ export class MoneyRepository {
     }
   }
 
+  /** Persists a verified notification under its key (grouped); false when it was recorded already. */
+  async recordNotification(n: Pick<PaymentInboxDoc, 'key' | 'type' | 'payload'> & { shopperId?: string }): Promise<boolean> {
+    try {
+      await createGrouped(this.models.PaymentInbox, { _id: n.key, ...n });
+      return true;
+    } catch (e) {
+      if (isDuplicateKey(e)) return false;
+      throw e;
+    }
+  }
+
   /** Marks a recorded notification processed (an append; a replay meets E11000 and writes nothing). */
   async markProcessed(key: string, at: Date): Promise<void> {
     try {
@@ -97,14 +108,6 @@ export class MoneyRepository {
       const known = (await this.models.Idempotency.findOne({ _id }).lean())!;
       return { orderId: known.orderId, conflict: known.fingerprint !== fingerprint };
     }
-  }
-
-  /**
-   * Moves a refund between `failed` and `pending` (the console's abnormal refund: re-applied at WeChat, then
-   * settled by its notification as any refund). Compare-and-set on the status it expects; false when it changed.
-   */
-  async moveRefund(outRefundNo: string, from: 'failed' | 'pending', to: 'failed' | 'pending'): Promise<boolean> {
-    return compareAndSet(this.models.Refund, { _id: outRefundNo, status: from }, { status: to });
   }
 
   /** Everything the money audit reads, whole collections (an audit is a batch job, not a request path). */
