@@ -75,7 +75,7 @@ export interface ContractRequest {
   notifyUrl: string;
   /**
    * The signing request's sign type: every notification about this contract is signed with it (inferred).
-   * Contracts created directly by a test default to HMAC-SHA256, what this project's client signs with.
+   * Contracts created directly by a test default to MD5, what this project's client signs with.
    */
   signType?: V2SignType;
 }
@@ -416,7 +416,7 @@ export class WechatEmulator {
       signedAt: now,
       expiresAt: now + 5 * 365 * DAY,
       notifyUrl: req.notifyUrl,
-      signType: req.signType ?? 'HMAC-SHA256',
+      signType: req.signType ?? 'MD5',
     };
     this.contracts.set(c.contractId, c);
     this.notifyContract(c, 'ADD');

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseV2Xml, v2Sign, v2Verify, type V2SignType } from '../wechatpay/crypto';
-import { clientSignType, CONTRACT_NOTIFICATION_SIGN_TYPE, PAPAY_SIGN_TYPES } from '../wechatpay/papay.signing';
+import { CLIENT_SIGN_TYPE, PAPAY_SIGN_TYPES } from '../wechatpay/papay.signing';
 import { startTestEmulator, type TestEmulator } from './testing';
 import { until } from '../../test/until';
 
@@ -70,9 +70,8 @@ describe('papay sign types per API', () => {
 
   it('deletecontract verifies MD5 only: an HMAC-SHA256-signed termination is refused, an MD5 one done and answered in MD5', async () => {
     expect(PAPAY_SIGN_TYPES['/papay/deletecontract']).toEqual(['MD5']);
-    expect(clientSignType('/papay/deletecontract')).toBe('MD5');
-    // Both ways our client signs a contract (signing mini-program, pay-and-sign) use the type its contract notifications are checked in.
-    expect([clientSignType('entrust'), clientSignType('/pay/contractorder')]).toEqual([CONTRACT_NOTIFICATION_SIGN_TYPE, CONTRACT_NOTIFICATION_SIGN_TYPE]);
+    // Our client signs every papay request MD5, deletecontract included.
+    expect(CLIENT_SIGN_TYPE).toBe('MD5');
     const contractId = await signContract('ST-del-1', 'HMAC-SHA256');
     const hmac = await call('/papay/deletecontract', { contract_id: contractId, contract_termination_remark: 'x', version: '1.0' }, 'HMAC-SHA256');
     expect(hmac).toMatchObject({ return_code: 'FAIL', return_msg: '签名错误' });

@@ -69,7 +69,7 @@ export function decodeV2Notification(rawBody: string, cfg: Pick<WechatConfig, 'm
   const f = parseV2Xml(rawBody);
   if (!f) return { ok: false, reason: 'malformed' };
   if (f.mch_id !== cfg.mchid) return { ok: false, reason: 'wrong_merchant' };
-  if (!v2Verify(f, cfg.apiV2Key, notificationSignType(f, kind))) return { ok: false, reason: 'bad_sign' };
+  if (!v2Verify(f, cfg.apiV2Key, notificationSignType(f))) return { ok: false, reason: 'bad_sign' };
   if (kind === 'contract') {
     if ((f.change_type !== 'ADD' && f.change_type !== 'DELETE') || !f.contract_code || !f.contract_id || !f.openid) return { ok: false, reason: 'malformed' };
     return {

@@ -1,12 +1,12 @@
 import { systemClock, type Clock } from '../../common/clock';
 import { buildV2Xml, nonceStr, parseV2Xml, v2Sign, v2Verify, type V2SignType } from './crypto';
-import { clientSignType, CONTRACT_NOTIFICATION_SIGN_TYPE, PAPAY_SIGN_TYPES, type PapayApi } from './papay.signing';
+import { CLIENT_SIGN_TYPE, type PapayApi } from './papay.signing';
 import { wxFail, wxOk, type WxFailure, type WxResult } from './v3.client';
 import { notifyUrl, type WechatConfig } from './wechat.config';
 
 /**
  * papay v2 (委托代扣): XML over POST, signed with the APIv2 key in the type each API documents
- * (papay.signing.ts: HMAC-SHA256 where allowed, MD5 for deletecontract). wechatpay-node-v3 has no v2
+ * (papay.signing.ts: MD5 everywhere, the one type the papay pages name). wechatpay-node-v3 has no v2
  * support, so this is our own small client. Every answer's `sign` is checked; a communication failure (return_code
  * FAIL, non-200, timeout, bad sign) is `unknown`, a business failure (result_code FAIL) is `rejected`.
  */
@@ -38,13 +38,13 @@ export interface PapayOrder {
   attach?: string;
 }
 
-/** v2 wx.requestPayment parameters (contractorder), signed HMAC-SHA256 with the APIv2 key. */
+/** v2 wx.requestPayment parameters (contractorder), signed with the APIv2 key and the order's sign type (MD5: CLIENT_SIGN_TYPE). */
 export interface V2RequestPaymentParams {
   appId: string;
   timeStamp: string;
   nonceStr: string;
   package: string;
-  signType: 'HMAC-SHA256';
+  signType: V2SignType;
   paySign: string;
 }
 
@@ -78,9 +78,8 @@ export class PapayV2Client {
       contract_display_account: input.displayAccount,
       notify_url: notifyUrl(this.cfg, 'contract'),
       timestamp: String(Math.floor(this.clock.now() / 1000)),
-      sign_type: clientSignType('entrust'),
     };
-    const sign = v2Sign(fields, this.cfg.apiV2Key, clientSignType('entrust'));
+    const sign = v2Sign(fields, this.cfg.apiV2Key, CLIENT_SIGN_TYPE);
     return { ...fields, notify_url: encodeURIComponent(fields.notify_url!), sign };
   }
 
@@ -110,8 +109,9 @@ export class PapayV2Client {
   }
 
   requestPaymentFor(prepayId: string): V2RequestPaymentParams {
-    const p = { appId: this.cfg.appid, timeStamp: String(Math.floor(this.clock.now() / 1000)), nonceStr: nonceStr(32), package: `prepay_id=${prepayId}`, signType: 'HMAC-SHA256' as const };
-    return { ...p, paySign: v2Sign(p, this.cfg.apiV2Key) };
+    const p = { appId: this.cfg.appid, timeStamp: String(Math.floor(this.clock.now() / 1000)), nonceStr: nonceStr(32), package: `prepay_id=${prepayId}`, signType: CLIENT_SIGN_TYPE };
+    // v2 JSAPI: the payment's sign type must be the order's (contractorder was signed CLIENT_SIGN_TYPE).
+    return { ...p, paySign: v2Sign(p, this.cfg.apiV2Key, CLIENT_SIGN_TYPE) };
   }
 
   async queryContract(by: { contractId: string } | { contractCode: string }): Promise<WxResult<PapayContract>> {
@@ -166,16 +166,16 @@ export class PapayV2Client {
   }
 
   /** Checks a v2 notification's sign (the type as notificationSignType says); undefined when it does not verify. */
-  verifyNotification(xml: string, kind: 'papay' | 'contract'): Record<string, string> | undefined {
+  verifyNotification(xml: string): Record<string, string> | undefined {
     const f = parseV2Xml(xml);
     if (!f || f.mch_id !== this.cfg.mchid) return undefined;
-    return v2Verify(f, this.cfg.apiV2Key, notificationSignType(f, kind)) ? f : undefined;
+    return v2Verify(f, this.cfg.apiV2Key, notificationSignType(f)) ? f : undefined;
   }
 
   private async call(path: PapayApi & `/${string}`, fields: Record<string, string | number | undefined>): Promise<WxResult<Record<string, string>>> {
-    const signType = clientSignType(path);
-    // An API whose page lists no sign_type field verifies MD5 only; sending the field there would only add a parameter.
-    const req = { ...fields, nonce_str: nonceStr(32), ...(PAPAY_SIGN_TYPES[path].length > 1 ? { sign_type: signType } : {}) };
+    // MD5 and no sign_type field: the only type the papay pages name, and no page lists the field (papay.signing.ts).
+    const signType = CLIENT_SIGN_TYPE;
+    const req = { ...fields, nonce_str: nonceStr(32) };
     const body = buildV2Xml({ ...req, sign: v2Sign(req, this.cfg.apiV2Key, signType) });
     let text: string;
     let status: number;
@@ -209,9 +209,9 @@ export class PapayV2Client {
  * pay-and-sign payment result names it in `sign_type`; a deduction result and a contract change carry no
  * such field, so they are checked with the type this client signs those requests with.
  */
-export function notificationSignType(f: Record<string, string>, kind: 'papay' | 'contract'): V2SignType {
+export function notificationSignType(f: Record<string, string>): V2SignType {
   if (f.sign_type === 'HMAC-SHA256' || f.sign_type === 'MD5') return f.sign_type;
-  return kind === 'contract' ? CONTRACT_NOTIFICATION_SIGN_TYPE : clientSignType('/pay/pappayapply');
+  return CLIENT_SIGN_TYPE;
 }
 
 export function papayOrderFrom(f: Record<string, string>): PapayOrder {

@@ -30,7 +30,7 @@ describe('v2 XML is read as WeChat reads it', () => {
   };
 
   it('verifies a pretty-printed, CDATA-wrapped contract notification (the whitespace is not a field)', () => {
-    const sign = v2Sign(notice, KEY, 'HMAC-SHA256');
+    const sign = v2Sign(notice, KEY, 'MD5');
     const xml = pretty({ ...notice, sign });
     expect(parseV2Xml(xml)).toEqual({ ...notice, sign });
     const decoded = decodeV2Notification(xml, cfg, 'contract');
@@ -39,14 +39,14 @@ describe('v2 XML is read as WeChat reads it', () => {
 
   it('verifies a pretty-printed deduction result in the type our deductions are signed with, or the sign_type it names', () => {
     const result = { return_code: 'SUCCESS', result_code: 'SUCCESS', mch_id: cfg.mchid, appid: 'wx0123456789abcdef', out_trade_no: 'CFP01-x', trade_state: 'SUCCESS', total_fee: '450', nonce_str: 'n' };
-    const hmac = pretty({ ...result, sign: v2Sign(result, KEY, 'HMAC-SHA256') });
-    expect(decodeV2Notification(hmac, cfg, 'papay')).toMatchObject({ ok: true, event: { type: 'TradeResultNotified', order: { outTradeNo: 'CFP01-x', totalFee: 450 } } });
-    const md5Fields = { ...result, sign_type: 'MD5' };
-    expect(decodeV2Notification(pretty({ ...md5Fields, sign: v2Sign(md5Fields, KEY, 'MD5') }), cfg, 'papay')).toMatchObject({ ok: true });
-    // MD5-signed without saying so, while our deductions are HMAC-SHA256: refused, as the merchant's SDK would.
-    expect(decodeV2Notification(pretty({ ...result, sign: v2Sign(result, KEY, 'MD5') }), cfg, 'papay')).toEqual({ ok: false, reason: 'bad_sign' });
-    // A contract notification is checked with the type our client signs contracts with, never another.
-    expect(decodeV2Notification(pretty({ ...notice, sign: v2Sign(notice, KEY, 'MD5') }), cfg, 'contract')).toEqual({ ok: false, reason: 'bad_sign' });
+    const md5 = pretty({ ...result, sign: v2Sign(result, KEY, 'MD5') });
+    expect(decodeV2Notification(md5, cfg, 'papay')).toMatchObject({ ok: true, event: { type: 'TradeResultNotified', order: { outTradeNo: 'CFP01-x', totalFee: 450 } } });
+    const hmacFields = { ...result, sign_type: 'HMAC-SHA256' };
+    expect(decodeV2Notification(pretty({ ...hmacFields, sign: v2Sign(hmacFields, KEY, 'HMAC-SHA256') }), cfg, 'papay')).toMatchObject({ ok: true });
+    // HMAC-SHA256-signed without saying so, while our deductions are MD5: refused, as the merchant's SDK would.
+    expect(decodeV2Notification(pretty({ ...result, sign: v2Sign(result, KEY, 'HMAC-SHA256') }), cfg, 'papay')).toEqual({ ok: false, reason: 'bad_sign' });
+    // A contract notification is checked with the type our client signs contracts with (MD5), never another.
+    expect(decodeV2Notification(pretty({ ...notice, sign: v2Sign(notice, KEY, 'HMAC-SHA256') }), cfg, 'contract')).toEqual({ ok: false, reason: 'bad_sign' });
   });
 
   it('keeps a value exactly as written: whitespace inside a value, CDATA literally, entities and numeric references decoded', () => {
