@@ -57,6 +57,15 @@ export const envSchema = z.object({
    * processes can share it, and it outlives a restart of the service, as WeChat does.
    */
   WECHAT_EMULATOR_URL: z.string().regex(/^https?:\/\/[^?#]+$/, 'must be an http(s) URL without query').optional(),
+  /**
+   * The host cabinets' link QR codes carry (`https://<PUBLIC_HOST>/c/<cabinetId>?flow=…`, the cabinet
+   * protocol's QR), registered for the mini-program on the WeChat platform. Unset: the host the console
+   * was opened at, which suits a demo and nothing printed for real.
+   */
+  PUBLIC_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'a host name, optionally with :port')
+    .optional(),
   /** Frames above this size get TOO_LARGE from the device gateway. */
   MAX_FRAME_BYTES: int(1024, 8 << 20).default(512 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
@@ -71,6 +80,8 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly http: { readonly host: string; readonly port: number };
+  /** The host printed in cabinets' link QR codes (PUBLIC_HOST); undefined: the console's own host. */
+  readonly publicHost: string | undefined;
   readonly log: { readonly level: z.infer<typeof envSchema>['LOG_LEVEL']; readonly format: z.infer<typeof envSchema>['LOG_FORMAT'] };
   /** Run the demo cabinets in the simulator beside the service (npm start's demo). */
   readonly demoSimulator: boolean;
@@ -129,6 +140,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return deepFreeze({
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT },
+    publicHost: e.PUBLIC_HOST,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     db: { uri: e.MONGODB_URI, name: e.DB_NAME, ferretdbBin: e.FERRETDB_BIN, ferretdbPort: e.FERRETDB_PORT },
     dataDir: e.DATA_DIR,

@@ -241,7 +241,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     registerConsoleWechatRoutes(http, {
       auth: operatorAuth,
       clock,
-      stickers: new StickerService({ models, codes: wechat?.payments.miniProgram, log: log.child({ part: 'stickers' }), now: () => clock.now() }),
+      stickers: new StickerService({ models, codes: wechat?.payments.miniProgram, publicHost: config.publicHost, log: log.child({ part: 'stickers' }), now: () => clock.now() }),
       abnormalRefunds: new AbnormalRefundService({ models, refunds: new RefundRecords(models, assertMove), v3: wechat?.payments.v3, clock, log: log.child({ part: 'refunds' }) }),
     });
     registerOpenApi(http);

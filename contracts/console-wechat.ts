@@ -12,13 +12,20 @@ export interface StickerEntry {
   page: string;
   /** The mini-program code as a data URL (PNG from the emulator; what WeChat sends in live mode). */
   image?: string;
-  /** Why this cabinet has no code (its id does not fit a scene, or WeChat refused). */
+  /** Why this cabinet has no mini-program code (WeChat is off, its id does not fit a scene, or WeChat refused). */
   error?: string;
+  /** The link QR's content, the cabinet protocol's `https://<host>/c/<cabinetId>?flow=<kind>`. */
+  link: string;
+  /** The link QR as a PNG data URL (made by the service: common/qrcode.ts). */
+  linkImage: string;
 }
 
 export interface StickerSheet {
   siteId: string;
   generatedAt: number;
+  /** The host the link QRs carry; `linkHostConfigured` false: the console's own host (PUBLIC_HOST unset). */
+  linkHost: string;
+  linkHostConfigured: boolean;
   cabinets: StickerEntry[];
 }
 

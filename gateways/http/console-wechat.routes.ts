@@ -13,7 +13,7 @@ export function registerConsoleWechatRoutes(app: FastifyInstance, deps: { auth: 
   app.register(
     async (api) => {
       authenticateOperators(api, deps.auth, () => deps.clock.now());
-      api.get(STICKERS_PATH, async (req) => deps.stickers.sheet(principalOf(req), z.object({ siteId: SiteId }).parse(req.params).siteId));
+      api.get(STICKERS_PATH, async (req) => deps.stickers.sheet(principalOf(req), z.object({ siteId: SiteId }).parse(req.params).siteId, req.headers.host));
       api.post(ABNORMAL_REFUND_PATH, async (req) => deps.abnormalRefunds.apply(principalOf(req), z.object({ outRefundNo: z.string().min(1).max(64) }).parse(req.params).outRefundNo));
     },
     { prefix: ADMIN_PREFIX },

@@ -1,5 +1,5 @@
 import { startTestEmulator, type TestEmulator } from '../emulator/testing';
-import { pngText } from '../emulator/wxacode';
+import { pngText } from '../../common/png';
 import { MiniProgramClient } from './miniprogram.client';
 
 // RSA key generation for the sandbox merchant is slow on the shared 2-core machine.

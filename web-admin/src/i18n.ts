@@ -20,7 +20,11 @@ const T: Record<string, [string, string]> = {
   'nav.accounts': ['账号', 'Accounts'],
   // stickers (web-admin/src/views/stickers.ts) and the abnormal refund (money view)
   'nav.stickers': ['柜贴小程序码', 'Stickers'],
-  'stickers.pick': ['选择站点，打印该站点每台柜机的小程序码', 'Pick a site to print a mini-program code for each of its cabinets'],
+  'stickers.pick': ['选择站点，打印该站点每台柜机的小程序码和链接二维码', 'Pick a site to print a mini-program code and a link QR for each of its cabinets'],
+  'stickers.miniCode': ['小程序码', 'Mini-program code'],
+  'stickers.linkCode': ['链接二维码', 'Link QR'],
+  'stickers.noMiniCode': ['无小程序码', 'No mini-program code'],
+  'stickers.hostNotSet': ['链接二维码使用当前后台地址 {host}；正式打印前请设置 PUBLIC_HOST。', 'Link QRs carry this console’s address, {host}; set PUBLIC_HOST before printing for real.'],
   'stickers.download': ['下载 PNG', 'Download PNG'],
   'stickers.print': ['打印', 'Print'],
   'money.abnormalRefund': ['退款异常：退到其他账户', 'Refund abnormal: refund to another account'],

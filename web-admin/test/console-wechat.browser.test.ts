@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_ACCOUNTS_FILE } from '../../app/console';
 import { startTestEmulator, type TestEmulator } from '../../payments/emulator/testing';
-import { pngText } from '../../payments/emulator/wxacode';
+import jsQR from 'jsqr';
+import { pngText } from '../../common/png';
+import { qrUrl } from '../../contracts/cabinet-protocol';
+import { crop, decodePng } from '../../test/png';
 import { notifyUrl } from '../../payments/wechatpay/wechat.config';
 import { startTestService } from '../../test/service-kit';
 import { until } from '../../test/until';
@@ -11,6 +14,13 @@ import { launchBrowser, shot, signIn } from './browser';
 jest.setTimeout(120_000);
 
 const LETTER = { open: 'o', semi: 's', auto: 'a' } as const;
+
+/** What a QR scanner reads in a region of a PNG (jsQR, written apart from our encoder), or undefined. */
+function readQr(png: Buffer, region?: { left: number; top: number; width: number; height: number }): string | undefined {
+  const whole = decodePng(png);
+  const img = region ? crop(whole, region) : whole;
+  return jsQR(img.rgba, img.width, img.height)?.data;
+}
 
 /**
  * The console's WeChat-backed parts. The cabinet sticker sheet: the console asks WeChat (here the emulator, as the service's sandbox does)
@@ -36,7 +46,7 @@ describe('console: cabinet sticker sheet and abnormal refunds in Chromium', () =
     await emu?.close();
   });
 
-  it('shows one code per Shanghai cabinet whose scene opens that cabinet in its flow, and downloads the sheet as a PNG', async () => {
+  it('shows per Shanghai cabinet a mini-program code whose scene opens it in its flow and the link QR, and downloads the sheet as a PNG a scanner reads', async () => {
     const cabinets = (await svc.models.Cabinet.find({ siteId: 'shanghai-hq' }).lean()).sort((a, b) => a.cabinetId.localeCompare(b.cabinetId));
     expect(cabinets.length).toBeGreaterThan(1);
     const page = await signIn(browser.context, svc.url, 'sh-operator', creds['sh-operator']!);
@@ -44,8 +54,13 @@ describe('console: cabinet sticker sheet and abnormal refunds in Chromium', () =
     await page.waitForSelector('#sticker-site option[value="shanghai-hq"]', { state: 'attached' });
     await page.selectOption('#sticker-site', 'shanghai-hq');
     await page.waitForSelector('.sticker-sheet');
-    await page.waitForFunction((n) => Array.from(document.querySelectorAll<HTMLImageElement>('.sticker img')).filter((i) => i.complete && i.naturalWidth > 0).length === n, cabinets.length);
-    const shown = await page.$$eval('.sticker', (els) => els.map((e) => ({ cabinet: e.getAttribute('data-cabinet'), scene: e.getAttribute('data-scene'), src: e.querySelector('img')?.getAttribute('src') ?? '' })));
+    await page.waitForFunction((n) => Array.from(document.querySelectorAll<HTMLImageElement>('.sticker img')).filter((i) => i.complete && i.naturalWidth > 0).length === n, 2 * cabinets.length);
+    const shown = await page.$$eval('.sticker', (els) =>
+      els.map((e) => ({ cabinet: e.getAttribute('data-cabinet'), scene: e.getAttribute('data-scene'), link: e.getAttribute('data-link'), src: e.querySelector('.mini-code img')?.getAttribute('src') ?? '', linkSrc: e.querySelector('.link-code img')?.getAttribute('src') ?? '' })),
+    );
+    // No PUBLIC_HOST in this service: the link QRs carry the console's own address, and the page says so.
+    const host = new URL(svc.url).host;
+    expect(await page.textContent('#sticker-host')).toContain(host);
     expect(shown.map((s) => s.cabinet)).toEqual(cabinets.map((c) => c.cabinetId));
     for (const [i, c] of cabinets.entries()) {
       const scene = `${c.cabinetId}.${LETTER[c.kind]}`;
@@ -53,6 +68,10 @@ describe('console: cabinet sticker sheet and abnormal refunds in Chromium', () =
       // The printed code itself carries that scene and the page that routes by it.
       const png = Buffer.from(shown[i]!.src.replace(/^data:image\/png;base64,/, ''), 'base64');
       expect(pngText(png)).toEqual({ scene, page: 'pages/index/index' });
+      // The link QR beside it, read by a scanner, is the cabinet protocol's link for this cabinet and flow.
+      const link = qrUrl(host, c.cabinetId, c.kind);
+      expect(shown[i]!.link).toBe(link);
+      expect(readQr(Buffer.from(shown[i]!.linkSrc.replace(/^data:image\/png;base64,/, ''), 'base64'))).toBe(link);
     }
     expect(emu.emulator.wxacodes.map((w) => w.scene).sort()).toEqual(cabinets.map((c) => `${c.cabinetId}.${LETTER[c.kind]}`).sort());
     await shot(page, 'stickers');
@@ -61,9 +80,17 @@ describe('console: cabinet sticker sheet and abnormal refunds in Chromium', () =
     expect(download.suggestedFilename()).toBe('stickers-shanghai-hq.png');
     const file = readFileSync((await download.path())!);
     expect(file.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-    // A grid of 4 columns of 300 × 340 cells: one cell per cabinet.
-    expect(file.readUInt32BE(16)).toBe(4 * 300);
-    expect(file.readUInt32BE(20)).toBe(Math.ceil(cabinets.length / 4) * 340);
+    // A grid of 3 columns of 520 × 330 cells, one per cabinet in the sheet's order: in each, the link QR
+    // (right half) scans as that cabinet's link, and the mini-program code (left half) is drawn.
+    expect(file.readUInt32BE(16)).toBe(3 * 520);
+    expect(file.readUInt32BE(20)).toBe(Math.ceil(cabinets.length / 3) * 330);
+    for (const [i, c] of cabinets.entries()) {
+      const x = (i % 3) * 520;
+      const y = Math.floor(i / 3) * 330;
+      expect([c.cabinetId, readQr(file, { left: x + 260, top: y + 5, width: 255, height: 250 })]).toEqual([c.cabinetId, qrUrl(host, c.cabinetId, c.kind)]);
+      const left = crop(decodePng(file), { left: x + 30, top: y + 20, width: 220, height: 220 }).rgba.filter((v, k) => k % 4 === 0 && v < 64);
+      expect(left.length).toBeGreaterThan(220 * 220 * 0.1);
+    }
 
     // A reprint asks WeChat for nothing new (codes never expire; the API is rate-limited).
     await page.reload();
