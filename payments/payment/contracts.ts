@@ -24,12 +24,25 @@ export class Contracts {
     return this.ctx.records.contracts.activeOf(shopperId, (seq) => contractCodeFor(shopperId, seq));
   }
 
+  /**
+   * The code to sign the shopper's next contract under: the one still being signed when the latest contract
+   * is (a shopper who backed out of the signing mini-program and tapped again, or pay-and-sign after that),
+   * else a new one. Recorded as `signing` before WeChat sees it.
+   */
+  async codeToSign(shopperId: string, openid: string, mine?: ContractRow[]): Promise<string> {
+    const all = mine ?? (await this.of(shopperId));
+    const last = all[all.length - 1];
+    if (last?.status === 'signing') return last.contractCode;
+    const contractCode = contractCodeFor(shopperId, all.length + 1);
+    await this.ctx.records.contracts.createSigning({ contractCode, shopperId, openid, planId: this.ctx.d.config.planId });
+    return contractCode;
+  }
+
   async startSigning(cmd: Cmd<StartSigning>): Promise<SigningReply> {
     const mine = await this.of(cmd.shopperId);
     const active = mine.find((c) => c.status === 'active');
     if (active?.contractId) return { type: 'AlreadySigned', requestId: cmd.requestId, contractId: active.contractId };
-    const contractCode = contractCodeFor(cmd.shopperId, mine.length + 1);
-    await this.ctx.records.contracts.createSigning({ contractCode, shopperId: cmd.shopperId, openid: cmd.openid, planId: this.ctx.d.config.planId });
+    const contractCode = await this.codeToSign(cmd.shopperId, cmd.openid, mine);
     const { papay } = this.ctx.d;
     const extraData = papay.signingExtraData({ contractCode, requestSerial: papay.newRequestSerial(), displayAccount: cmd.displayAccount });
     return { type: 'SigningPrepared', requestId: cmd.requestId, contractCode, miniProgramAppId: PAPAY_SIGNING_APPID, extraData };

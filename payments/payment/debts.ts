@@ -35,11 +35,16 @@ export class Debts {
     return this.openDebt(order, reason);
   }
 
-  /** The debt-created subscribe message, once: an open debt becomes `reminded` when it was sent. */
+  /**
+   * The debt-created subscribe message, once: the open debt's move to `reminded` is won first and only the
+   * winner sends, so two processes raising the same debt never both send. A message WeChat refuses (no
+   * quota: 43101) is logged by `message` and not retried: subscribe messages are a courtesy, the blocked
+   * visit is what tells the shopper.
+   */
   async notifyDebtCreated(orderId: string): Promise<void> {
     const debt = await this.ctx.records.debts.read(DebtRecords.idFor(orderId));
-    if (!debt || debt.status !== 'open') return;
-    if (await this.message(debt.shopperId, 'created', debt.amountFen)) await this.ctx.records.debts.move(debt.debtId, 'open', 'reminded', this.ctx.now());
+    if (!debt || debt.status !== 'open' || !this.templateFor('created')) return;
+    if (await this.ctx.records.debts.move(debt.debtId, 'open', 'reminded', this.ctx.now())) await this.message(debt.shopperId, 'created', debt.amountFen);
   }
 
   /** Debt → paid; the debt when this call won the change (so its message is sent once), else undefined. */
@@ -96,13 +101,20 @@ export class Debts {
   /** Subscribe message; an expected refusal (no quota: 43101) is logged, never thrown. */
   async message(shopperId: string, what: 'created' | 'cleared', amountFen: number): Promise<boolean> {
     const { d } = this.ctx;
-    const templateId = what === 'created' ? d.config.debtCreatedTemplateId : d.config.debtClearedTemplateId;
+    const templateId = this.templateFor(what);
     if (!d.miniProgram || !templateId) return false;
     const shopper = await naturalKeys.findOne(d.models.Shopper, shopperId, { shopperId }, { openid: 1 });
     if (!shopper) return false;
     const r = await d.miniProgram.sendSubscribeMessage({ touser: shopper.openid, templateId, ...debtMessage(what, amountFen, d.clock.now()) });
     if (!r.ok) d.log.info({ shopperId, errcode: r.errcode }, 'subscribe message not sent');
     return r.ok;
+  }
+
+  /** The subscribe-message template of a debt notice, when messages can be sent at all. */
+  private templateFor(what: 'created' | 'cleared'): string | undefined {
+    const { d } = this.ctx;
+    if (!d.miniProgram) return undefined;
+    return (what === 'created' ? d.config.debtCreatedTemplateId : d.config.debtClearedTemplateId) || undefined;
   }
 
   /** Settles every open debt: by deduction, or by handing back JSAPI parameters for the first one. */

@@ -45,13 +45,13 @@ export class Deductions {
     const outTradeNo = outTradeNoFor(order.orderId, 'P', 1);
     let p: PaymentDoc;
     try {
-      p = await this.ctx.records.attempts.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose: 'order', contractId: contract.contractId, attempts: 1 });
+      p = await this.ctx.records.attempts.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose: 'order', contractId: contract.contractId, description: bodyOf(description), attempts: 1 });
     } catch (e) {
       if (isDuplicateKey(e)) return undefined;
       throw e;
     }
     await this.recordCharge(p);
-    return this.send(p, description, requestId);
+    return this.send(p, requestId);
   }
 
   /** The next deduction of an order (or of its debt), or the debt when the shopper has no contract. */
@@ -69,14 +69,14 @@ export class Deductions {
     const outTradeNo = outTradeNoFor(order.orderId, 'P', n);
     let p: PaymentDoc;
     try {
-      p = await this.ctx.records.attempts.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose, contractId: contract.contractId, attempts: 1 });
+      p = await this.ctx.records.attempts.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'papay', amountFen: order.totalFen, status: 'created', purpose, contractId: contract.contractId, description: bodyOf(description), attempts: 1 });
     } catch (e) {
       // A concurrent request created this attempt: it owns the sending.
       if (isDuplicateKey(e)) return { type: 'PaymentPending', requestId, outTradeNo };
       throw e;
     }
     await this.recordCharge(p);
-    return this.send(p, description, requestId);
+    return this.send(p, requestId);
   }
 
   /**
@@ -88,10 +88,13 @@ export class Deductions {
     await this.ctx.records.repo.append({ kind: 'charge', ref: p.outTradeNo, shopperId: p.shopperId, orderId: p.orderId, amountFen: p.amountFen, at: this.ctx.now() });
   }
 
-  /** Sends a deduction persisted as `created` (again: same number, which WeChat deducts at most once). */
-  async send(p: PaymentDoc, description: string, requestId = 'resend'): Promise<ChargeReply> {
+  /**
+   * Sends a deduction persisted as `created` (again: same number and body, which WeChat deducts at most once).
+   * An attempt stored before the body was kept is sent with the default body.
+   */
+  async send(p: PaymentDoc, requestId = 'resend'): Promise<ChargeReply> {
     const { settlement } = this.ctx.parts;
-    const r = await this.ctx.d.papay.apply({ outTradeNo: p.outTradeNo, body: bodyOf(description), totalFen: p.amountFen, contractId: p.contractId!, attach: p.orderId });
+    const r = await this.ctx.d.papay.apply({ outTradeNo: p.outTradeNo, body: bodyOf(p.description ?? ''), totalFen: p.amountFen, contractId: p.contractId!, attach: p.orderId });
     await this.ctx.d.afterDeductionSent?.(p.outTradeNo);
     if (r.ok) {
       // Accepted is not written down: the attempt stays `created` until its result (notification or query).

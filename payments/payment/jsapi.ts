@@ -3,7 +3,7 @@ import type { OrderDoc } from '../../store/models/commerce';
 import { notifyUrl } from '../wechatpay/wechat.config';
 import { bodyOf, loadChargeable, toAwaiting, type Cmd, type MoneyContext } from './money.context';
 import { rfc3339 } from './observations';
-import { TERMINAL, contractCodeFor, kindOf, outTradeNoFor } from './payment.machine';
+import { TERMINAL, kindOf, outTradeNoFor } from './payment.machine';
 import type { PayOrder, PayReply } from './payment.protocol';
 
 const JSAPI_PAY_WINDOW_MS = 15 * 60_000;
@@ -32,7 +32,8 @@ export class JsapiPayments {
     const live = attempts.find((a) => !TERMINAL.has(a.status) && kindOf(a.outTradeNo) !== 'P');
     if (live?.prepayId && kindOf(live.outTradeNo) === 'C') return { type: 'PaymentPrepared', requestId: cmd.requestId, outTradeNo: live.outTradeNo, requestPayment: d.papay.requestPaymentFor(live.prepayId), signsContract: true };
 
-    const hasContract = (await parts.contracts.of(cmd.shopperId)).some((c) => c.status === 'active' || c.status === 'signing');
+    // A contract still `signing` (the shopper left the signing mini-program) does not stop pay-and-sign: it signs under that code.
+    const hasContract = (await parts.contracts.of(cmd.shopperId)).some((c) => c.status === 'active');
     if (cmd.signContract && !hasContract && !live && !attempts.some((a) => kindOf(a.outTradeNo) === 'C')) return this.payAndSign(cmd, order, purpose);
 
     const n = live ? Number(live.outTradeNo.slice(3, 5)) : attempts.filter((a) => kindOf(a.outTradeNo) === 'J').length + 1;
@@ -66,9 +67,7 @@ export class JsapiPayments {
   private async payAndSign(cmd: Cmd<PayOrder>, order: OrderDoc, purpose: 'order' | 'debt'): Promise<PayReply> {
     const { records, d } = this.ctx;
     const outTradeNo = outTradeNoFor(order.orderId, 'C', 1);
-    const seq = (await this.ctx.parts.contracts.of(cmd.shopperId)).length + 1;
-    const contractCode = contractCodeFor(cmd.shopperId, seq);
-    await records.contracts.createSigning({ contractCode, shopperId: cmd.shopperId, openid: cmd.openid, planId: d.config.planId });
+    const contractCode = await this.ctx.parts.contracts.codeToSign(cmd.shopperId, cmd.openid);
     try {
       await records.attempts.create({ _id: outTradeNo, outTradeNo, orderId: order.orderId, shopperId: order.shopperId, channel: 'jsapi', amountFen: order.totalFen, status: 'created', purpose, attempts: 1 });
     } catch (e) {

@@ -149,7 +149,7 @@ export class Settlement {
       const order = await orders.read(after.orderId);
       if (order && (order.status === 'draft' || order.status === 'awaiting_payment' || order.status === 'debt')) {
         // Same number: WeChat deducts an out_trade_no at most once, so resending cannot double-charge.
-        await this.ctx.parts.deductions.send(after, 'resend');
+        await this.ctx.parts.deductions.send(after);
         return (await attempts.read(outTradeNo)) ?? after;
       }
     }

@@ -135,6 +135,8 @@ export interface PaymentDoc {
   timeExpire?: string;
   /** papay: the contract the deduction was made against. */
   contractId?: string;
+  /** papay: the body sent (what the shopper sees on the deduction), so a resend says the same. */
+  description?: string;
   settledAt?: Date;
   version: number;
 }
@@ -155,6 +157,7 @@ export const paymentSchema = new Schema<PaymentDoc>(
     prepayId: String,
     timeExpire: String,
     contractId: String,
+    description: String,
     settledAt: Date,
     version: { type: Number, default: 0 },
   },
