@@ -36,15 +36,16 @@ export class Debts {
   }
 
   /**
-   * The debt-created subscribe message, once: the open debt's move to `reminded` is won first and only the
-   * winner sends, so two processes raising the same debt never both send. A message WeChat refuses (no
-   * quota: 43101) is logged by `message` and not retried: subscribe messages are a courtesy, the blocked
-   * visit is what tells the shopper.
+   * The debt-created subscribe message, once: the notice is claimed first (a marker only one process's
+   * insert lands) and only the claimant sends, so two processes raising the same debt never both send; an
+   * open debt becomes `reminded` when it was sent. A message WeChat refuses (no quota: 43101) is logged by
+   * `message` and not retried: subscribe messages are a courtesy, the blocked visit is what tells the shopper.
    */
   async notifyDebtCreated(orderId: string): Promise<void> {
     const debt = await this.ctx.records.debts.read(DebtRecords.idFor(orderId));
     if (!debt || debt.status !== 'open' || !this.templateFor('created')) return;
-    if (await this.ctx.records.debts.move(debt.debtId, 'open', 'reminded', this.ctx.now())) await this.message(debt.shopperId, 'created', debt.amountFen);
+    if (!(await this.ctx.records.repo.claimOnce(`notice:${debt.debtId}:created`, this.ctx.now()))) return;
+    if (await this.message(debt.shopperId, 'created', debt.amountFen)) await this.ctx.records.debts.move(debt.debtId, 'open', 'reminded', this.ctx.now());
   }
 
   /** Debt → paid; the debt when this call won the change (so its message is sent once), else undefined. */

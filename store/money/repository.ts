@@ -15,7 +15,7 @@ import { naturalKeys } from '../natural-keys';
 export type MoneyModels = Pick<Models, 'Order' | 'Payment' | 'Debt' | 'Refund' | 'Contract' | 'PaymentInbox' | 'LedgerEntry' | 'Idempotency' | 'InboxDone'>;
 
 /** A new order: its identity, what it bills, and the status it starts in. */
-export type NewOrder = Pick<OrderDoc, 'orderId' | 'shopperId' | 'cabinetId' | 'siteId' | 'visitId' | 'flow' | 'source' | 'lines' | 'totalFen'> & { status: Extract<OrderStatus, 'draft' | 'held_for_review' | 'debt'>; netting?: OrderDoc['netting'] };
+export type NewOrder = Pick<OrderDoc, 'orderId' | 'shopperId' | 'cabinetId' | 'siteId' | 'visitId' | 'flow' | 'source' | 'lines' | 'totalFen' | 'pricedAt'> & { status: Extract<OrderStatus, 'draft' | 'held_for_review' | 'debt'>; netting?: OrderDoc['netting'] };
 
 export interface LedgerAppend {
   kind: LedgerKind;
@@ -66,6 +66,20 @@ export class MoneyRepository {
   async recordNotification(n: Pick<PaymentInboxDoc, 'key' | 'type' | 'payload'> & { shopperId?: string }): Promise<boolean> {
     try {
       await createGrouped(this.models.PaymentInbox, { _id: n.key, ...n });
+      return true;
+    } catch (e) {
+      if (isDuplicateKey(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Claims a one-off duty (a notice to send once, e.g. `notice:D-…:created`): true for the one caller across
+   * processes whose marker insert landed (the same done-marker collection as processed notifications).
+   */
+  async claimOnce(key: string, at: Date): Promise<boolean> {
+    try {
+      await createGrouped(this.models.InboxDone, { _id: key, at } as unknown as Record<string, unknown>);
       return true;
     } catch (e) {
       if (isDuplicateKey(e)) return false;
