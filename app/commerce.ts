@@ -8,6 +8,7 @@ import type { Models } from '../store/models';
 import type { OrderLine } from '../store/models/commerce';
 import type { ReviewReason } from '../store/models/oversight';
 import { naturalKeys } from '../store/natural-keys';
+import { priceAt } from '../contracts/pricing';
 
 /**
  * Prices, stock and review cases: the records the shopper sessions and the operator console share (orders
@@ -18,20 +19,39 @@ import { naturalKeys } from '../store/natural-keys';
 
 export const newOrderId = (): string => `O${randomBytes(9).toString('hex')}`;
 
-/** Prices lines from the catalogue; unknown or inactive SKUs are refused (BAD_REQUEST) — nothing is billed at a guessed price. */
-export async function priceLines(models: Pick<Models, 'Product'>, lines: readonly Line[]): Promise<{ lines: OrderLine[]; totalFen: number }> {
+/** Where and when lines are priced: the cabinet's site, and the door's close for a visit (checkout for an open shelf). */
+export interface PricingMoment {
+  siteId: string;
+  at: number;
+}
+
+/**
+ * Prices lines from the catalogue as it stood at `moment` (contracts/pricing.ts: the site's override, else
+ * the price for every site, else the list price). Unknown SKUs are refused (BAD_REQUEST): nothing is billed
+ * at a guessed price. A delisted product still found in a cabinet is billed at its price then.
+ */
+export async function priceLines(models: Pick<Models, 'Product'>, lines: readonly Line[], moment: PricingMoment): Promise<{ lines: OrderLine[]; totalFen: number; pricedAt: Date }> {
+  const pricedAt = new Date(moment.at);
   const merged = new Map<string, number>();
   for (const l of lines) if (l.qty > 0) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.qty);
-  if (!merged.size) return { lines: [], totalFen: 0 };
-  const products = await models.Product.find({ sku: { $in: [...merged.keys()] } }, { sku: 1, name: 1, priceFen: 1, active: 1 }).lean();
+  if (!merged.size) return { lines: [], totalFen: 0, pricedAt };
+  const products = await models.Product.find({ sku: { $in: [...merged.keys()] } }, { sku: 1, name: 1, priceFen: 1, prices: 1, active: 1 }).lean();
   const bySku = new Map(products.map((p) => [p.sku, p]));
   const out: OrderLine[] = [];
   for (const [sku, qty] of merged) {
     const p = bySku.get(sku);
     if (!p) throw new AppError('BAD_REQUEST', `unknown product ${sku}`, { sku });
-    out.push({ sku, name: p.name, qty, unitPriceFen: p.priceFen, amountFen: p.priceFen * qty });
+    const unit = priceAt(p, moment.siteId, moment.at);
+    out.push({ sku, name: p.name, qty, unitPriceFen: unit, amountFen: unit * qty });
   }
-  return { lines: out, totalFen: out.reduce((n, l) => n + l.amountFen, 0) };
+  return { lines: out, totalFen: out.reduce((n, l) => n + l.amountFen, 0), pricedAt };
+}
+
+/** When a visit's door closed (its lines are priced then); `fallback` when the visit is unknown or still open. */
+export async function visitClosedAt(models: Pick<Models, 'Visit'>, visitId: string | undefined, fallback: number): Promise<number> {
+  if (!visitId) return fallback;
+  const v = await naturalKeys.findOne(models.Visit, visitId, { visitId }, { closedAt: 1 });
+  return v?.closedAt?.getTime() ?? fallback;
 }
 
 /**

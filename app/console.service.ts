@@ -465,12 +465,6 @@ export class ConsoleService {
   }
 
   /** The catalogue's names and prices (the review page shows names and the money a decision moves). */
-  async products(p: Principal): Promise<Array<{ sku: string; name: string; nameEn: string; priceFen: number }>> {
-    need(p, 'fleet.view');
-    const rows = await this.d.models.Product.find({}, { sku: 1, name: 1, nameEn: 1, priceFen: 1 }).limit(5_000).lean();
-    return rows.map((r) => ({ sku: r.sku, name: r.name, nameEn: r.nameEn, priceFen: r.priceFen }));
-  }
-
   // ---- KPIs ----
 
   async kpis(p: Principal, q: { days: number; siteId?: string }): Promise<Kpis> {

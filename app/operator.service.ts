@@ -14,7 +14,7 @@ import { VisitEvidence } from '../store/evidence';
 import type { Models } from '../store/models';
 import type { ReviewCaseDoc } from '../store/models/oversight';
 import type { FrameDoc, VisitDoc } from '../store/models/visit';
-import { moveStock, priceLines } from './commerce';
+import { moveStock, priceLines, visitClosedAt, type PricingMoment } from './commerce';
 import { naturalKeys } from '../store/natural-keys';
 
 export interface OperatorDeps {
@@ -147,7 +147,7 @@ export class OperatorService {
     if (c.status !== 'open') throw new AppError('CONFLICT', `case ${caseId} was already decided (${c.decision} by ${c.decidedBy})`, { decision: c.decision, outcome: c.outcome });
     const lines = req.decision === 'adjust' ? req.lines : req.decision === 'confirm' ? c.proposedLines : [];
     // Unknown SKUs are refused before anything changes (never a decided case that cannot be billed).
-    if (lines.length) await priceLines(this.d.models, lines);
+    if (lines.length) await priceLines(this.d.models, lines, await this.pricedWhen(c));
     const set = { status: 'decided', decision: req.decision, decidedBy: p.id, decidedAt: new Date(this.d.clock.now()), proposedLines: lines, ...(req.note ? { note: req.note } : {}) };
     if (!(await compareAndSet(this.d.models.ReviewCase, { _id: caseId, status: 'open' }, set))) throw new AppError('CONFLICT', `case ${caseId} was decided meanwhile`);
     const decided = { ...c, ...set, status: 'decided' as const };
@@ -176,6 +176,11 @@ export class OperatorService {
     return done;
   }
 
+  /** A reviewed visit's lines are priced as the catalogue stood when its door closed (now, when that is unknown). */
+  private async pricedWhen(c: Pick<ReviewCaseDoc, 'visitId' | 'siteId'>): Promise<PricingMoment> {
+    return { siteId: c.siteId, at: await visitClosedAt(this.d.models, c.visitId, this.d.clock.now()) };
+  }
+
   private get money(): NonNullable<OperatorDeps['payments']> {
     if (!this.d.payments) throw new AppError('UNAVAILABLE', 'payments are not configured (WECHAT_MODE=off)');
     return this.d.payments;
@@ -191,7 +196,7 @@ export class OperatorService {
     if (c.flow === 'auto' && c.orderId) return this.billHeldOrder(c, c.orderId, lines);
     if (!c.shopperId) return { outcome: 'nothing_due' };
     // Semi-automatic: the decided value netted against what was paid for the visit's cart.
-    const priced = await priceLines(this.d.models, lines);
+    const priced = await priceLines(this.d.models, lines, await this.pricedWhen(c));
     const r = await this.money.billReview(c.shopperId, {
       caseId: c.caseId,
       ...(c.visitId ? { visitId: c.visitId } : {}),
@@ -212,7 +217,7 @@ export class OperatorService {
   private async billHeldOrder(c: ReviewCaseDoc, orderId: string, lines: Line[]): Promise<{ outcome: string; orderId: string }> {
     const order = await naturalKeys.findOne(this.d.models.Order, orderId, { orderId }, { shopperId: 1 });
     if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`);
-    const priced = await priceLines(this.d.models, lines);
+    const priced = await priceLines(this.d.models, lines, await this.pricedWhen(c));
     const released = await this.money.releaseHeld(order.shopperId, { orderId, lines: priced.lines, totalFen: priced.totalFen, caseId: c.caseId });
     if (released.type === 'PaymentErrored') throw new AppError(released.retryable ? 'UNAVAILABLE' : 'CONFLICT', `releasing the held order failed: ${released.code}`);
     if (!lines.length) return { outcome: 'waived', orderId };
@@ -226,7 +231,7 @@ export class OperatorService {
     if (c.decision === 'confirm' || !c.orderId) return { outcome: 'upheld', ...(c.orderId ? { orderId: c.orderId } : {}) };
     const order = await naturalKeys.findOne(this.d.models.Order, c.orderId, { orderId: c.orderId });
     if (!order) throw new AppError('NOT_FOUND', `no order ${c.orderId}`);
-    const due = lines.length ? (await priceLines(this.d.models, lines)).totalFen : 0;
+    const due = lines.length ? (await priceLines(this.d.models, lines, { siteId: order.siteId, at: order.pricedAt?.getTime() ?? (await this.pricedWhen(c)).at })).totalFen : 0;
     if (order.status === 'debt') {
       if (due > 0) return { outcome: 'upheld: adjust a debt by waiving it and raising a pending order', orderId: order.orderId };
       const r = await this.money.waiveDebt(order.shopperId, { orderId: order.orderId, reason: `appeal ${c.caseId}` });
@@ -249,9 +254,9 @@ export class OperatorService {
     inSite(p, visit.siteId, `visit ${req.visitId}`);
     if (!visit.shopperId) throw new AppError('BAD_REQUEST', 'a restock visit has no shopper to bill');
     const cab = await naturalKeys.findOne(this.d.models.Cabinet, visit.cabinetId, { cabinetId: visit.cabinetId }, { kind: 1 });
-    const priced = await priceLines(this.d.models, req.lines);
+    const priced = await priceLines(this.d.models, req.lines, { siteId: visit.siteId, at: visit.closedAt?.getTime() ?? this.d.clock.now() });
     const orderId = `Q${visit.visitId}`;
-    const r = await this.money.raisePendingOrder(visit.shopperId, { order: { orderId, cabinetId: visit.cabinetId, siteId: visit.siteId, visitId: visit.visitId, flow: cab?.kind ?? 'semi', lines: priced.lines, totalFen: priced.totalFen }, reason: req.reason });
+    const r = await this.money.raisePendingOrder(visit.shopperId, { order: { orderId, cabinetId: visit.cabinetId, siteId: visit.siteId, visitId: visit.visitId, flow: cab?.kind ?? 'semi', lines: priced.lines, totalFen: priced.totalFen, pricedAt: priced.pricedAt }, reason: req.reason });
     if (r.type === 'PaymentErrored') throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `raising the pending order failed: ${r.code}`);
     await this.audit(p, 'order.raise_pending', 'order', orderId, visit.siteId, null, { lines: priced.lines, totalFen: r.totalFen, debtId: r.debtId, reason: req.reason });
     return { orderId, totalFen: r.totalFen ?? priced.totalFen, ...(r.debtId ? { debtId: r.debtId } : {}), outcome: 'debt' };

@@ -12,7 +12,7 @@ import type { Logger } from '../common/log';
 import type { ChargeReply, MoneyChangeReply } from '../payments/payment/payment.protocol';
 import type { Models } from '../store/models';
 import type { SessionDoc } from '../store/models/session';
-import { moveStock, openReviewCase, priceLines } from './commerce';
+import { moveStock, openReviewCase, priceLines, visitClosedAt } from './commerce';
 import { retryUntilStored } from '../common/retry-until-stored';
 import { MoneyRepository } from '../store/money/repository';
 import { naturalKeys } from '../store/natural-keys';
@@ -232,8 +232,9 @@ export class Sessions {
         this.changes$.next(view);
       },
       createVisitOrder: async (s, orderId, lines, held) => {
-        const priced = await priceLines(models, lines);
-        const r = await new MoneyRepository(models).createOrder({ orderId, shopperId: s.shopperId, cabinetId: s.cabinetId, siteId: s.siteId, visitId: s.visitId, flow: s.flow, source: 'recognition', lines: priced.lines, totalFen: priced.totalFen, status: held ? 'held_for_review' : 'draft' });
+        // Priced as the catalogue stood when the door closed (a price change during recognition does not apply).
+        const priced = await priceLines(models, lines, { siteId: s.siteId, at: await visitClosedAt(models, s.visitId, clock.now()) });
+        const r = await new MoneyRepository(models).createOrder({ orderId, shopperId: s.shopperId, cabinetId: s.cabinetId, siteId: s.siteId, visitId: s.visitId, flow: s.flow, source: 'recognition', lines: priced.lines, totalFen: priced.totalFen, pricedAt: priced.pricedAt, status: held ? 'held_for_review' : 'draft' });
         return { totalFen: r.totalFen };
       },
       charge: async (s, orderId, totalFen) => {

@@ -127,7 +127,8 @@ export class ShoppingService {
       const shopper = await this.shopperWithPhone(shopperId);
       const cab = await this.cabinet(req.cabinetId);
       if (cab.kind === 'auto') throw new AppError('BAD_REQUEST', 'a fully automatic cabinet bills what recognition sees; there is no cart');
-      const priced = await priceLines(this.d.models, req.lines);
+      // A cart is priced as the shopper checks it out (what the mini-program showed); a retry is the first order.
+      const priced = await priceLines(this.d.models, req.lines, { siteId: cab.siteId, at: this.d.clock.now() });
       const offered = new Set(cab.lanes.map((l) => l.sku));
       const foreign = priced.lines.find((l) => !offered.has(l.sku));
       if (foreign) throw new AppError('BAD_REQUEST', `${foreign.sku} is not sold at this cabinet`, { sku: foreign.sku });
@@ -156,7 +157,7 @@ export class ShoppingService {
         if (claimed.conflict) throw new AppError('CONFLICT', 'this idempotency key was used for another cart', { orderId: claimed.orderId });
         orderId = claimed.orderId;
       }
-      const created = await this.money.createOrder({ orderId, shopperId, cabinetId: cab.cabinetId, siteId: cab.siteId, flow: cab.kind, source: 'cart', lines: priced.lines, totalFen: priced.totalFen, status: 'draft', ...(session?.visitId ? { visitId: session.visitId } : {}) });
+      const created = await this.money.createOrder({ orderId, shopperId, cabinetId: cab.cabinetId, siteId: cab.siteId, flow: cab.kind, source: 'cart', lines: priced.lines, totalFen: priced.totalFen, pricedAt: priced.pricedAt, status: 'draft', ...(session?.visitId ? { visitId: session.visitId } : {}) });
       const r = await this.pay.pay(shopperId, { orderId, amountFen: created.totalFen, description: describe(priced.lines), openid: shopper.openid, signContract: req.signContract, requestId: `pay-${orderId}` });
       if (r.type === 'ChargeRefused') throw new AppError('CONFLICT', `this order cannot be paid (${r.reason})`, { reason: r.reason });
       if (r.type === 'PaymentErrored') throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `WeChat Pay refused the payment: ${r.code}`, { code: r.code });
@@ -284,6 +285,7 @@ export class ShoppingService {
         paidFen: o.paidFen,
         refundedFen: o.refundedFen,
         createdAt: o.createdAt?.getTime() ?? 0,
+        ...(o.pricedAt ? { pricedAt: o.pricedAt.getTime() } : {}),
         source: o.source,
         ...(v ? { evidence: { frames: Object.values(v.receivedFrames ?? {}).reduce((n, x) => n + Number(x), 0), reviewed, ...(typeof rec?.confidence === 'number' ? { confidence: Math.min(1, Math.max(0, rec.confidence)) } : {}) } } : {}),
         ...(appeal ? { appeal: { status: appeal.status, reason: appeal.note ?? '' } } : {}),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CreateProductRequest, ProductRow, ProductsQuery, ProductsResponse, SchedulePriceRequest, UpdateProductRequest } from './catalogue-api';
 import { CabinetId, Fen, FlowKind, Netting, SiteId, Sku } from './domain';
 
 /**
@@ -27,13 +28,15 @@ export const Permission = z.enum([
   'finance.view',
   'audit.view',
   'accounts.manage',
+  /** Products, prices and their schedule (contracts/catalogue-api.ts). */
+  'catalogue.edit',
 ]);
 export type Permission = z.infer<typeof Permission>;
 
 /** What each role may do; scope (sites) is checked separately. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: Permission.options,
-  operator: ['fleet.view', 'review.view', 'review.decide', 'orders.view', 'orders.refund', 'cabinet.restock', 'audit.view'],
+  operator: ['fleet.view', 'review.view', 'review.decide', 'orders.view', 'orders.refund', 'cabinet.restock', 'audit.view', 'catalogue.edit'],
   restocker: ['fleet.view', 'cabinet.restock'],
   finance: ['fleet.view', 'orders.view', 'orders.refund', 'finance.view', 'audit.view'],
   viewer: ['fleet.view', 'review.view', 'orders.view'],
@@ -143,4 +146,8 @@ export const OPERATOR_ROUTES = {
   refund: { method: 'POST', path: '/orders/:orderId/refunds', body: RefundRequest, response: RefundResponse, permission: 'orders.refund' },
   restockUnlock: { method: 'POST', path: '/cabinets/:cabinetId/restock-unlock', response: RestockUnlockResponse, permission: 'cabinet.restock' },
   setStock: { method: 'POST', path: '/cabinets/:cabinetId/stock', body: SetStockRequest, response: SetStockResponse, permission: 'cabinet.restock' },
+  products: { method: 'GET', path: '/products', query: ProductsQuery, response: ProductsResponse, permission: 'fleet.view' },
+  createProduct: { method: 'POST', path: '/products', body: CreateProductRequest, response: ProductRow, permission: 'catalogue.edit', status: 201 },
+  updateProduct: { method: 'PATCH', path: '/products/:sku', body: UpdateProductRequest, response: ProductRow, permission: 'catalogue.edit' },
+  schedulePrice: { method: 'POST', path: '/products/:sku/prices', body: SchedulePriceRequest, response: ProductRow, permission: 'catalogue.edit' },
 } as const;

@@ -463,7 +463,6 @@ export const CONSOLE_ROUTES = {
   alarmNote: { method: 'POST', path: '/alarms/:alarmId/notes', permission: 'cabinet.restock' },
   sites: { method: 'GET', path: '/sites', permission: 'fleet.view' },
   putSite: { method: 'PUT', path: '/sites/:siteId', permission: 'accounts.manage' },
-  products: { method: 'GET', path: '/products', permission: 'fleet.view' },
 } as const;
 
 // ---- live feed: socket.io namespace /admin ----

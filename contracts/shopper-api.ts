@@ -219,6 +219,8 @@ export const Order = z.object({
   paidFen: Fen,
   refundedFen: Fen,
   createdAt: EpochMs,
+  /** The moment the lines were priced at: the door's close for a visit, the checkout for a cart (the receipt says so). */
+  pricedAt: EpochMs.optional(),
   /** How the order was built, for the receipt: the cart, recognition, or an operator's review. */
   source: z.enum(['cart', 'recognition', 'review']),
   evidence: z.object({ frames: z.number().int(), confidence: z.number().min(0).max(1).optional(), reviewed: z.boolean() }).optional(),

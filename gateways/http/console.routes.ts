@@ -67,7 +67,6 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
       api.get(R.reconciliation.path, async (req) => svc.reconciliation(principalOf(req), ReconQuery.parse(req.query)));
       api.get(R.audit.path, async (req) => svc.audit(principalOf(req), AuditQuery.parse(req.query)));
       api.get(R.kpis.path, async (req) => svc.kpis(principalOf(req), KpiQuery.parse(req.query)));
-      api.get(R.products.path, async (req) => ({ products: await svc.products(principalOf(req)) }));
       api.get(R.attention.path, async (req) => deps.attention.attention(principalOf(req), AttentionQuery.parse(req.query)));
       api.get(R.alarms.path, async (req) => deps.alarms.list(principalOf(req), AlarmQuery.parse(req.query)));
       api.get(R.alarmCounts.path, async (req) => deps.alarms.counts(principalOf(req), z.object({ siteId: SiteId.optional() }).parse(req.query).siteId));

@@ -3,12 +3,16 @@ import { z } from 'zod';
 import type { Clock } from '../../common/clock';
 import { ADMIN_PREFIX, DecideRequest, OPERATOR_ROUTES, PendingOrderRequest, RefundRequest, SetStockRequest } from '../../contracts/admin-api';
 import { CabinetId } from '../../contracts/domain';
+import type { CatalogueService } from '../../app/catalogue.service';
 import type { OperatorService } from '../../app/operator.service';
+import { CreateProductRequest, ProductsQuery, SchedulePriceRequest, UpdateProductRequest } from '../../contracts/catalogue-api';
+import { Sku } from '../../contracts/domain';
 import { authenticateOperators, principalOf, type OperatorAuthenticator } from './operator-auth';
 
 export interface OperatorRouteDeps {
   auth: OperatorAuthenticator;
   service: OperatorService;
+  catalogue: CatalogueService;
   clock: Clock;
 }
 
@@ -16,6 +20,7 @@ const Id = z.string().min(1).max(80);
 const CaseParams = z.object({ caseId: Id });
 const OrderParams = z.object({ orderId: Id });
 const CabinetParams = z.object({ cabinetId: CabinetId });
+const SkuParams = z.object({ sku: Sku });
 const FrameParams = z.object({ visitId: Id, camera: z.string().min(1).max(16), seq: z.coerce.number().int().min(0) });
 
 /** Operator actions (contracts/admin-api OPERATOR_ROUTES); role and site are checked by the service on every call. */
@@ -40,6 +45,11 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
         const body = SetStockRequest.parse(req.body);
         return svc.setStock(principalOf(req), CabinetParams.parse(req.params).cabinetId, { lanes: body.lanes, ...(body.visitId ? { visitId: body.visitId } : {}) });
       });
+      const cat = deps.catalogue;
+      api.get(R.products.path, async (req) => ({ products: await cat.list(principalOf(req), ProductsQuery.parse(req.query)) }));
+      api.post(R.createProduct.path, async (req, reply) => reply.status(R.createProduct.status).send(await cat.create(principalOf(req), CreateProductRequest.parse(req.body))));
+      api.patch(R.updateProduct.path, async (req) => cat.update(principalOf(req), SkuParams.parse(req.params).sku, UpdateProductRequest.parse(req.body)));
+      api.post(R.schedulePrice.path, async (req) => cat.schedulePrice(principalOf(req), SkuParams.parse(req.params).sku, SchedulePriceRequest.parse(req.body)));
     },
     { prefix: ADMIN_PREFIX },
   );

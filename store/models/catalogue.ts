@@ -1,19 +1,28 @@
 import { Schema, type Connection } from 'mongoose';
 import type { FlowKind, Packaging } from '../../contracts/domain';
+import type { PriceChange } from '../../contracts/pricing';
 
 export interface ProductDoc {
+  _id?: unknown;
   sku: string;
   name: string;
   nameEn: string;
   brand: string;
   flavour: string;
   packaging: Packaging;
-  /** Integer fen. */
+  /** The list price, integer fen; scheduled changes and site overrides are in `prices` (contracts/pricing.ts). */
   priceFen: number;
+  prices?: PriceChange[];
+  barcode?: string;
   colour: string;
   accent: string;
+  /** false: delisted (kept for the orders and receipts that name it; not sold, not placed). */
   active: boolean;
+  /** Bumped by every change through the catalogue service (compare-and-set). */
+  version?: number;
 }
+
+const priceChangeSchema = new Schema<PriceChange>({ priceFen: { type: Number, default: null }, from: { type: Number, required: true }, siteId: String, setBy: { type: String, required: true }, setAt: { type: Number, required: true } }, { _id: false });
 
 const int = { type: Number, required: true, validate: { validator: Number.isInteger, message: '{PATH} must be an integer' } };
 
@@ -26,9 +35,12 @@ export const productSchema = new Schema<ProductDoc>(
     flavour: { type: String, required: true },
     packaging: { type: String, enum: ['can', 'bottle', 'bag', 'box'], required: true },
     priceFen: { ...int, min: 0 },
+    prices: { type: [priceChangeSchema], default: undefined },
+    barcode: String,
     colour: String,
     accent: String,
     active: { type: Boolean, default: true },
+    version: { type: Number, default: 0 },
   },
   { collection: 'products', timestamps: true },
 );

@@ -47,6 +47,8 @@ export interface OrderDoc {
   status: OrderStatus;
   /** A review's pending order (or its cart): what was paid, decided and billed or refunded. */
   netting?: Netting;
+  /** The moment the lines were priced at (the door's close for a visit, the checkout for an open shelf): the receipt says so. */
+  pricedAt?: Date;
   version: number;
 }
 
@@ -94,6 +96,7 @@ export const orderSchema = new Schema<OrderDoc>(
       required: true,
     },
     netting: { type: nettingSchema, required: false },
+    pricedAt: Date,
     version: { type: Number, default: 0 },
   },
   { collection: 'orders', timestamps: true },

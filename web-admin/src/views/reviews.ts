@@ -1,5 +1,6 @@
 import { OPERATOR_ROUTES, type DecideRequest, type DecideResponse, type PendingOrderResponse, type ReviewCase, type ReviewCasesResponse, type ReviewLine } from '../../../contracts/admin-api';
 import type { z } from 'zod';
+import type { ProductRow } from '../../../contracts/catalogue-api';
 import { allowed, api, frameUrl, qs } from '../api';
 import { getLang, t, tv } from '../i18n';
 import { clear, h, notice, table, tabs, time, yuan } from '../ui';
@@ -9,7 +10,8 @@ type Slot = { laneId: string; slot: number; before: string; after: string; confi
 type Evidence = { slots?: Slot[]; lanesChanged?: string[] };
 /** The money side of a semi-automatic decision, when the service sends it (paid, decided, difference). */
 type Netting = { paidFen: number; decidedFen: number; differenceFen: number };
-type Product = { sku: string; name: string; nameEn: string; priceFen: number };
+/** The catalogue as the review screen prices a case: the price for every site now (the server bills the door's close). */
+type Product = Pick<ProductRow, 'sku' | 'name' | 'nameEn'> & { priceFen: number };
 
 const R = OPERATOR_ROUTES;
 const path = (p: string, params: Record<string, string>) => p.replace(/:(\w+)/g, (_m, k: string) => encodeURIComponent(params[k] ?? ''));
@@ -28,8 +30,8 @@ const linesText = (ls: ReviewLine[] | undefined) => (ls ?? []).map((l) => `${l.s
 
 let catalogue: Promise<Map<string, Product>> | undefined;
 const products = (): Promise<Map<string, Product>> =>
-  (catalogue ??= api<{ products: Product[] }>('GET', '/products').then(
-    (r) => new Map(r.products.map((p) => [p.sku, p])),
+  (catalogue ??= api<{ products: ProductRow[] }>('GET', '/products').then(
+    (r) => new Map(r.products.map((p) => [p.sku, { sku: p.sku, name: p.name, nameEn: p.nameEn, priceFen: p.priceNowFen }])),
     () => new Map(),
   ));
 

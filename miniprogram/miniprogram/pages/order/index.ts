@@ -1,6 +1,7 @@
 import { services } from '../../utils/services';
 import { formatFen } from '../../utils/money';
 import { failureText, ORDER_STATUS_TEXT } from '../../utils/texts';
+import { formatTime } from '../../utils/time';
 import type { Order } from '../../utils/wire';
 
 const SOURCE_TEXT: Readonly<Record<Order['source'], string>> = { cart: '购物车下单', recognition: '视频识别', review: '人工复核' };
@@ -18,6 +19,7 @@ Component({
     refunded: '',
     source: '',
     evidence: '',
+    pricedAt: '',
     appeal: '',
     canAppeal: false,
     reason: '',
@@ -44,6 +46,8 @@ Component({
         refunded: o.refundedFen > 0 ? formatFen(o.refundedFen) : '',
         source: SOURCE_TEXT[o.source],
         evidence: o.evidence ? `${o.evidence.frames} 张画面${o.evidence.confidence !== undefined ? `，置信度 ${Math.round(o.evidence.confidence * 100)}%` : ''}${o.evidence.reviewed ? '，已人工复核' : ''}` : '',
+        // Prices as they stood when the door closed (a visit) or at checkout (a cart): a later price change does not apply.
+        pricedAt: o.pricedAt ? `价格按${o.source === 'cart' ? '下单时' : '关门时'}（${formatTime(o.pricedAt)}）计` : '',
         appeal: o.appeal ? `${APPEAL_TEXT[o.appeal.status]}：${o.appeal.reason}` : '',
         canAppeal: !o.appeal && o.status !== 'cancelled',
       });

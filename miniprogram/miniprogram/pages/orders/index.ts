@@ -2,12 +2,8 @@ import { services } from '../../utils/services';
 import { formatFen } from '../../utils/money';
 import { failureText, ORDER_STATUS_TEXT } from '../../utils/texts';
 import { PAGES } from '../../utils/router';
+import { formatTime } from '../../utils/time';
 
-function formatTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => (n < 10 ? `0${n}` : String(n));
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
 
 /** 我的订单: every order with its status; a tap opens the receipt. */
 Component({
