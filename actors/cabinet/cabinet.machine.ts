@@ -381,13 +381,20 @@ function temperatureCondition(s: CabinetState, now: number, effects: CabinetEffe
   return { state: s };
 }
 
+/**
+ * How early a timer may fire against the clock it was set by and still count as due: Node's timers run on
+ * the event loop's cached time and may call back a millisecond or so before Date.now() says the delay
+ * passed. Without it a check that fired early found its hold not over, did nothing, and nothing looked again.
+ */
+const TIMER_SLACK_MS = 20;
+
 function alarmCheck(s: CabinetState, kind: AlarmKind, now: number): Step<CabinetState, CabinetEffect> {
   const cur = s.alarms[kind];
   if (!cur) return none(s);
   if (kind === 'tamper' || kind === 'camera_fault') {
     // Device-reported: clears after a quiet hold period without a new report.
     const quietFor = now - (cur.reportedAt ?? cur.since);
-    if (quietFor < s.timings.deviceAlarmHoldMs) return none(s);
+    if (quietFor + TIMER_SLACK_MS < s.timings.deviceAlarmHoldMs) return none(s);
     const { [kind]: _gone, ...rest } = s.alarms;
     let next: CabinetState = { ...s, alarms: rest };
     if (next.phase === 'fault' && !blocksVisits(next)) next = moveTo(next, 'idle');
@@ -395,7 +402,7 @@ function alarmCheck(s: CabinetState, kind: AlarmKind, now: number): Step<Cabinet
   }
   if (cur.raised) return none(s);
   const threshold = kind === 'door_forced' ? s.timings.doorForcedMs : kind === 'door_left_open' ? s.timings.doorLeftOpenMs : s.timings.temperatureAlarmMs;
-  if (now - cur.since < threshold) return none(s);
+  if (now - cur.since + TIMER_SLACK_MS < threshold) return none(s);
   return { state: { ...s, alarms: { ...s.alarms, [kind]: { ...cur, raised: true } } }, effects: [{ type: 'AlarmRaised', kind, at: now, detail: cur.detail }, { type: 'Changed' }] };
 }
 
