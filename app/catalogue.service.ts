@@ -9,7 +9,7 @@ import { isDuplicateKey } from '../store/connection';
 import type { Models } from '../store/models';
 import type { ProductDoc } from '../store/models/catalogue';
 
-/** The principal the demo seed acts as (SEED_DEMO), so seeded products are audited like any operator's. */
+/** The principal the demo seed acts as (SEED_DEMO): its products pass the same checks as an operator's. */
 export const SEED_PRINCIPAL: Principal = { id: 'seed', name: 'demo seed', role: 'admin', sites: '*' };
 
 const PRODUCT_FIELDS = ['name', 'nameEn', 'brand', 'flavour', 'barcode', 'status'] as const;
@@ -39,7 +39,7 @@ export class CatalogueService {
     return this.row(await this.load(sku));
   }
 
-  async create(p: Principal, req: CreateProductRequest): Promise<ProductRow> {
+  async create(p: Principal, req: CreateProductRequest, opts: { audit?: boolean } = {}): Promise<ProductRow> {
     this.mayEdit(p);
     const r = CreateSchema.parse(req);
     const doc: ProductDoc = { sku: r.sku, name: r.name, nameEn: r.nameEn, brand: r.brand, flavour: r.flavour, packaging: r.packaging, priceFen: r.priceFen, colour: r.colour, accent: r.accent, active: true, version: 0, ...(r.barcode ? { barcode: r.barcode } : {}) };
@@ -49,14 +49,17 @@ export class CatalogueService {
       if (isDuplicateKey(e)) throw new AppError('CONFLICT', `product ${r.sku} exists already`, { sku: r.sku });
       throw e;
     }
-    await this.audit(p, 'product.create', r.sku, null, this.shown(doc));
+    if (opts.audit !== false) await this.audit(p, 'product.create', r.sku, null, this.shown(doc));
     return this.get(p, r.sku);
   }
 
-  /** Creates the product unless its SKU exists (the demo seed: idempotent across restarts); true when created. */
+  /**
+   * Creates the product unless its SKU exists; true when created. The demo seed's (idempotent across
+   * restarts), not audited: loading sample data at installation is nobody's action on the catalogue.
+   */
   async ensure(p: Principal, req: CreateProductRequest): Promise<boolean> {
     try {
-      await this.create(p, req);
+      await this.create(p, req, { audit: false });
       return true;
     } catch (e) {
       if (e instanceof AppError && e.code === 'CONFLICT') return false;

@@ -140,6 +140,37 @@ describe('fully automatic', () => {
     expect(charges).toBeGreaterThan(0);
   });
 
+  it('a price change applies to the next visit; the visit billed before it keeps its price and receipt', async () => {
+    const s = await shopper();
+    await s.signPapay();
+    await until(() => s.call('papayContract'), (c) => c.contract === 'active', 'contract active');
+    const lane = laneOf('SH-AUTO-01', 'A2');
+    const visitTaking = async () => {
+      plans.set('SH-AUTO-01', [takes({ laneId: 'A2', count: 1 })]);
+      const visit = await s.call('startVisit', { body: { cabinetId: 'SH-AUTO-01' } });
+      const done = await s.waitVisit(visit.sessionId, (v) => ['charged', 'held_for_review', 'debt', 'failed', 'ended_empty', 'relocked'].includes(v.state), 90_000);
+      expect(done.state).toBe('charged');
+      return s.waitOrder(done.orderId!, (o) => o.status === 'paid');
+    };
+    const before = await visitTaking();
+    const listed = await admin('GET', `/products?q=${lane.sku}`);
+    const product = (listed.body.products as Array<{ sku: string; priceNowFen: number; version: number }>).find((p) => p.sku === lane.sku)!;
+    expect(before.lines).toEqual([expect.objectContaining({ sku: lane.sku, qty: 1, unitPriceFen: product.priceNowFen })]);
+    expect(before.pricedAt).toBeLessThanOrEqual(Date.now());
+    // The operator raises the price for this site from now (the console's "schedule a price").
+    const raised = product.priceNowFen + 120;
+    const changed = await admin('POST', `/products/${lane.sku}/prices`, { priceFen: raised, siteId: 'shanghai-hq' });
+    expect(changed.status).toBe(200);
+    const after = await visitTaking();
+    expect(after.lines).toEqual([expect.objectContaining({ sku: lane.sku, qty: 1, unitPriceFen: raised, amountFen: raised })]);
+    expect(after).toMatchObject({ totalFen: raised, paidFen: raised });
+    // The first receipt is as it was.
+    expect(await s.call('order', { params: { orderId: before.orderId } })).toMatchObject({ totalFen: before.totalFen, lines: before.lines, pricedAt: before.pricedAt });
+    expect(await svc.models.Audit.find({ objectType: 'product', objectId: lane.sku, action: 'product.price' }).lean()).toEqual([expect.objectContaining({ siteId: 'shanghai-hq', after: expect.objectContaining({ priceFen: raised }) })]);
+    // Back to the list price for the next tests.
+    expect((await admin('POST', `/products/${lane.sku}/prices`, { priceFen: null, siteId: 'shanghai-hq' })).status).toBe(200);
+  });
+
   it('an empty visit (door opened, nothing taken) ends with no order', async () => {
     const s = await shopper();
     await s.signPapay();

@@ -40,7 +40,7 @@ export const whenSignedOut = (fn: () => void): void => {
   onSignedOut = fn;
 };
 
-export async function api<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown): Promise<T> {
   const s = loadSession();
   const res = await fetch(`${ADMIN_PREFIX}${path}`, {
     method,

@@ -16,6 +16,7 @@ import { fleetView } from './views/fleet';
 import { kpisView } from './views/kpis';
 import { loginView } from './views/login';
 import { moneyView } from './views/money';
+import { productsView } from './views/products';
 import { reconciliationView } from './views/reconciliation';
 import { reviewsView } from './views/reviews';
 import { stickersView } from './views/stickers';
@@ -35,6 +36,7 @@ const ROUTES: Array<{ id: string; label: string; perm: Permission; view: View; n
   { id: 'reviews', label: 'nav.reviews', perm: 'review.view', view: reviewsView, nav: true },
   { id: 'money', label: 'nav.money', perm: 'orders.view', view: moneyView, nav: true },
   { id: 'reconciliation', label: 'nav.reconciliation', perm: 'finance.view', view: reconciliationView, nav: true },
+  { id: 'products', label: 'nav.products', perm: 'fleet.view', view: productsView, nav: true },
   { id: 'kpis', label: 'nav.kpis', perm: 'fleet.view', view: kpisView, nav: true },
   { id: 'stickers', label: 'nav.stickers', perm: 'fleet.view', view: stickersView, nav: true },
   { id: 'audit', label: 'nav.audit', perm: 'audit.view', view: auditView, nav: true },
