@@ -244,7 +244,7 @@ describe('cabinet machine', () => {
   it.each([
     ['tamper', 'a device alarm clears'],
     ['door_forced', 'a door alarm is raised'],
-  ] as const)('a check that fires a moment early still counts: %s (%s)', (kind) => {
+  ] as const)('a check that fires a moment early still counts: %s (%s)', (kind, _what) => {
     // Node's timers may fire a millisecond before Date.now() says the delay passed; a check that found its
     // hold not quite over did nothing, and with no other timer left the tamper alarm of the console-day
     // browser test stayed raised for ever (twice in about 25 loaded runs, once on a quiet machine).
