@@ -3,6 +3,7 @@ import { AppError } from '../common/errors';
 import { can, type Principal } from '../contracts/admin-api';
 import type { CreateProductRequest, ProductRow, ProductsQuery, SchedulePriceRequest, UpdateProductRequest } from '../contracts/catalogue-api';
 import { CreateProductRequest as CreateSchema } from '../contracts/catalogue-api';
+import type { ProductSpec } from '../contracts/domain';
 import { nextChange, priceAt, type PriceChange } from '../contracts/pricing';
 import { compareAndSetFrom } from '../store/cas';
 import { isDuplicateKey } from '../store/connection';
@@ -11,6 +12,12 @@ import type { ProductDoc } from '../store/models/catalogue';
 
 /** The principal the demo seed acts as (SEED_DEMO): its products pass the same checks as an operator's. */
 export const SEED_PRINCIPAL: Principal = { id: 'seed', name: 'demo seed', role: 'admin', sites: '*' };
+
+/** The store's products as the recogniser takes them (SKU, brand family, package look), delisted ones included: a delisted product may still be in a cabinet. */
+export async function catalogueForRecognition(models: Pick<Models, 'Product'>): Promise<ProductSpec[]> {
+  const docs = await models.Product.find({}, { sku: 1, name: 1, nameEn: 1, brand: 1, flavour: 1, packaging: 1, priceFen: 1, colour: 1, accent: 1 }).lean<ProductDoc[]>();
+  return docs.map((d) => ({ sku: d.sku, name: d.name, nameEn: d.nameEn, brand: d.brand, flavour: d.flavour, packaging: d.packaging, priceFen: d.priceFen, colour: d.colour ?? '#808080', accent: d.accent ?? '#ffffff' }));
+}
 
 const PRODUCT_FIELDS = ['name', 'nameEn', 'brand', 'flavour', 'barcode', 'status'] as const;
 

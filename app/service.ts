@@ -24,7 +24,7 @@ import { OperatorService } from './operator.service';
 import { registerOperatorRoutes } from '../gateways/http/operator.routes';
 import { startConsole } from './console';
 import { StickerService } from './stickers.service';
-import { CatalogueService } from './catalogue.service';
+import { CatalogueService, catalogueForRecognition } from './catalogue.service';
 import { registerConsoleWechatRoutes } from '../gateways/http/console-wechat.routes';
 import { AbnormalRefundService } from './abnormal-refund.service';
 import { registerOpenApi } from '../gateways/http/openapi';
@@ -179,7 +179,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
 
     let recognition: { close(): Promise<void> } | undefined;
     if (config.recognition.workers !== 0) {
-      const { pool, close } = await createRecognitionPool({ modelDir: DEFAULT_MODEL_DIR, log: log.child({ part: 'vision' }), clock, size: config.recognition.workers });
+      // The store's catalogue (the demo one only when SEED_DEMO put it there): brand families tell look-alikes apart.
+      const catalogue = await catalogueForRecognition(models);
+      const { pool, close } = await createRecognitionPool({ modelDir: DEFAULT_MODEL_DIR, log: log.child({ part: 'vision' }), clock, size: config.recognition.workers, catalogue });
       const sub = bridgeRecognition({ fleet, pool, clock, log: log.child({ part: 'recognition' }), metrics });
       recognition = {
         close: async () => {

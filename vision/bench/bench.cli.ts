@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] as number;
 
   const core = await RecogniserCore.load(loadBundle(DEFAULT_MODEL_DIR), { clock: systemClock, log: silentLogger, threads: 1, catalogue: DEMO_CATALOGUE });
-  const { pool, close } = await createRecognitionPool({ modelDir: DEFAULT_MODEL_DIR, log: silentLogger, clock: systemClock, size, queueLimit: n });
+  const { pool, close } = await createRecognitionPool({ modelDir: DEFAULT_MODEL_DIR, log: silentLogger, clock: systemClock, size, queueLimit: n, catalogue: DEMO_CATALOGUE });
   // Warm both paths (JIT, first session runs) before timing.
   await core.recognise(visits[0] as VisitEvidence);
   await pooled(pool, visits.slice(0, size), contexts);

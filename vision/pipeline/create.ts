@@ -2,18 +2,18 @@ import { availableParallelism } from 'node:os';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { ProductSpec } from '../../contracts/domain';
-import { DEMO_CATALOGUE } from '../../contracts/demo-data';
 import { RecogniserCore, loadBundle } from '../recognition/recogniser';
 import { RecognitionPool } from './pool';
 
 /**
  * The wired pool: one recogniser (one single-threaded onnxruntime session) per worker, sized to the cores by
- * default. An actor shell can own the pool and forward `submit` outcomes to visit actors as replies.
+ * default, for the products the caller gives (the service: its store's catalogue; there is no default).
+ * An actor shell can own the pool and forward `submit` outcomes to visit actors as replies.
  */
-export async function createRecognitionPool(deps: { modelDir: string; log: Logger; clock: Clock; size?: number; queueLimit?: number; catalogue?: readonly ProductSpec[] }): Promise<{ pool: RecognitionPool; close: () => Promise<void> }> {
+export async function createRecognitionPool(deps: { modelDir: string; log: Logger; clock: Clock; size?: number; queueLimit?: number; catalogue: readonly ProductSpec[] }): Promise<{ pool: RecognitionPool; close: () => Promise<void> }> {
   const size = deps.size ?? Math.max(1, availableParallelism());
   const bundle = loadBundle(deps.modelDir);
-  const cores = await Promise.all(Array.from({ length: size }, () => RecogniserCore.load(bundle, { clock: deps.clock, log: deps.log, threads: 1, catalogue: deps.catalogue ?? DEMO_CATALOGUE })));
+  const cores = await Promise.all(Array.from({ length: size }, () => RecogniserCore.load(bundle, { clock: deps.clock, log: deps.log, threads: 1, catalogue: deps.catalogue })));
   const pool = new RecognitionPool(
     cores.map((c) => (v) => c.recognise(v)),
     { queueLimit: deps.queueLimit ?? size * 8, clock: deps.clock, log: deps.log.child({ unit: 'recognition-pool' }) },
