@@ -195,4 +195,5 @@ export const DEMO_ACCOUNTS: ReadonlyArray<{ username: string; name: string; role
   { username: 'sh-operator', name: '上海运营', role: 'operator', sites: ['shanghai-hq'] },
   { username: 'viewer', name: 'Viewer', role: 'viewer', sites: '*' },
   { username: 'finance', name: '财务', role: 'finance', sites: '*' },
+  { username: 'sh-restocker', name: '上海补货', role: 'restocker', sites: ['shanghai-hq'] },
 ];

@@ -25,6 +25,7 @@ import { registerOperatorRoutes } from '../gateways/http/operator.routes';
 import { startConsole } from './console';
 import { StickerService } from './stickers.service';
 import { CatalogueService, catalogueForRecognition } from './catalogue.service';
+import { RestockService } from './restock.service';
 import { registerConsoleWechatRoutes } from '../gateways/http/console-wechat.routes';
 import { AbnormalRefundService } from './abnormal-refund.service';
 import { registerOpenApi } from '../gateways/http/openapi';
@@ -240,7 +241,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const operators = new OperatorService({ models, fleet, payments: operatorPayments, clock, log: log.child({ part: 'operators' }) });
     const resumedDecisions = await operators.resumeDecisions();
     if (resumedDecisions) log.info({ cases: resumedDecisions }, 'interrupted review decisions carried out');
-    registerOperatorRoutes(http, { auth: operatorAuth, service: operators, catalogue: new CatalogueService({ models, clock }), clock });
+    registerOperatorRoutes(http, { auth: operatorAuth, service: operators, catalogue: new CatalogueService({ models, clock }), restock: new RestockService({ models, clock }), clock });
     registerConsoleWechatRoutes(http, {
       auth: operatorAuth,
       clock,

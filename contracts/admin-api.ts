@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CreateProductRequest, ProductRow, ProductsQuery, ProductsResponse, SchedulePriceRequest, UpdateProductRequest } from './catalogue-api';
 import { CabinetId, Fen, FlowKind, Netting, SiteId, Sku } from './domain';
+import { RestockList } from './restock';
 
 /**
  * Operator (admin) API v1, defined once: the service enforces it, the web admin imports the same types.
@@ -150,4 +151,5 @@ export const OPERATOR_ROUTES = {
   createProduct: { method: 'POST', path: '/products', body: CreateProductRequest, response: ProductRow, permission: 'catalogue.edit', status: 201 },
   updateProduct: { method: 'PATCH', path: '/products/:sku', body: UpdateProductRequest, response: ProductRow, permission: 'catalogue.edit' },
   schedulePrice: { method: 'POST', path: '/products/:sku/prices', body: SchedulePriceRequest, response: ProductRow, permission: 'catalogue.edit' },
+  restockList: { method: 'GET', path: '/sites/:siteId/restock-list', response: RestockList, permission: 'cabinet.restock' },
 } as const;

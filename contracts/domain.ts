@@ -41,6 +41,8 @@ export const Lane = z.object({
   sku: Sku,
   capacity: z.number().int().min(1).max(50),
   count: z.number().int().min(0).max(50),
+  /** Restock at or below this count (contracts/restock.ts); 30 % of capacity when left out. */
+  par: z.number().int().min(0).max(50).optional(),
 });
 export type Lane = z.infer<typeof Lane>;
 

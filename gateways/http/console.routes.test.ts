@@ -84,7 +84,7 @@ describe('console API and live feed through the real service', () => {
     const file = join(svc.config.dataDir, DEMO_ACCOUNTS_FILE);
     const { statSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(Object.keys(tokens).sort()).toEqual(['admin', 'finance', 'sh-operator', 'viewer']);
+    expect(Object.keys(tokens).sort()).toEqual(['admin', 'finance', 'sh-operator', 'sh-restocker', 'viewer']);
   });
 
   it('refuses calls without a valid session and signs out', async () => {

@@ -2,17 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../common/clock';
 import { ADMIN_PREFIX, DecideRequest, OPERATOR_ROUTES, PendingOrderRequest, RefundRequest, SetStockRequest } from '../../contracts/admin-api';
-import { CabinetId } from '../../contracts/domain';
 import type { CatalogueService } from '../../app/catalogue.service';
+import type { RestockService } from '../../app/restock.service';
 import type { OperatorService } from '../../app/operator.service';
 import { CreateProductRequest, ProductsQuery, SchedulePriceRequest, UpdateProductRequest } from '../../contracts/catalogue-api';
-import { Sku } from '../../contracts/domain';
+import { CabinetId, SiteId, Sku } from '../../contracts/domain';
 import { authenticateOperators, principalOf, type OperatorAuthenticator } from './operator-auth';
 
 export interface OperatorRouteDeps {
   auth: OperatorAuthenticator;
   service: OperatorService;
   catalogue: CatalogueService;
+  restock: RestockService;
   clock: Clock;
 }
 
@@ -49,6 +50,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
       api.get(R.products.path, async (req) => ({ products: await cat.list(principalOf(req), ProductsQuery.parse(req.query)) }));
       api.post(R.createProduct.path, async (req, reply) => reply.status(R.createProduct.status).send(await cat.create(principalOf(req), CreateProductRequest.parse(req.body))));
       api.patch(R.updateProduct.path, async (req) => cat.update(principalOf(req), SkuParams.parse(req.params).sku, UpdateProductRequest.parse(req.body)));
+      api.get(R.restockList.path, async (req) => deps.restock.list(principalOf(req), z.object({ siteId: SiteId }).parse(req.params).siteId));
       api.post(R.schedulePrice.path, async (req) => cat.schedulePrice(principalOf(req), SkuParams.parse(req.params).sku, SchedulePriceRequest.parse(req.body)));
     },
     { prefix: ADMIN_PREFIX },

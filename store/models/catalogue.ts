@@ -51,6 +51,8 @@ export interface LaneDoc {
   sku: string;
   capacity: number;
   count: number;
+  /** Restock at or below this count; 30 % of capacity when unset (contracts/restock.ts). */
+  par?: number;
 }
 
 /** Device secrets are encrypted at rest (AES-256-GCM): HMAC verification needs the secret itself, so a hash would not do. */
@@ -84,7 +86,7 @@ export interface CabinetDoc {
 }
 
 const laneSchema = new Schema<LaneDoc>(
-  { laneId: { type: String, required: true }, sku: { type: String, required: true }, capacity: { ...int, min: 1 }, count: { ...int, min: 0 } },
+  { laneId: { type: String, required: true }, sku: { type: String, required: true }, capacity: { ...int, min: 1 }, count: { ...int, min: 0 }, par: { type: Number, min: 0 } },
   { _id: false },
 );
 

@@ -17,6 +17,7 @@ import { kpisView } from './views/kpis';
 import { loginView } from './views/login';
 import { moneyView } from './views/money';
 import { productsView } from './views/products';
+import { restockView } from './views/restock';
 import { reconciliationView } from './views/reconciliation';
 import { reviewsView } from './views/reviews';
 import { stickersView } from './views/stickers';
@@ -37,6 +38,7 @@ const ROUTES: Array<{ id: string; label: string; perm: Permission; view: View; n
   { id: 'money', label: 'nav.money', perm: 'orders.view', view: moneyView, nav: true },
   { id: 'reconciliation', label: 'nav.reconciliation', perm: 'finance.view', view: reconciliationView, nav: true },
   { id: 'products', label: 'nav.products', perm: 'fleet.view', view: productsView, nav: true },
+  { id: 'restock', label: 'nav.restock', perm: 'cabinet.restock', view: restockView, nav: true },
   { id: 'kpis', label: 'nav.kpis', perm: 'fleet.view', view: kpisView, nav: true },
   { id: 'stickers', label: 'nav.stickers', perm: 'fleet.view', view: stickersView, nav: true },
   { id: 'audit', label: 'nav.audit', perm: 'audit.view', view: auditView, nav: true },
