@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { DEMO_ACCOUNTS_FILE } from '../../app/console';
 
 /** Debian's chromium (tools/setup installs it); CHROMIUM_BIN overrides. Never a browser downloaded by playwright. */
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -31,6 +32,12 @@ export async function shot(page: Page, name: string): Promise<string> {
   const file = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
   return file;
+}
+
+/** The demo console accounts' generated passwords (SEED_DEMO writes them to DATA_DIR), by username. */
+export function demoPasswords(dataDir: string): Record<string, string> {
+  const list = JSON.parse(readFileSync(join(dataDir, DEMO_ACCOUNTS_FILE), 'utf8')) as Array<{ username: string; password: string }>;
+  return Object.fromEntries(list.map((c) => [c.username, c.password]));
 }
 
 /** Opens the console in a new tab (its own sessionStorage, so its own sign-in), in English unless told. */

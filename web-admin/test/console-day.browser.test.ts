@@ -3,11 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { DEMO_ACCOUNTS_FILE } from '../../app/console';
 import { createLogger } from '../../common/log';
 import { connectDevice, type TestDevice } from '../../test/device-client';
 import { startTestService } from '../../test/service-kit';
-import { launchBrowser, shot, signIn } from './browser';
+import { launchBrowser, shot, demoPasswords, signIn } from './browser';
 import { seedCase } from './seed-case';
 
 type Svc = Awaited<ReturnType<typeof startTestService>>;
@@ -79,7 +78,7 @@ describe('a fleet manager’s day in the console (Chromium, real service)', () =
     // CONSOLE_DAY_LOG=<file>: the service's log lines (debug, JSON), to read a failure after the run.
     const log = process.env.CONSOLE_DAY_LOG ? createLogger({ level: 'debug', format: 'json', destination: createWriteStream(process.env.CONSOLE_DAY_LOG) }) : undefined;
     svc = await startTestService({ timings: { deviceAlarmHoldMs: 8_000, disconnectDebounceMs: 1_000 }, env: { WECHAT_MODE: 'sandbox', DEMO_SIMULATOR: 'false', NOTIFY_GROUP_MS: '300' }, log });
-    creds = Object.fromEntries((JSON.parse(readFileSync(join(svc.config.dataDir, DEMO_ACCOUNTS_FILE), 'utf8')) as Array<{ username: string; password: string }>).map((c) => [c.username, c.password]));
+    creds = demoPasswords(svc.config.dataDir);
     await seed(svc);
     hook = await robot();
     browser = await launchBrowser();

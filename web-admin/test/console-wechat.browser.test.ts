@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DEMO_ACCOUNTS_FILE } from '../../app/console';
 import { startTestEmulator, type TestEmulator } from '../../payments/emulator/testing';
 import jsQR from 'jsqr';
 import { pngText } from '../../common/png';
@@ -9,7 +7,7 @@ import { crop, decodePng } from '../../test/png';
 import { notifyUrl } from '../../payments/wechatpay/wechat.config';
 import { startTestService } from '../../test/service-kit';
 import { until } from '../../test/until';
-import { launchBrowser, shot, signIn } from './browser';
+import { launchBrowser, shot, demoPasswords, signIn } from './browser';
 
 jest.setTimeout(120_000);
 
@@ -36,8 +34,7 @@ describe('console: cabinet sticker sheet and abnormal refunds in Chromium', () =
   beforeAll(async () => {
     emu = await startTestEmulator({ timeScale: 1000 });
     svc = await startTestService({ env: { WECHAT_MODE: 'sandbox', WECHAT_EMULATOR_URL: emu.baseUrl, WECHAT_SANDBOX_DIR: emu.dataDir, DEMO_SIMULATOR: 'false' } });
-    const list = JSON.parse(readFileSync(join(svc.config.dataDir, DEMO_ACCOUNTS_FILE), 'utf8')) as Array<{ username: string; password: string }>;
-    creds = Object.fromEntries(list.map((c) => [c.username, c.password]));
+    creds = demoPasswords(svc.config.dataDir);
     browser = await launchBrowser();
   });
   afterAll(async () => {

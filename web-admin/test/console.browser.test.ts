@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { DEMO_ACCOUNTS_FILE } from '../../app/console';
 import { ADMIN_PREFIX } from '../../contracts/console-api';
 import { connectDevice, type TestDevice } from '../../test/device-client';
 import { startTestService } from '../../test/service-kit';
-import { launchBrowser, shot, signIn } from './browser';
+import { launchBrowser, shot, demoPasswords, signIn } from './browser';
 import { seedCase } from './seed-case';
 
 type Svc = Awaited<ReturnType<typeof startTestService>>;
@@ -40,8 +39,7 @@ describe('operator console in Chromium against the real service', () => {
 
   beforeAll(async () => {
     svc = await startTestService();
-    const list = JSON.parse(readFileSync(join(svc.config.dataDir, DEMO_ACCOUNTS_FILE), 'utf8')) as Array<{ username: string; password: string }>;
-    creds = Object.fromEntries(list.map((c) => [c.username, c.password]));
+    creds = demoPasswords(svc.config.dataDir);
     await seedCase(svc, 'R-BROWSER-1', 'V-BROWSER-1', 'SH-SEMI-01', 'shanghai-hq', 'S-browser-shopper-1');
     await seedCase(svc, 'R-BROWSER-2', 'V-BROWSER-2', 'SH-SEMI-01', 'shanghai-hq', 'S-browser-shopper-2');
     browser = await launchBrowser();

@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DEMO_ACCOUNTS_FILE } from '../../app/console';
 import { priceLines } from '../../app/commerce';
 import { startTestService } from '../../test/service-kit';
-import { launchBrowser, shot, signIn } from './browser';
+import { launchBrowser, shot, demoPasswords, signIn } from './browser';
 
 jest.setTimeout(120_000);
 
@@ -19,8 +16,7 @@ describe('console: products and prices in Chromium', () => {
 
   beforeAll(async () => {
     svc = await startTestService({ env: { DEMO_SIMULATOR: 'false' } });
-    const list = JSON.parse(readFileSync(join(svc.config.dataDir, DEMO_ACCOUNTS_FILE), 'utf8')) as Array<{ username: string; password: string }>;
-    creds = Object.fromEntries(list.map((c) => [c.username, c.password]));
+    creds = demoPasswords(svc.config.dataDir);
     browser = await launchBrowser();
   });
   afterAll(async () => {
