@@ -6,7 +6,9 @@ import { priceLines } from './commerce';
 
 jest.setTimeout(60_000);
 
-const OPERATOR: Principal = { id: 'op-1', name: 'Op', role: 'operator', sites: ['sh'] };
+const OPERATOR: Principal = { id: 'op-1', name: 'Op', role: 'operator', sites: '*' };
+/** An operator of one site: its overrides only (a product, its status and the price for all sites reach every site). */
+const SH_OPERATOR: Principal = { id: 'op-sh', name: 'Op SH', role: 'operator', sites: ['sh'] };
 const VIEWER: Principal = { id: 'v-1', name: 'V', role: 'viewer', sites: '*' };
 const BASE = { name: '汽水', nameEn: 'Soda', brand: '汽', flavour: '原味', packaging: 'can' as const, priceFen: 350 };
 
@@ -20,6 +22,8 @@ describe('catalogue: products, prices on a schedule, audited', () => {
 
   beforeAll(async () => {
     db = await openTestDb('catalogue');
+    // Overrides are for sites that have cabinets.
+    for (const siteId of ['sh', 'bj']) await db.models.Cabinet.collection.insertOne({ _id: `C-${siteId}` as never, cabinetId: `C-${siteId}`, siteId, name: siteId, kind: 'auto', lanes: [] });
   });
   afterAll(async () => db.close());
   beforeEach(async () => {
@@ -67,6 +71,30 @@ describe('catalogue: products, prices on a schedule, audited', () => {
     expect(await at('sh', clock.now())).toBe(760);
     await expect(cat.schedulePrice(OPERATOR, sku(), { priceFen: 300, from: clock.now() - 3_600_000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect((await db.models.Audit.find({ action: 'product.price', objectId: sku() }).lean()).length).toBe(3);
+  });
+
+  it('a site-scoped operator sets its own site’s overrides only; the whole fleet’s prices and products need an all-sites account', async () => {
+    await cat.create(OPERATOR, soda());
+    await expect(cat.create(SH_OPERATOR, { ...soda(), sku: `${sku()}-X` })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(cat.schedulePrice(SH_OPERATOR, sku(), { priceFen: 9999 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(cat.schedulePrice(SH_OPERATOR, sku(), { priceFen: 9999, siteId: 'bj' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(cat.update(SH_OPERATOR, sku(), { status: 'delisted', version: 0 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const own = await cat.schedulePrice(SH_OPERATOR, sku(), { priceFen: 300, siteId: 'sh' });
+    expect(own.prices).toEqual([expect.objectContaining({ siteId: 'sh', priceFen: 300, setBy: 'op-sh' })]);
+    await cat.schedulePrice(OPERATOR, sku(), { priceFen: 290, siteId: 'bj' });
+    // Another site's override is not shown to the Shanghai operator; an all-sites account sees both.
+    expect((await cat.get(SH_OPERATOR, sku())).prices.map((c) => c.siteId)).toEqual(['sh']);
+    expect((await cat.get(OPERATOR, sku())).prices.map((c) => c.siteId).sort()).toEqual(['bj', 'sh']);
+    expect(await priceLines(db.models, [{ sku: sku(), qty: 1 }], { siteId: 'bj', at: clock.now() })).toMatchObject({ totalFen: 290 });
+    // An override for a site with no cabinets would apply nowhere: refused.
+    await expect(cat.schedulePrice(OPERATOR, sku(), { priceFen: 100, siteId: 'no-such-site' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('stores a change as starting no earlier than now, and no more than a year ahead', async () => {
+    await cat.create(OPERATOR, soda());
+    const row = await cat.schedulePrice(OPERATOR, sku(), { priceFen: 360, from: clock.now() - 30_000 });
+    expect(row.prices[0]!.from).toBe(clock.now());
+    await expect(cat.schedulePrice(OPERATOR, sku(), { priceFen: 360, from: 9e15 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('finds products by part of the SKU, a name or the brand', async () => {

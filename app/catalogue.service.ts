@@ -1,6 +1,6 @@
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
-import { can, type Principal } from '../contracts/admin-api';
+import { can, inScope, type Principal } from '../contracts/admin-api';
 import type { CreateProductRequest, ProductRow, ProductsQuery, SchedulePriceRequest, UpdateProductRequest } from '../contracts/catalogue-api';
 import { CreateProductRequest as CreateSchema } from '../contracts/catalogue-api';
 import type { ProductSpec } from '../contracts/domain';
@@ -19,6 +19,9 @@ export async function catalogueForRecognition(models: Pick<Models, 'Product'>): 
   return docs.map((d) => ({ sku: d.sku, name: d.name, nameEn: d.nameEn, brand: d.brand, flavour: d.flavour, packaging: d.packaging, priceFen: d.priceFen, colour: d.colour ?? '#808080', accent: d.accent ?? '#ffffff' }));
 }
 
+/** How far ahead a price change may be scheduled. */
+const MAX_AHEAD_MS = 366 * 86_400_000;
+
 const PRODUCT_FIELDS = ['name', 'nameEn', 'brand', 'flavour', 'barcode', 'status'] as const;
 
 /**
@@ -29,7 +32,7 @@ const PRODUCT_FIELDS = ['name', 'nameEn', 'brand', 'flavour', 'barcode', 'status
  * the product's version (a change made meanwhile is refused, not overwritten) and is audited.
  */
 export class CatalogueService {
-  constructor(private readonly d: { models: Pick<Models, 'Product' | 'Audit'>; clock: Clock }) {}
+  constructor(private readonly d: { models: Pick<Models, 'Product' | 'Audit' | 'Cabinet'>; clock: Clock }) {}
 
   async list(p: Principal, q: ProductsQuery = {}): Promise<ProductRow[]> {
     if (!can(p, 'fleet.view')) throw new AppError('FORBIDDEN', `role ${p.role} may not view the catalogue`);
@@ -38,16 +41,16 @@ export class CatalogueService {
     return docs
       .filter((d) => (q.status === undefined || (d.active !== false ? 'active' : 'delisted') === q.status) && (!needle || [d.sku, d.name, d.nameEn, d.brand].some((s) => s.toLowerCase().includes(needle))))
       .sort((a, b) => a.sku.localeCompare(b.sku))
-      .map((d) => this.row(d));
+      .map((d) => this.row(d, p));
   }
 
   async get(p: Principal, sku: string): Promise<ProductRow> {
     if (!can(p, 'fleet.view')) throw new AppError('FORBIDDEN', `role ${p.role} may not view the catalogue`);
-    return this.row(await this.load(sku));
+    return this.row(await this.load(sku), p);
   }
 
   async create(p: Principal, req: CreateProductRequest, opts: { audit?: boolean } = {}): Promise<ProductRow> {
-    this.mayEdit(p);
+    this.mayEdit(p, undefined);
     const r = CreateSchema.parse(req);
     const doc: ProductDoc = { sku: r.sku, name: r.name, nameEn: r.nameEn, brand: r.brand, flavour: r.flavour, packaging: r.packaging, priceFen: r.priceFen, colour: r.colour, accent: r.accent, active: true, version: 0, ...(r.barcode ? { barcode: r.barcode } : {}) };
     try {
@@ -75,7 +78,7 @@ export class CatalogueService {
   }
 
   async update(p: Principal, sku: string, req: UpdateProductRequest): Promise<ProductRow> {
-    this.mayEdit(p);
+    this.mayEdit(p, undefined);
     const before = await this.load(sku);
     const set: Record<string, unknown> = {};
     const unset: string[] = [];
@@ -88,26 +91,34 @@ export class CatalogueService {
     if (req.status !== undefined) set.active = req.status === 'active';
     const after = await this.write(before, req.version, set, unset);
     await this.audit(p, req.status === 'delisted' && before.active !== false ? 'product.delist' : 'product.update', sku, this.shown(before), this.shown(after));
-    return this.row(after);
+    return this.row(after, p);
   }
 
   async schedulePrice(p: Principal, sku: string, req: SchedulePriceRequest): Promise<ProductRow> {
-    this.mayEdit(p);
+    this.mayEdit(p, req.siteId);
     const now = this.d.clock.now();
-    const from = req.from ?? now;
-    // A minute's grace for clocks that differ; anything earlier would re-price visits already billed.
-    if (from < now - 60_000) throw new AppError('BAD_REQUEST', 'a price change cannot start in the past: visits already priced keep their price', { from, now });
+    // A minute's grace for clocks that differ (a console's "now"), but what is stored is never before now:
+    // a change that reached back would re-price visits whose door already closed.
+    if (req.from !== undefined && req.from < now - 60_000) throw new AppError('BAD_REQUEST', 'a price change cannot start in the past: visits already priced keep their price', { from: req.from, now });
+    if (req.from !== undefined && req.from > now + MAX_AHEAD_MS) throw new AppError('BAD_REQUEST', 'a price change can be scheduled at most a year ahead', { from: req.from });
+    const from = Math.max(req.from ?? now, now);
     if (req.priceFen === null && req.siteId === undefined) throw new AppError('BAD_REQUEST', 'priceFen null ends a site override: name the siteId');
+    if (req.siteId !== undefined && !(await this.d.models.Cabinet.exists({ siteId: req.siteId }))) throw new AppError('NOT_FOUND', `no cabinets at site ${req.siteId}: an override there would apply nowhere`, { siteId: req.siteId });
     const before = await this.load(sku);
     if (before.active === false) throw new AppError('CONFLICT', `product ${sku} is delisted`);
     const change: PriceChange = { priceFen: req.priceFen, from, setBy: p.id, setAt: now, ...(req.siteId ? { siteId: req.siteId } : {}) };
     const after = await this.write(before, before.version ?? 0, { prices: [...(before.prices ?? []), change] }, []);
     await this.audit(p, 'product.price', sku, { priceNowFen: priceAt(before, req.siteId, from) }, { priceFen: req.priceFen, from: new Date(from).toISOString(), ...(req.siteId ? { siteId: req.siteId } : { sites: 'all' }) }, req.siteId);
-    return this.row(after);
+    return this.row(after, p);
   }
 
-  private mayEdit(p: Principal): void {
+  /**
+   * catalogue.edit, and the sites the change reaches: a product, its names, its status and a price for every
+   * site concern the whole fleet (sites '*'); a site's override only that site.
+   */
+  private mayEdit(p: Principal, siteId: string | undefined): void {
     if (!can(p, 'catalogue.edit')) throw new AppError('FORBIDDEN', `role ${p.role} may not change the catalogue`, { permission: 'catalogue.edit' });
+    if (siteId === undefined ? p.sites !== '*' : !inScope(p, siteId)) throw new AppError('FORBIDDEN', siteId === undefined ? 'this change reaches every site: it needs an account for all sites (a site-scoped account may set its sites’ overrides)' : `you may not set prices at site ${siteId}`, { permission: 'catalogue.edit', ...(siteId ? { siteId } : {}) });
   }
 
   private async load(sku: string): Promise<ProductDoc> {
@@ -124,7 +135,8 @@ export class CatalogueService {
     return this.load(before.sku);
   }
 
-  private row(d: ProductDoc): ProductRow {
+  /** A product as `p` may see it: overrides of sites outside its scope are left out. */
+  private row(d: ProductDoc, p: Principal): ProductRow {
     const now = this.d.clock.now();
     const next = nextChange(d, undefined, now);
     return {
@@ -139,7 +151,7 @@ export class CatalogueService {
       priceFen: d.priceFen,
       priceNowFen: priceAt(d, undefined, now),
       ...(next ? { nextChange: next } : {}),
-      prices: [...(d.prices ?? [])].sort((a, b) => a.from - b.from),
+      prices: (d.prices ?? []).filter((c) => c.siteId === undefined || inScope(p, c.siteId)).sort((a, b) => a.from - b.from),
       colour: d.colour ?? '#808080',
       accent: d.accent ?? '#ffffff',
       version: d.version ?? 0,

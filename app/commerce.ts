@@ -47,11 +47,14 @@ export async function priceLines(models: Pick<Models, 'Product'>, lines: readonl
   return { lines: out, totalFen: out.reduce((n, l) => n + l.amountFen, 0), pricedAt };
 }
 
-/** When a visit's door closed (its lines are priced then); `fallback` when the visit is unknown or still open. */
+/**
+ * When a visit's door closed (its lines are priced then); a visit whose close was never reported is priced
+ * as its door opened; `fallback` when the visit is unknown or never opened.
+ */
 export async function visitClosedAt(models: Pick<Models, 'Visit'>, visitId: string | undefined, fallback: number): Promise<number> {
   if (!visitId) return fallback;
-  const v = await naturalKeys.findOne(models.Visit, visitId, { visitId }, { closedAt: 1 });
-  return v?.closedAt?.getTime() ?? fallback;
+  const v = await naturalKeys.findOne(models.Visit, visitId, { visitId }, { closedAt: 1, openedAt: 1 });
+  return v?.closedAt?.getTime() ?? v?.openedAt?.getTime() ?? fallback;
 }
 
 /**

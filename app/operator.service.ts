@@ -176,9 +176,14 @@ export class OperatorService {
     return done;
   }
 
-  /** A reviewed visit's lines are priced as the catalogue stood when its door closed (now, when that is unknown). */
-  private async pricedWhen(c: Pick<ReviewCaseDoc, 'visitId' | 'siteId'>): Promise<PricingMoment> {
-    return { siteId: c.siteId, at: await visitClosedAt(this.d.models, c.visitId, this.d.clock.now()) };
+  /**
+   * The moment a case's decided lines are priced at: the moment its order was priced when it has one (a
+   * semi-automatic cart, checked out before or after the door closed, is netted against the decision at its
+   * own prices), else when the visit's door closed (now, when neither is known).
+   */
+  private async pricedWhen(c: Pick<ReviewCaseDoc, 'visitId' | 'siteId' | 'orderId'>): Promise<PricingMoment> {
+    const order = c.orderId ? await naturalKeys.findOne(this.d.models.Order, c.orderId, { orderId: c.orderId }, { pricedAt: 1 }) : null;
+    return { siteId: c.siteId, at: order?.pricedAt?.getTime() ?? (await visitClosedAt(this.d.models, c.visitId, this.d.clock.now())) };
   }
 
   private get money(): NonNullable<OperatorDeps['payments']> {
@@ -231,7 +236,11 @@ export class OperatorService {
     if (c.decision === 'confirm' || !c.orderId) return { outcome: 'upheld', ...(c.orderId ? { orderId: c.orderId } : {}) };
     const order = await naturalKeys.findOne(this.d.models.Order, c.orderId, { orderId: c.orderId });
     if (!order) throw new AppError('NOT_FOUND', `no order ${c.orderId}`);
-    const due = lines.length ? (await priceLines(this.d.models, lines, { siteId: order.siteId, at: order.pricedAt?.getTime() ?? (await this.pricedWhen(c)).at })).totalFen : 0;
+    // What the adjusted lines cost on the receipt: its own unit prices, and for a SKU not on it the price then.
+    const onReceipt = new Map(order.lines.map((l) => [l.sku, l.unitPriceFen]));
+    const others = lines.filter((l) => !onReceipt.has(l.sku));
+    const othersFen = others.length ? (await priceLines(this.d.models, others, { siteId: order.siteId, at: order.pricedAt?.getTime() ?? (order as { createdAt?: Date }).createdAt?.getTime() ?? this.d.clock.now() })).totalFen : 0;
+    const due = lines.filter((l) => onReceipt.has(l.sku)).reduce((n, l) => n + onReceipt.get(l.sku)! * l.qty, othersFen);
     if (order.status === 'debt') {
       if (due > 0) return { outcome: 'upheld: adjust a debt by waiving it and raising a pending order', orderId: order.orderId };
       const r = await this.money.waiveDebt(order.shopperId, { orderId: order.orderId, reason: `appeal ${c.caseId}` });

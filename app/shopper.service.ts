@@ -1,3 +1,4 @@
+import { priceAt } from '../contracts/pricing';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import type { Logger } from '../common/log';
@@ -116,13 +117,15 @@ export class ShopperService {
   }
 
   async catalogue(cabinetId: string): Promise<CatalogueResponse> {
-    const c = await naturalKeys.findOne(this.d.models.Cabinet, cabinetId, { cabinetId }, { lanes: 1, disabled: 1 });
+    const c = await naturalKeys.findOne(this.d.models.Cabinet, cabinetId, { cabinetId }, { lanes: 1, disabled: 1, siteId: 1 });
     if (!c || c.disabled) throw new AppError('NOT_FOUND', `no cabinet ${cabinetId}`);
     const products = await this.d.models.Product.find({ sku: { $in: [...new Set(c.lanes.map((l) => l.sku))] }, active: true }).lean();
     const bySku = new Map(products.map((p) => [p.sku, p]));
+    const now = this.d.clock.now();
     const items = c.lanes.flatMap((l) => {
       const p = bySku.get(l.sku);
-      return p ? [{ sku: l.sku, name: p.name, priceFen: p.priceFen, laneId: l.laneId, stock: l.count }] : [];
+      // The price the checkout bills now at this cabinet's site (contracts/pricing.ts), not the list price.
+      return p ? [{ sku: l.sku, name: p.name, priceFen: priceAt(p, c.siteId, now), laneId: l.laneId, stock: l.count }] : [];
     });
     return { cabinetId, items };
   }

@@ -161,6 +161,9 @@ describe('fully automatic', () => {
     const raised = product.priceNowFen + 120;
     const changed = await admin('POST', `/products/${lane.sku}/prices`, { priceFen: raised, siteId: 'shanghai-hq' });
     expect(changed.status).toBe(200);
+    // The shopper's app shows the price the next visit bills.
+    const shown = await s.call('catalogue', { params: { cabinetId: 'SH-AUTO-01' } });
+    expect(shown.items.find((i) => i.sku === lane.sku)?.priceFen).toBe(raised);
     const after = await visitTaking();
     expect(after.lines).toEqual([expect.objectContaining({ sku: lane.sku, qty: 1, unitPriceFen: raised, amountFen: raised })]);
     expect(after).toMatchObject({ totalFen: raised, paidFen: raised });

@@ -42,6 +42,7 @@ const T: Record<string, [string, string]> = {
   'products.created': ['商品已新增', 'Product added'],
   'products.badPrice': ['价格格式不对：例如 3.50', 'Not a price: for example 3.50'],
   'products.from': ['生效时间', 'Applies from'],
+  'products.localTime': ['本机时间 {zone}', 'this computer’s time, {zone}'],
   'products.allSites': ['全部站点', 'All sites'],
   'products.endOverride': ['结束该站点的特价，恢复统一价', 'End this site’s override (back to the price for all sites)'],
   'products.priceHelp': ['新价格从生效时间起计；已关门的购物按当时价格，不受影响。', 'The new price applies from its time; visits whose door already closed keep the price they had.'],

@@ -24,8 +24,8 @@ describe('console: products and prices in Chromium', () => {
     await svc?.cleanup();
   });
 
-  it('an operator adds a product, overrides its price at one site, schedules a change for all sites and delists it', async () => {
-    const page = await signIn(browser.context, svc.url, 'sh-operator', creds['sh-operator']!);
+  it('an admin adds a product, a site operator overrides its price there, the admin schedules a change for all sites and delists it', async () => {
+    const page = await signIn(browser.context, svc.url, 'admin', creds['admin']!);
     await page.click('[data-nav="products"]');
     await page.waitForSelector('.products tbody tr');
     // The demo catalogue came in through the same service (SEED_DEMO).
@@ -47,11 +47,26 @@ describe('console: products and prices in Chromium', () => {
     const stored = await svc.models.Product.findOne({ sku: 'TEA-PEACH' }).lean();
     expect(stored).toMatchObject({ priceFen: 550, packaging: 'bottle', active: true });
 
-    // A price for one site from now: that site bills it, another keeps the list price.
-    await row.locator('.product-price').click();
-    await page.fill('#price-new', '4.80');
-    await page.fill('#price-site', 'shanghai-hq');
-    await page.click('#price-save');
+    // A price for one site from now, set by that site's operator: that site bills it, another keeps the list price.
+    const op = await signIn(browser.context, svc.url, 'sh-operator', creds['sh-operator']!);
+    await op.goto(`${svc.url}/admin/#/products`);
+    await op.fill('#product-q', 'TEA-PEACH');
+    const opRow = op.locator('.products tbody tr', { hasText: 'TEA-PEACH' });
+    await opRow.waitFor();
+    // The site operator may not change the price for every site: refused by the service, shown in words.
+    await opRow.locator('.product-price').click();
+    await op.fill('#price-new', '1');
+    await op.click('#price-save');
+    await op.waitForSelector('.notice.error, [role=alert]');
+    expect(await op.locator('.notice.error, [role=alert]').first().textContent()).toMatch(/every site/);
+    await opRow.locator('.product-price').click();
+    await op.fill('#price-new', '4.80');
+    await op.fill('#price-site', 'shanghai-hq');
+    await op.click('#price-save');
+    await op.waitForSelector('.products tbody tr:has-text("TEA-PEACH") >> text=site overrides');
+    await page.reload();
+    await page.fill('#product-q', 'TEA-PEACH');
+    await row.waitFor();
     await page.waitForSelector('.products tbody tr:has-text("TEA-PEACH") >> text=site overrides');
     const bill = async (siteId: string, at = Date.now()) => (await priceLines(svc.models, [{ sku: 'TEA-PEACH', qty: 1 }], { siteId, at })).totalFen;
     expect([await bill('shanghai-hq'), await bill('beijing-office')]).toEqual([480, 550]);
@@ -74,10 +89,10 @@ describe('console: products and prices in Chromium', () => {
     expect((await svc.models.Product.findOne({ sku: 'TEA-PEACH' }).lean())?.active).toBe(false);
     const audit = await svc.models.Audit.find({ objectType: 'product', objectId: 'TEA-PEACH' }).sort({ at: 1 }).lean();
     expect(audit.map((a) => [a.action, a.actorId])).toEqual([
-      ['product.create', 'sh-operator'],
+      ['product.create', 'admin'],
       ['product.price', 'sh-operator'],
-      ['product.price', 'sh-operator'],
-      ['product.delist', 'sh-operator'],
+      ['product.price', 'admin'],
+      ['product.delist', 'admin'],
     ]);
   });
 

@@ -71,8 +71,9 @@ export function productsView(root: HTMLElement): void {
       const siteId = site.value.trim();
       const priceFen = endOverride.checked ? null : fenOf(price.value);
       if (priceFen === undefined) return notice(root, t('products.badPrice'), 'error');
+      // Always the time chosen: the server refuses one in the past rather than quietly starting now.
       const at = from.value ? new Date(from.value).getTime() : Date.now();
-      const body: SchedulePriceRequest = { priceFen, ...(at > Date.now() + 60_000 ? { from: at } : {}), ...(siteId ? { siteId } : {}) };
+      const body: SchedulePriceRequest = { priceFen, from: at, ...(siteId ? { siteId } : {}) };
       void api<ProductRow>('POST', `/products/${encodeURIComponent(p.sku)}/prices`, body).then(done(t('products.priceSet')), failed);
     };
     clear(
@@ -83,7 +84,7 @@ export function productsView(root: HTMLElement): void {
         h('h3', {}, `${p.sku} · ${getLang() === 'zh' ? p.name : p.nameEn}`),
         h('p', { class: 'muted' }, t('products.priceHelp')),
         h('label', {}, t('products.priceYuan'), price),
-        h('label', {}, t('products.from'), from),
+        h('label', {}, `${t('products.from')} (${t('products.localTime', { zone: Intl.DateTimeFormat().resolvedOptions().timeZone })})`, from),
         h('label', {}, t('col.site'), site),
         h('label', {}, endOverride, t('products.endOverride')),
         h('button', { type: 'submit', id: 'price-save' }, t('products.save')),
