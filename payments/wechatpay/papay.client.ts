@@ -207,10 +207,13 @@ export class PapayV2Client {
 /**
  * The sign type of a v2 notification: WeChat signs it with the type of the request behind it. A
  * pay-and-sign payment result names it in `sign_type`; a deduction result and a contract change carry no
- * such field, so they are checked with the type this client signs those requests with.
+ * such field, so the sign's own length tells (HMAC-SHA256 is 64 hex digits, MD5 32, as
+ * wechatpay-axios-plugin reads them): a contract signed, or a deduction sent, while this client still
+ * signed HMAC-SHA256 is still notified so. Either way only the APIv2 key makes a sign that verifies.
  */
 export function notificationSignType(f: Record<string, string>): V2SignType {
   if (f.sign_type === 'HMAC-SHA256' || f.sign_type === 'MD5') return f.sign_type;
+  if (f.sign?.length === 64) return 'HMAC-SHA256';
   return CLIENT_SIGN_TYPE;
 }
 

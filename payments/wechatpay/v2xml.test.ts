@@ -43,10 +43,15 @@ describe('v2 XML is read as WeChat reads it', () => {
     expect(decodeV2Notification(md5, cfg, 'papay')).toMatchObject({ ok: true, event: { type: 'TradeResultNotified', order: { outTradeNo: 'CFP01-x', totalFee: 450 } } });
     const hmacFields = { ...result, sign_type: 'HMAC-SHA256' };
     expect(decodeV2Notification(pretty({ ...hmacFields, sign: v2Sign(hmacFields, KEY, 'HMAC-SHA256') }), cfg, 'papay')).toMatchObject({ ok: true });
-    // HMAC-SHA256-signed without saying so, while our deductions are MD5: refused, as the merchant's SDK would.
-    expect(decodeV2Notification(pretty({ ...result, sign: v2Sign(result, KEY, 'HMAC-SHA256') }), cfg, 'papay')).toEqual({ ok: false, reason: 'bad_sign' });
-    // A contract notification is checked with the type our client signs contracts with (MD5), never another.
-    expect(decodeV2Notification(pretty({ ...notice, sign: v2Sign(notice, KEY, 'HMAC-SHA256') }), cfg, 'contract')).toEqual({ ok: false, reason: 'bad_sign' });
+    // HMAC-SHA256-signed without saying so (a deduction sent, or a contract signed, while our client signed
+    // HMAC): told by the sign's 64 digits, and verified as such.
+    expect(decodeV2Notification(pretty({ ...result, sign: v2Sign(result, KEY, 'HMAC-SHA256') }), cfg, 'papay')).toMatchObject({ ok: true });
+    expect(decodeV2Notification(pretty({ ...notice, sign: v2Sign(notice, KEY, 'HMAC-SHA256') }), cfg, 'contract')).toMatchObject({ ok: true });
+    // Only the key makes a sign that verifies, in either type, and a sign_type named wins over the length.
+    expect(decodeV2Notification(pretty({ ...notice, sign: v2Sign(notice, 'x'.repeat(32), 'HMAC-SHA256') }), cfg, 'contract')).toEqual({ ok: false, reason: 'bad_sign' });
+    expect(decodeV2Notification(pretty({ ...result, sign: v2Sign(result, 'x'.repeat(32), 'MD5') }), cfg, 'papay')).toEqual({ ok: false, reason: 'bad_sign' });
+    const namedMd5 = { ...result, sign_type: 'MD5' };
+    expect(decodeV2Notification(pretty({ ...namedMd5, sign: v2Sign({ ...namedMd5, sign_type: 'HMAC-SHA256' }, KEY, 'HMAC-SHA256') }), cfg, 'papay')).toEqual({ ok: false, reason: 'bad_sign' });
   });
 
   it('keeps a value exactly as written: whitespace inside a value, CDATA literally, entities and numeric references decoded', () => {
