@@ -1,3 +1,4 @@
+import { DEFAULT_PAR_SHARE, isLow } from '../contracts/restock';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import { can, inScope, type Principal } from '../contracts/admin-api';
@@ -10,8 +11,8 @@ import { dayOf } from './console.service';
 const DAY = 86_400_000;
 /** Business days are Beijing days (as the KPIs'). */
 const dayStart = (t: number): number => Date.parse(`${dayOf(t)}T00:00:00+08:00`);
-/** A lane is below par at or under this share of its capacity. */
-export const LOW_STOCK_RATIO = 0.2;
+/** The default par share (contracts/restock.ts: a lane's own par, else this share of its capacity, rounded up). */
+export const LOW_STOCK_RATIO = DEFAULT_PAR_SHARE;
 const CAP = 20_000;
 
 /**
@@ -67,7 +68,7 @@ export class AttentionService {
     let lowLanes = 0;
     for (const c of cabinets) {
       for (const l of c.lanes ?? []) {
-        if (l.count > Math.floor(l.capacity * LOW_STOCK_RATIO)) continue;
+        if (!isLow(l)) continue;
         lowLanes++;
         if (low.length < 500) low.push({ cabinetId: c.cabinetId, laneId: l.laneId, sku: l.sku, count: l.count, capacity: l.capacity });
       }

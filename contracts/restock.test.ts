@@ -6,10 +6,12 @@ describe('low stock and the restock list', () => {
     [10, undefined, 4, 3, false],
     [7, undefined, 3, 3, true],
     [1, undefined, 0, 1, true],
-    [1, undefined, 1, 1, true],
+    [1, undefined, 1, 1, false],
+    [6, 6, 6, 6, false],
+    [6, 6, 5, 6, true],
     [12, 2, 3, 2, false],
     [12, 0, 0, 0, true],
-  ] as const)('capacity %i, par %s, count %i: par %i, low %s', (capacity, par, count, expectedPar, low) => {
+  ] as const)('capacity %i, par %s, count %i: par %i, low %s (a full lane is never low)', (capacity, par, count, expectedPar, low) => {
     const lane = { laneId: 'A1', sku: 'X-1', capacity, count, ...(par !== undefined ? { par } : {}) };
     expect([parOf(lane), isLow(lane)]).toEqual([expectedPar, low]);
   });

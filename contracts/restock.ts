@@ -18,7 +18,8 @@ export interface StockLane {
 }
 
 export const parOf = (l: Pick<StockLane, 'capacity' | 'par'>): number => l.par ?? Math.ceil(l.capacity * DEFAULT_PAR_SHARE);
-export const isLow = (l: StockLane): boolean => l.count <= parOf(l);
+/** Low: at or below par, and room left (a par set at the capacity does not list a full lane). */
+export const isLow = (l: StockLane): boolean => l.count <= parOf(l) && l.count < l.capacity;
 
 export const RestockLine = z.object({ laneId: LaneId, sku: Sku, name: z.string(), count: z.number().int(), par: z.number().int(), capacity: z.number().int(), bring: z.number().int() });
 export const RestockList = z.object({
