@@ -254,7 +254,35 @@ describe('cabinet machine', () => {
     const effect = kind === 'tamper' ? 'AlarmCleared' : 'AlarmRaised';
     expect(kinds(run(s, [[T0, start], [T0 + hold - 1, { type: 'AlarmCheck', kind }]]).effects, effect)).toMatchObject([{ kind }]);
     // Well before its time (a newer report, a stale timer) it still waits.
-    expect(kinds(run(s, [[T0, start], [T0 + hold - 1_000, { type: 'AlarmCheck', kind }]]).effects, effect)).toEqual([]);
+    const waiting = run(s, [[T0, start], [T0 + hold - 1_000, { type: 'AlarmCheck', kind }]]);
+    expect(kinds(waiting.effects, effect)).toEqual([]);
+    // A device alarm looks again when its hold is up (the door alarm's own status schedule covers it).
+    if (kind === 'tamper') expect(waiting.effects.at(-1)).toEqual({ type: 'Schedule', afterMs: 1_000, msg: { type: 'AlarmCheck', kind } });
+  });
+
+  it('keeps one clearing check per device alarm however often the device reports it, and clears once quiet', () => {
+    const s = online();
+    const hold = s.timings.deviceAlarmHoldMs;
+    const reports = Array.from({ length: 40 }, (_, i): [number, CabinetMsg] => [T0 + i * 1_500, { type: 'AlarmReported', kind: 'tamper', ts: T0 }]);
+    const reported = run(s, reports);
+    expect(kinds(reported.effects, 'Schedule')).toHaveLength(1);
+    // The one check looks again at each hold until the reports stop, then clears.
+    let state = reported.state;
+    let at = T0 + hold;
+    const last = T0 + 39 * 1_500;
+    for (let round = 0; round < 100; round++) {
+      const r = decide(state, { type: 'AlarmCheck', kind: 'tamper' }, at);
+      state = r.state;
+      const again = kinds(r.effects, 'Schedule') as Array<{ afterMs: number }>;
+      if (kinds(r.effects, 'AlarmCleared').length) {
+        expect(at).toBeGreaterThanOrEqual(last + hold - 20);
+        expect(state.alarms.tamper).toBeUndefined();
+        return;
+      }
+      expect(again).toHaveLength(1);
+      at += again[0]!.afterMs;
+    }
+    throw new Error('the alarm never cleared');
   });
 
   it('takes a `closed` report while still unlocking as opened and closed: the `opened` report is late or lost', () => {

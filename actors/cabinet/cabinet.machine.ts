@@ -58,6 +58,8 @@ export interface AlarmCondition {
   raised: boolean;
   /** Last time the device reported it (device-reported kinds). */
   reportedAt?: number;
+  /** Device-reported kinds: a clearing check is scheduled (one at a time; it looks again until the hold is quiet). */
+  checkArmed?: boolean;
   detail?: string;
 }
 
@@ -235,8 +237,10 @@ export function decide(s: CabinetState, msg: CabinetMsg, now: number): Step<Cabi
       const cond: AlarmCondition = existing ? { ...existing, reportedAt: now, detail: msg.detail ?? existing.detail } : { since: now, raised: true, reportedAt: now, detail: msg.detail };
       const effects: CabinetEffect[] = [];
       if (!existing?.raised) effects.push({ type: 'AlarmRaised', kind: msg.kind, at: now, detail: msg.detail }, { type: 'Changed' });
-      if (msg.kind === 'tamper' || msg.kind === 'camera_fault') effects.push({ type: 'Schedule', afterMs: s.timings.deviceAlarmHoldMs, msg: { type: 'AlarmCheck', kind: msg.kind } });
-      let next: CabinetState = { ...s, lastSeenAt: now, alarms: { ...s.alarms, [msg.kind]: { ...cond, raised: true } } };
+      // One clearing check at a time: it looks again until the device has been quiet for the hold.
+      const device = msg.kind === 'tamper' || msg.kind === 'camera_fault';
+      if (device && !existing?.checkArmed) effects.push({ type: 'Schedule', afterMs: s.timings.deviceAlarmHoldMs, msg: { type: 'AlarmCheck', kind: msg.kind } });
+      let next: CabinetState = { ...s, lastSeenAt: now, alarms: { ...s.alarms, [msg.kind]: { ...cond, raised: true, ...(device ? { checkArmed: true } : {}) } } };
       if (next.phase === 'idle' && blocksVisits(next)) next = moveTo(next, 'fault');
       return handled({ state: next, effects }, msg.replyTo);
     }
@@ -394,7 +398,8 @@ function alarmCheck(s: CabinetState, kind: AlarmKind, now: number): Step<Cabinet
   if (kind === 'tamper' || kind === 'camera_fault') {
     // Device-reported: clears after a quiet hold period without a new report.
     const quietFor = now - (cur.reportedAt ?? cur.since);
-    if (quietFor + TIMER_SLACK_MS < s.timings.deviceAlarmHoldMs) return none(s);
+    // Reported meanwhile (or the timer fired early, or the clock stepped back): look again when the hold is up.
+    if (quietFor + TIMER_SLACK_MS < s.timings.deviceAlarmHoldMs) return { state: { ...s, alarms: { ...s.alarms, [kind]: { ...cur, checkArmed: true } } }, effects: [{ type: 'Schedule', afterMs: Math.max(1, s.timings.deviceAlarmHoldMs - quietFor), msg: { type: 'AlarmCheck', kind } }] };
     const { [kind]: _gone, ...rest } = s.alarms;
     let next: CabinetState = { ...s, alarms: rest };
     if (next.phase === 'fault' && !blocksVisits(next)) next = moveTo(next, 'idle');
