@@ -111,7 +111,7 @@ async function seedDemoAccounts(accounts: AccountService, dataDir: string, log: 
 export function consoleHelp(url: string, dataDir: string): string {
   const file = demoAccountsPath(dataDir);
   const demo = existsSync(file)
-    ? `  demo accounts (admin, sh-operator, viewer, finance) and their passwords: ${file}\n  e.g. password of admin:  node -e "console.log(require('${file}')[0].password)"\n`
+    ? `  demo accounts (admin, sh-operator, sh-restocker, viewer, finance) and their passwords: ${file}\n  e.g. password of admin:  node -e "console.log(require('${file}')[0].password)"\n`
     : '  create the first admin:  npm run console:admin -- --username alice --name "Alice"\n';
   return `Operator console: ${url}/admin/\n${demo}`;
 }
