@@ -213,6 +213,7 @@ export class OperatorService {
       lines: priced.lines,
       decidedFen: priced.totalFen,
       decidedBy: c.decidedBy ?? 'review',
+      pricedAt: priced.pricedAt.getTime(),
     });
     if (r.type === 'PaymentErrored') throw new AppError(r.retryable ? 'UNAVAILABLE' : 'CONFLICT', `billing the decision failed: ${r.code}`);
     return { outcome: r.outcome, netting: r.netting, ...(r.orderId ? { orderId: r.orderId } : {}) };

@@ -177,6 +177,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     devices.link = gateway;
     await fleet.loadDirectory();
     checkOpenFileLimit(log, fleet.directory.size);
+    // Stickers printed without it carry whatever host the console was opened at (an internal one, behind a proxy).
+    if (config.env === 'production' && !config.publicHost) log.warn('PUBLIC_HOST is unset: cabinet stickers will carry the console’s own host in their link QR; set it before printing');
 
     let recognition: { close(): Promise<void> } | undefined;
     if (config.recognition.workers !== 0) {

@@ -63,11 +63,13 @@ describe('billing a reviewed semi-automatic visit (netting)', () => {
 
   it('paid < decided: one pending order for the difference, as debt; billed again it is the same order', async () => {
     const v = await visit(350);
-    const r = review(v, 'confirm', 950);
+    const pricedAt = Date.UTC(2026, 11, 4, 2, 30);
+    const r = { ...review(v, 'confirm', 950), pricedAt };
     const billed = await billReview(svc, r);
     expect(billed).toMatchObject({ outcome: 'debt', orderId: pendingOrderIdFor(v.visitId), netting: { paidFen: 350, decidedFen: 950, differenceFen: 600, againstOrderId: v.cartOrderId } });
     expect(await billReview(svc, r)).toEqual(billed);
-    expect(await db.models.Order.findOne({ _id: pendingOrderIdFor(v.visitId) }).lean()).toMatchObject({ status: 'debt', totalFen: 600 });
+    // The pending order keeps the moment its lines were priced at, for its receipt.
+    expect(await db.models.Order.findOne({ _id: pendingOrderIdFor(v.visitId) }).lean()).toMatchObject({ status: 'debt', totalFen: 600, pricedAt: new Date(pricedAt) });
     expect(await db.models.Debt.countDocuments({ shopperId: v.shopperId })).toBe(1);
     await decided(r, billed.netting);
   });

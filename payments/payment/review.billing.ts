@@ -19,6 +19,8 @@ export interface ReviewToBill {
   lines: OrderLine[];
   decidedFen: number;
   decidedBy: string;
+  /** Epoch ms the lines were priced at (the pending order's receipt says it). */
+  pricedAt?: number;
 }
 
 export interface ReviewBilled {
@@ -66,7 +68,7 @@ export async function billReview(svc: PaymentService, r: ReviewToBill): Promise<
   switch (money.kind) {
     case 'bill': {
       const orderId = pendingOrderIdFor(r.visitId ?? r.caseId);
-      await svc.raisePendingOrder({ orderId, shopperId: r.shopperId, cabinetId: r.cabinetId, siteId: r.siteId, flow: r.flow, lines: r.lines, totalFen: money.amountFen, netting, ...(r.visitId ? { visitId: r.visitId } : {}) }, `review ${r.caseId}`);
+      await svc.raisePendingOrder({ orderId, shopperId: r.shopperId, cabinetId: r.cabinetId, siteId: r.siteId, flow: r.flow, lines: r.lines, totalFen: money.amountFen, netting, ...(r.pricedAt !== undefined ? { pricedAt: new Date(r.pricedAt) } : {}), ...(r.visitId ? { visitId: r.visitId } : {}) }, `review ${r.caseId}`);
       return { outcome: nettingOutcome(r.decision, netting), netting, orderId };
     }
     case 'refund': {
