@@ -74,6 +74,18 @@ describe('operator service: roles, sites, audit', () => {
     expect(await code(ops.restockUnlock(bjOperator, 'SH-SEMI-01'))).toBe('NOT_FOUND');
   });
 
+  it('binds a restock unlock to its task: the task must be open, at the cabinet’s site and list the cabinet', async () => {
+    const lanes = [{ cabinetId: 'SH-SEMI-01', laneId: 'A1', sku: 'COLA-ORIG', listedCount: 0, bring: 6, capacity: 6 }];
+    await db.models.RestockTask.create({ _id: 'RT-open', taskId: 'RT-open', siteId: 'shanghai-hq', assignee: 'x', createdBy: 'x', status: 'open', lanes, counts: [] });
+    await db.models.RestockTask.create({ _id: 'RT-closed', taskId: 'RT-closed', siteId: 'shanghai-hq', assignee: 'x', createdBy: 'x', status: 'closed', lanes, counts: [] });
+    expect(await code(ops.restockUnlock(shOperator, 'SH-SEMI-01', 'RT-closed'))).toBe('CONFLICT');
+    expect(await code(ops.restockUnlock(shOperator, 'SH-SEMI-02', 'RT-open'))).toMatch(/CONFLICT|NOT_FOUND/);
+    expect(await code(ops.restockUnlock(shOperator, 'SH-SEMI-01', 'RT-none'))).toBe('NOT_FOUND');
+    // The task's own cabinet: the unlock goes to the device (not connected here), audited with the task.
+    expect(await code(ops.restockUnlock(shOperator, 'SH-SEMI-01', 'RT-open'))).toBe('CABINET_UNAVAILABLE');
+    expect(await db.models.Audit.findOne({ action: 'cabinet.restock_unlock', 'after.taskId': 'RT-open' }).lean()).toBeTruthy();
+  });
+
   it('refuses roles without the permission: a viewer cannot decide or refund, finance cannot decide, a viewer cannot restock', async () => {
     expect(await code(ops.getCase(viewer, 'R-SH'))).toBe('ok');
     expect(await code(ops.decide(viewer, 'R-SH', { decision: 'confirm' }))).toBe('FORBIDDEN');

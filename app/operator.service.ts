@@ -295,11 +295,18 @@ export class OperatorService {
   }
 
   /** Unlocks for restocking: never billed; shoppers are refused while the restock visit holds the door. */
-  async restockUnlock(p: Principal, cabinetId: string): Promise<{ visitId: string }> {
+  /** Unlocks a cabinet for restocking; with `taskId`, for that restock task (open, at this site, listing this cabinet). */
+  async restockUnlock(p: Principal, cabinetId: string, taskId?: string): Promise<{ visitId: string }> {
     if (!can(p, 'cabinet.restock')) throw forbidden(p, 'unlock cabinets for restocking');
     const siteId = await this.cabinetSite(p, cabinetId);
+    if (taskId !== undefined) {
+      const task = await this.d.models.RestockTask.findOne({ _id: taskId }, { siteId: 1, status: 1, lanes: 1 }).lean();
+      if (!task || task.siteId !== siteId) throw new AppError('NOT_FOUND', `no restock task ${taskId} at this cabinet's site`);
+      if (task.status !== 'open') throw new AppError('CONFLICT', `restock task ${taskId} is closed`);
+      if (!task.lanes.some((l) => l.cabinetId === cabinetId)) throw new AppError('CONFLICT', `restock task ${taskId} has nothing for ${cabinetId}`);
+    }
     const r = await this.d.fleet.requestUnlock(cabinetId, { purpose: 'restock', operatorId: p.id });
-    await this.audit(p, 'cabinet.restock_unlock', 'cabinet', cabinetId, siteId, null, r.ok ? { visitId: r.visitId } : { refused: r.reason });
+    await this.audit(p, 'cabinet.restock_unlock', 'cabinet', cabinetId, siteId, null, r.ok ? { visitId: r.visitId, ...(taskId ? { taskId } : {}) } : { refused: r.reason, ...(taskId ? { taskId } : {}) });
     if (!r.ok) throw new AppError(r.reason === 'UNKNOWN_CABINET' ? 'NOT_FOUND' : 'CABINET_UNAVAILABLE', `unlock refused: ${r.reason}`, { reason: r.reason });
     return { visitId: r.visitId };
   }

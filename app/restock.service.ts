@@ -1,22 +1,111 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import { can, type Principal } from '../contracts/admin-api';
-import { restockList, type RestockList } from '../contracts/restock';
+import { restockList, shrinkageOf, type RestockList, type RestockTask, type TaskCount } from '../contracts/restock';
+import { compareAndSet } from '../store/cas';
 import type { Models } from '../store/models';
+import type { RestockTaskDoc, TaskCountDoc } from '../store/models/restock';
+import { moveStock } from './commerce';
 
 /**
- * What a restocker brings to a site: every enabled cabinet's lanes at or below par, lane by lane up to
- * capacity, and the van's load summed per product (contracts/restock.ts), from the stock the service keeps
- * (sales, recognition, restock counts). Needs cabinet.restock at the site.
+ * Replenishment: what a restocker brings to a site (every enabled cabinet's lanes at or below par, lane by
+ * lane up to capacity, and the van's load summed per product; contracts/restock.ts), and the restock task
+ * made from that list: assigned to a restocker, closed with each lane's count as found and as left, which
+ * sets the stock and records what was gone without a sale as shrinkage. Needs cabinet.restock at the site;
+ * every task change is audited.
  */
 export class RestockService {
-  constructor(private readonly d: { models: Pick<Models, 'Cabinet' | 'Product'>; clock: Clock }) {}
+  constructor(private readonly d: { models: Pick<Models, 'Cabinet' | 'Product' | 'RestockTask' | 'Audit'>; clock: Clock }) {}
 
   async list(p: Principal, siteId: string): Promise<RestockList> {
-    if (!can(p, 'cabinet.restock', siteId)) throw new AppError('FORBIDDEN', `role ${p.role} may not restock at site ${siteId}`, { permission: 'cabinet.restock' });
+    this.mayRestock(p, siteId);
     const cabinets = await this.d.models.Cabinet.find({ siteId }, { cabinetId: 1, name: 1, siteId: 1, lanes: 1, disabled: 1 }).lean();
-    const skus = [...new Set(cabinets.flatMap((c) => c.lanes.map((l) => l.sku)))];
-    const products = skus.length ? await this.d.models.Product.find({ sku: { $in: skus } }, { sku: 1, name: 1 }).lean() : [];
-    return restockList(siteId, this.d.clock.now(), cabinets, new Map(products.map((x) => [x.sku, x.name])));
+    return restockList(siteId, this.d.clock.now(), cabinets, await this.names(cabinets.flatMap((c) => c.lanes.map((l) => l.sku))));
+  }
+
+  /** A task from the site's restock list now, for `assignee` (the caller by default). */
+  async createTask(p: Principal, siteId: string, assignee = p.id): Promise<RestockTask> {
+    const list = await this.list(p, siteId);
+    if (!list.lowLanes) throw new AppError('CONFLICT', `no lane at site ${siteId} needs restocking`);
+    const taskId = `RT${randomBytes(6).toString('hex')}`;
+    const doc: RestockTaskDoc = { _id: taskId, taskId, siteId, assignee, createdBy: p.id, status: 'open', lanes: list.cabinets.flatMap((c) => c.lanes.map((l) => ({ cabinetId: c.cabinetId, laneId: l.laneId, sku: l.sku, listedCount: l.count, bring: l.bring, capacity: l.capacity }))), counts: [], version: 0 };
+    await this.d.models.RestockTask.create(doc);
+    await this.audit(p, 'restock.task_created', taskId, siteId, null, { assignee, lanes: doc.lanes.length });
+    return this.get(p, taskId);
+  }
+
+  async tasks(p: Principal, q: { siteId?: string; status?: 'open' | 'closed' } = {}): Promise<RestockTask[]> {
+    if (!can(p, 'cabinet.restock')) throw new AppError('FORBIDDEN', `role ${p.role} may not restock`);
+    const docs = await this.d.models.RestockTask.find({ ...(q.siteId ? { siteId: q.siteId } : {}), ...(q.status ? { status: q.status } : {}) }).lean<RestockTaskDoc[]>();
+    const mine = docs.filter((t) => can(p, 'cabinet.restock', t.siteId)).sort((a, b) => b.taskId.localeCompare(a.taskId));
+    return Promise.all(mine.map((t) => this.wire(t)));
+  }
+
+  async get(p: Principal, taskId: string): Promise<RestockTask> {
+    const t = await this.d.models.RestockTask.findOne({ _id: taskId }).lean<RestockTaskDoc>();
+    if (!t || !can(p, 'cabinet.restock', t.siteId)) throw new AppError('NOT_FOUND', `no restock task ${taskId}`);
+    return this.wire(t);
+  }
+
+  /**
+   * Closes a task with the restocker's counts: per lane, `found` (before filling) against the service's
+   * count now (every sale since the list included) gives the shrinkage, and `final` becomes the lane's stock.
+   * Every lane of the task must be counted; a lane outside it may be too (found something wrong in passing).
+   */
+  async closeTask(p: Principal, taskId: string, counts: readonly TaskCount[]): Promise<RestockTask> {
+    const t = await this.d.models.RestockTask.findOne({ _id: taskId }).lean<RestockTaskDoc>();
+    if (!t || !can(p, 'cabinet.restock', t.siteId)) throw new AppError('NOT_FOUND', `no restock task ${taskId}`);
+    if (t.status !== 'open') throw new AppError('CONFLICT', `restock task ${taskId} is closed already`);
+    const key = (c: { cabinetId: string; laneId: string }) => `${c.cabinetId}/${c.laneId}`;
+    const given = new Map(counts.map((c) => [key(c), c]));
+    const missing = t.lanes.filter((l) => !given.has(key(l)));
+    if (missing.length) throw new AppError('BAD_REQUEST', `count every lane of the task: missing ${missing.map(key).join(', ')}`, { missing: missing.map(key) });
+    const out: TaskCountDoc[] = [];
+    for (const cabinetId of [...new Set(counts.map((c) => c.cabinetId))]) {
+      const cab = await this.d.models.Cabinet.findOne({ cabinetId }, { siteId: 1, lanes: 1 }).lean();
+      if (!cab || cab.siteId !== t.siteId) throw new AppError('BAD_REQUEST', `cabinet ${cabinetId} is not at site ${t.siteId}`);
+      const mine = counts.filter((c) => c.cabinetId === cabinetId);
+      for (const c of mine) {
+        const lane = cab.lanes.find((l) => l.laneId === c.laneId);
+        if (!lane) throw new AppError('BAD_REQUEST', `no lane ${c.laneId} in ${cabinetId}`);
+        if (c.final > lane.capacity) throw new AppError('BAD_REQUEST', `lane ${cabinetId}/${c.laneId} holds ${lane.capacity}, not ${c.final}`);
+        out.push({ cabinetId, laneId: c.laneId, sku: lane.sku, expected: lane.count, found: c.found, final: c.final, shrinkage: shrinkageOf(lane.count, c.found) });
+      }
+      // Keyed by the task: a retried close sets the same counts once.
+      await moveStock(this.d.models, cabinetId, `task:${taskId}:${cabinetId}`, { set: mine.map((c) => ({ laneId: c.laneId, count: c.final })) });
+    }
+    if (!(await compareAndSet(this.d.models.RestockTask, { _id: taskId, status: 'open' }, { status: 'closed', counts: out, closedAt: new Date(this.d.clock.now()), closedBy: p.id }))) throw new AppError('CONFLICT', `restock task ${taskId} was closed meanwhile`);
+    await this.audit(p, 'restock.task_closed', taskId, t.siteId, { status: 'open' }, { status: 'closed', lanes: out.length, shrinkage: out.reduce((n, c) => n + c.shrinkage, 0) });
+    return this.get(p, taskId);
+  }
+
+  private mayRestock(p: Principal, siteId: string): void {
+    if (!can(p, 'cabinet.restock', siteId)) throw new AppError('FORBIDDEN', `role ${p.role} may not restock at site ${siteId}`, { permission: 'cabinet.restock' });
+  }
+
+  private async names(skus: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(skus)];
+    const products = unique.length ? await this.d.models.Product.find({ sku: { $in: unique } }, { sku: 1, name: 1 }).lean() : [];
+    return new Map(products.map((x) => [x.sku, x.name]));
+  }
+
+  private async wire(t: RestockTaskDoc): Promise<RestockTask> {
+    const names = await this.names(t.lanes.map((l) => l.sku));
+    return {
+      taskId: t.taskId,
+      siteId: t.siteId,
+      assignee: t.assignee,
+      createdBy: t.createdBy,
+      status: t.status,
+      createdAt: (t as { createdAt?: Date }).createdAt?.getTime() ?? 0,
+      lanes: t.lanes.map((l) => ({ ...l, name: names.get(l.sku) ?? l.sku })),
+      counts: t.counts,
+      shrinkage: t.counts.reduce((n, c) => n + c.shrinkage, 0),
+    };
+  }
+
+  private async audit(p: Principal, action: string, taskId: string, siteId: string, before: unknown, after: unknown): Promise<void> {
+    await this.d.models.Audit.create({ at: new Date(this.d.clock.now()), actorId: p.id, actorRole: p.role, action, objectType: 'restock_task', objectId: taskId, siteId, before, after });
   }
 }

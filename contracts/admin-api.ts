@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CreateProductRequest, ProductRow, ProductsQuery, ProductsResponse, SchedulePriceRequest, UpdateProductRequest } from './catalogue-api';
 import { CabinetId, Fen, FlowKind, Netting, SiteId, Sku } from './domain';
-import { RestockList } from './restock';
+import { CloseTaskRequest, CreateTaskRequest, RestockList, RestockTask, RestockTasksResponse } from './restock';
 
 /**
  * Operator (admin) API v1, defined once: the service enforces it, the web admin imports the same types.
@@ -119,6 +119,8 @@ export const RefundRequest = z.object({ amountFen: Fen.min(1), reason: z.string(
 export const RefundResponse = z.object({ orderId: z.string(), outRefundNo: z.string().optional(), amountFen: Fen, outcome: z.enum(['requested', 'refused']), reason: z.string().optional() });
 
 export const RestockUnlockResponse = z.object({ visitId: z.string() });
+/** Optional: the restock task the unlock is for (it must be open and list this cabinet). */
+export const RestockUnlockRequest = z.object({ taskId: z.string().min(1).max(40).optional() }).strict();
 
 /** After restocking: the counts the restocker left in each lane (only the lanes named change). */
 export const SetStockRequest = z.object({ lanes: z.array(z.object({ laneId: z.string(), count: z.number().int().min(0).max(50) })).min(1).max(100), visitId: z.string().optional() });
@@ -145,11 +147,14 @@ export const OPERATOR_ROUTES = {
   frame: { method: 'GET', path: '/frames/:visitId/:camera/:seq', permission: 'review.view' },
   pendingOrder: { method: 'POST', path: '/pending-orders', body: PendingOrderRequest, response: PendingOrderResponse, permission: 'review.decide', status: 201 },
   refund: { method: 'POST', path: '/orders/:orderId/refunds', body: RefundRequest, response: RefundResponse, permission: 'orders.refund' },
-  restockUnlock: { method: 'POST', path: '/cabinets/:cabinetId/restock-unlock', response: RestockUnlockResponse, permission: 'cabinet.restock' },
+  restockUnlock: { method: 'POST', path: '/cabinets/:cabinetId/restock-unlock', body: RestockUnlockRequest, response: RestockUnlockResponse, permission: 'cabinet.restock' },
   setStock: { method: 'POST', path: '/cabinets/:cabinetId/stock', body: SetStockRequest, response: SetStockResponse, permission: 'cabinet.restock' },
   products: { method: 'GET', path: '/products', query: ProductsQuery, response: ProductsResponse, permission: 'fleet.view' },
   createProduct: { method: 'POST', path: '/products', body: CreateProductRequest, response: ProductRow, permission: 'catalogue.edit', status: 201 },
   updateProduct: { method: 'PATCH', path: '/products/:sku', body: UpdateProductRequest, response: ProductRow, permission: 'catalogue.edit' },
   schedulePrice: { method: 'POST', path: '/products/:sku/prices', body: SchedulePriceRequest, response: ProductRow, permission: 'catalogue.edit' },
   restockList: { method: 'GET', path: '/sites/:siteId/restock-list', response: RestockList, permission: 'cabinet.restock' },
+  createRestockTask: { method: 'POST', path: '/sites/:siteId/restock-tasks', body: CreateTaskRequest, response: RestockTask, permission: 'cabinet.restock', status: 201 },
+  restockTasks: { method: 'GET', path: '/restock-tasks', query: z.object({ siteId: SiteId.optional(), status: z.enum(['open', 'closed']).optional() }), response: RestockTasksResponse, permission: 'cabinet.restock' },
+  closeRestockTask: { method: 'POST', path: '/restock-tasks/:taskId/close', body: CloseTaskRequest, response: RestockTask, permission: 'cabinet.restock' },
 } as const;

@@ -51,3 +51,33 @@ export function restockList(siteId: string, at: number, cabinets: ReadonlyArray<
     lowLanes: out.reduce((n, c) => n + c.lanes.length, 0),
   };
 }
+
+/** A lane's count at the close of a restock task: what the restocker found there and left there. */
+export const TaskCount = z.object({ cabinetId: CabinetId, laneId: LaneId, found: z.number().int().min(0).max(50), final: z.number().int().min(0).max(50) });
+export type TaskCount = z.infer<typeof TaskCount>;
+export const CreateTaskRequest = z.object({ assignee: z.string().min(1).max(40).optional() }).strict();
+export const CloseTaskRequest = z.object({ counts: z.array(TaskCount).min(1).max(500) }).strict();
+
+export const RestockTask = z.object({
+  taskId: z.string(),
+  siteId: SiteId,
+  assignee: z.string(),
+  createdBy: z.string(),
+  status: z.enum(['open', 'closed']),
+  createdAt: z.number().int(),
+  lanes: z.array(z.object({ cabinetId: CabinetId, laneId: LaneId, sku: Sku, name: z.string(), listedCount: z.number().int(), bring: z.number().int(), capacity: z.number().int() })),
+  counts: z.array(z.object({ cabinetId: CabinetId, laneId: LaneId, sku: Sku, expected: z.number().int(), found: z.number().int(), final: z.number().int(), shrinkage: z.number().int() })),
+  /** Units gone without a sale, summed over the lanes counted at the close. */
+  shrinkage: z.number().int(),
+});
+export type RestockTask = z.infer<typeof RestockTask>;
+export const RestockTasksResponse = z.object({ tasks: z.array(RestockTask) });
+
+/**
+ * Shrinkage at the close of a task: per counted lane, what the service expected there (its count then,
+ * after every sale) against what the restocker found before filling; a lane with more than expected is
+ * recorded as found (negative shrinkage is not a loss and counts 0).
+ */
+export function shrinkageOf(expected: number, found: number): number {
+  return Math.max(0, expected - found);
+}

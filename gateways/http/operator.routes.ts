@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../common/clock';
-import { ADMIN_PREFIX, DecideRequest, OPERATOR_ROUTES, PendingOrderRequest, RefundRequest, SetStockRequest } from '../../contracts/admin-api';
+import { ADMIN_PREFIX, DecideRequest, OPERATOR_ROUTES, PendingOrderRequest, RefundRequest, RestockUnlockRequest, SetStockRequest } from '../../contracts/admin-api';
 import type { CatalogueService } from '../../app/catalogue.service';
 import type { RestockService } from '../../app/restock.service';
 import type { OperatorService } from '../../app/operator.service';
 import { CreateProductRequest, ProductsQuery, SchedulePriceRequest, UpdateProductRequest } from '../../contracts/catalogue-api';
+import { CloseTaskRequest, CreateTaskRequest } from '../../contracts/restock';
 import { CabinetId, SiteId, Sku } from '../../contracts/domain';
 import { authenticateOperators, principalOf, type OperatorAuthenticator } from './operator-auth';
 
@@ -41,7 +42,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
       });
       api.post(R.pendingOrder.path, async (req, reply) => reply.status(R.pendingOrder.status).send(await svc.raisePendingOrder(principalOf(req), PendingOrderRequest.parse(req.body))));
       api.post(R.refund.path, async (req) => svc.refund(principalOf(req), OrderParams.parse(req.params).orderId, RefundRequest.parse(req.body)));
-      api.post(R.restockUnlock.path, async (req) => svc.restockUnlock(principalOf(req), CabinetParams.parse(req.params).cabinetId));
+      api.post(R.restockUnlock.path, async (req) => svc.restockUnlock(principalOf(req), CabinetParams.parse(req.params).cabinetId, RestockUnlockRequest.parse(req.body ?? {}).taskId));
       api.post(R.setStock.path, async (req) => {
         const body = SetStockRequest.parse(req.body);
         return svc.setStock(principalOf(req), CabinetParams.parse(req.params).cabinetId, { lanes: body.lanes, ...(body.visitId ? { visitId: body.visitId } : {}) });
@@ -51,6 +52,9 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
       api.post(R.createProduct.path, async (req, reply) => reply.status(R.createProduct.status).send(await cat.create(principalOf(req), CreateProductRequest.parse(req.body))));
       api.patch(R.updateProduct.path, async (req) => cat.update(principalOf(req), SkuParams.parse(req.params).sku, UpdateProductRequest.parse(req.body)));
       api.get(R.restockList.path, async (req) => deps.restock.list(principalOf(req), z.object({ siteId: SiteId }).parse(req.params).siteId));
+      api.post(R.createRestockTask.path, async (req, reply) => reply.status(R.createRestockTask.status).send(await deps.restock.createTask(principalOf(req), z.object({ siteId: SiteId }).parse(req.params).siteId, CreateTaskRequest.parse(req.body ?? {}).assignee)));
+      api.get(R.restockTasks.path, async (req) => ({ tasks: await deps.restock.tasks(principalOf(req), R.restockTasks.query.parse(req.query)) }));
+      api.post(R.closeRestockTask.path, async (req) => deps.restock.closeTask(principalOf(req), z.object({ taskId: Id }).parse(req.params).taskId, CloseTaskRequest.parse(req.body).counts));
       api.post(R.schedulePrice.path, async (req) => cat.schedulePrice(principalOf(req), SkuParams.parse(req.params).sku, SchedulePriceRequest.parse(req.body)));
     },
     { prefix: ADMIN_PREFIX },

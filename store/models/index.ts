@@ -5,6 +5,7 @@ import { journalModels } from './journal';
 import { operatorModels } from './operator';
 import { oversightModels } from './oversight';
 import { peopleModels } from './people';
+import { restockModels } from './restock';
 import { sessionModels } from './session';
 import { siteModels } from './sites';
 import { visitModels } from './visit';
@@ -23,6 +24,7 @@ export function createModels(conn: Connection) {
     ...operatorModels(conn),
     ...journalModels(conn),
     ...siteModels(conn),
+    ...restockModels(conn),
   };
 }
 

@@ -24,7 +24,7 @@ describe('console: the restock list on a phone', () => {
     await svc?.cleanup();
   });
 
-  it('shows a Shanghai restocker what to bring, lane by lane and for the van, on a 390 px screen', async () => {
+  it('shows a Shanghai restocker what to bring on a 390 px screen; a task from it is counted and closed, its shrinkage recorded', async () => {
     // Sales take two lanes of the same product down to par and below.
     const cab = (await svc.models.Cabinet.findOne({ cabinetId: 'SH-SEMI-01' }).lean())!;
     const [a, b] = cab.lanes;
@@ -58,5 +58,28 @@ describe('console: the restock list on a phone', () => {
       return (await fetch('/admin/api/v1/sites/beijing-office/restock-list', { headers: { authorization: `Bearer ${s.token}` } })).status;
     });
     expect(other).toBe(403);
+
+    // The restocker starts a task from the list, counts on arrival (one can of lane b gone without a sale
+    // would show as found 0 of an expected 0, so lane a: one fewer than the service expects), fills up, closes.
+    await page.click('#restock-start');
+    const form = page.locator('.restock-task').first();
+    await form.waitFor();
+    const taskId = (await form.getAttribute('data-task'))!;
+    // Its unlock is bound to the task; the cabinet has no device connected here, so the refusal is shown in words.
+    await form.locator('.task-unlock[data-cabinet="SH-SEMI-01"]').click();
+    await page.waitForSelector('.notice.error');
+    expect(await svc.models.Audit.findOne({ action: 'cabinet.restock_unlock', 'after.taskId': taskId }).lean()).toBeTruthy();
+    await form.locator(`li[data-lane="SH-SEMI-01/${a!.laneId}"] .count-found`).fill(String(parOf(a!) - 1));
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'restock-task-390');
+    await form.locator('.task-close').click();
+    await page.waitForSelector('#restock-none');
+    const task = (await svc.models.RestockTask.findOne({ _id: taskId }).lean())!;
+    expect(task.status).toBe('closed');
+    expect(task.counts.find((c) => c.laneId === a!.laneId)).toMatchObject({ expected: parOf(a!), found: parOf(a!) - 1, final: a!.capacity, shrinkage: 1 });
+    expect(task.counts.find((c) => c.laneId === b!.laneId)).toMatchObject({ expected: 0, found: 0, final: b!.capacity, shrinkage: 0 });
+    const after = (await svc.models.Cabinet.findOne({ cabinetId: 'SH-SEMI-01' }).lean())!;
+    expect(after.lanes.filter((l) => l.laneId === a!.laneId || l.laneId === b!.laneId).map((l) => l.count)).toEqual([a!.capacity, b!.capacity]);
+    expect(await svc.models.Audit.find({ objectType: 'restock_task', objectId: taskId }).lean()).toEqual([expect.objectContaining({ action: 'restock.task_created', actorId: 'sh-restocker' }), expect.objectContaining({ action: 'restock.task_closed', after: expect.objectContaining({ shrinkage: 1 }) })]);
   });
 });
