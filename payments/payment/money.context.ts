@@ -1,18 +1,16 @@
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { Models } from '../../store/models';
-import type { OrderDoc } from '../../store/models/commerce';
+import type { DebtDoc, OrderDoc, PaymentDoc, RefundDoc } from '../../store/models/commerce';
+import type { ContractRow } from '../../store/money/contracts';
 import type { MoneyRecords } from '../../store/money/records';
 import type { MiniProgramClient } from '../wechatpay/miniprogram.client';
 import type { PapayV2Client } from '../wechatpay/papay.client';
 import type { WechatPayV3Client } from '../wechatpay/v3.client';
 import type { WechatConfig } from '../wechatpay/wechat.config';
-import type { Contracts } from './contracts';
-import type { Debts } from './debts';
-import type { Deductions } from './deductions';
-import type { JsapiPayments } from './jsapi';
-import type { Refunds } from './refunds';
-import type { Settlement } from './settlement';
+import type { InboundNotification } from '../wechatpay/notifications';
+import type { Observation } from './payment.machine';
+import type { ChargeReply, PayOrder, PayReply } from './payment.protocol';
 
 export type PaymentModels = Pick<Models, 'Order' | 'Payment' | 'Refund' | 'Contract' | 'Debt' | 'PaymentInbox' | 'Shopper' | 'LedgerEntry' | 'Idempotency' | 'InboxDone'>;
 
@@ -32,14 +30,42 @@ export interface PaymentServiceDeps {
 /** A command as the service takes it: without its reply ref and tag, with the actor's shopper. */
 export type Cmd<T> = Omit<T, 'replyTo' | 'type'> & { shopperId: string };
 
-/** The concerns of the payment service, each in its own file, as they call one another. */
+/**
+ * The concerns of the payment service (one file each) as they call one another: only what one asks of
+ * another, so the files depend on this seam and not on each other (PaymentService makes them and checks
+ * each class fits with `satisfies`).
+ */
 export interface MoneyParts {
-  settlement: Settlement;
-  deductions: Deductions;
-  jsapi: JsapiPayments;
-  debts: Debts;
-  refunds: Refunds;
-  contracts: Contracts;
+  settlement: {
+    attemptsOf(orderId: string): Promise<PaymentDoc[]>;
+    observe(outTradeNo: string, obs: Observation): Promise<PaymentDoc | undefined>;
+    settleOrder(p: PaymentDoc): Promise<void>;
+    resolve(outTradeNo: string): Promise<PaymentDoc | undefined>;
+    resolveOpenAttempts(orderId: string): Promise<PaymentDoc[]>;
+  };
+  deductions: {
+    send(p: PaymentDoc, requestId?: string): Promise<ChargeReply>;
+    start(order: OrderDoc, purpose: 'order' | 'debt', attempts: PaymentDoc[], description: string, requestId: string): Promise<ChargeReply>;
+  };
+  jsapi: { pay(cmd: Cmd<PayOrder>, purpose?: 'order' | 'debt'): Promise<PayReply> };
+  debts: {
+    openDebt(order: OrderDoc, reason: string): Promise<string>;
+    moveToDebt(orderId: string, reason: string): Promise<string>;
+    notifyDebtCreated(orderId: string): Promise<void>;
+    settleDebt(orderId: string): Promise<DebtDoc | undefined>;
+    message(shopperId: string, what: 'created' | 'cleared', amountFen: number): Promise<boolean>;
+  };
+  refunds: {
+    settled(outRefundNo: string, status: 'succeeded' | 'failed', refundId?: string, wechatStatus?: RefundDoc['wechatStatus']): Promise<void>;
+    resolve(outRefundNo: string): Promise<void>;
+  };
+  contracts: {
+    of(shopperId: string): Promise<ContractRow[]>;
+    activeOf(shopperId: string): Promise<{ contractCode: string; contractId: string } | undefined>;
+    codeToSign(shopperId: string, openid: string): Promise<string>;
+    markGone(shopperId: string, contractId: string): Promise<void>;
+    changed(e: Extract<InboundNotification, { type: 'ContractChanged' }>): Promise<void>;
+  };
 }
 
 /**

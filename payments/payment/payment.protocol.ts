@@ -2,9 +2,9 @@ import type { ActorRef } from '../../actors/runtime';
 import type { InboundNotification } from '../wechatpay/notifications';
 import type { RequestPaymentParams } from '../wechatpay/v3.client';
 import type { V2RequestPaymentParams } from '../wechatpay/papay.client';
-import type { OrderLine, OrderStatus } from '../../store/models/commerce';
+import type { Netting, OrderLine, OrderStatus } from '../../store/models/commerce';
 import type { NewOrder } from '../../store/money/repository';
-import type { ReviewBilled, ReviewToBill } from './review.billing';
+import type { ReviewDecision } from './order.machine';
 
 /**
  * The per-shopper payment actor's protocol. Every request carries a requestId and a typed reply ref;
@@ -60,6 +60,32 @@ export interface StartSigning extends Request<SigningReply> {
   type: 'StartSigning';
   openid: string;
   displayAccount: string;
+}
+
+/** A decided semi-automatic review case, as the payment actor bills it. */
+export interface ReviewToBill {
+  shopperId: string;
+  caseId: string;
+  visitId?: string;
+  /** The visit's cart order, paid or not (absent when the shopper never checked out). */
+  cartOrderId?: string;
+  cabinetId: string;
+  siteId: string;
+  flow: 'open' | 'semi' | 'auto';
+  decision: ReviewDecision;
+  /** The decided lines, priced from the catalogue, and their value. */
+  lines: OrderLine[];
+  decidedFen: number;
+  decidedBy: string;
+  /** Epoch ms the lines were priced at (the pending order's receipt says it). */
+  pricedAt?: number;
+}
+
+export interface ReviewBilled {
+  outcome: string;
+  netting: Netting;
+  /** The pending order raised for the difference, or the cart order refunded. */
+  orderId?: string;
 }
 
 /** Bill a decided semi-automatic review by netting against what was paid (see review.billing.ts). */

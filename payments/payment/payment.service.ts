@@ -18,6 +18,16 @@ import { releaseHeld } from './review.release';
 
 export type { Cmd, PaymentModels, PaymentServiceDeps } from './money.context';
 
+/** The concern classes themselves; each also fits MoneyParts, what the others ask of it. */
+interface Concerns extends MoneyParts {
+  settlement: Settlement;
+  deductions: Deductions;
+  jsapi: JsapiPayments;
+  debts: Debts;
+  refunds: Refunds;
+  contracts: Contracts;
+}
+
 /**
  * The effects of payments, as the per-shopper payment actor (payment.actor.ts) calls them: one method per
  * money change, each carried out by the concern it belongs to (settlement, deductions, JSAPI payments,
@@ -31,22 +41,23 @@ export class PaymentService {
   /** The money store seam: order creation, the ledger, request keys. */
   readonly repo: MoneyRepository;
   private readonly ctx: MoneyContext;
-  private readonly parts: MoneyParts;
+  private readonly parts: Concerns;
   private readonly inbox: Inbox;
 
   constructor(d: PaymentServiceDeps) {
     const records = new MoneyRecords(d.models, assertMove);
     this.repo = records.repo;
-    this.parts = {} as MoneyParts;
-    this.ctx = { d, records, parts: this.parts, now: () => new Date(d.clock.now()) };
-    Object.assign(this.parts, {
+    const parts = {} as Concerns;
+    this.ctx = { d, records, parts, now: () => new Date(d.clock.now()) };
+    Object.assign(parts, {
       settlement: new Settlement(this.ctx),
       deductions: new Deductions(this.ctx),
       jsapi: new JsapiPayments(this.ctx),
       debts: new Debts(this.ctx),
       refunds: new Refunds(this.ctx),
       contracts: new Contracts(this.ctx),
-    } satisfies MoneyParts);
+    } satisfies Concerns);
+    this.parts = parts;
     this.inbox = new Inbox(this.ctx);
   }
 

@@ -5,7 +5,8 @@ import { openTestDb, type TestDb } from '../../test/db';
 import { auditMoney } from '../ledger/money.audit';
 import { outTradeNoFor } from './payment.machine';
 import { PaymentService } from './payment.service';
-import { billReview, pendingOrderIdFor, type ReviewToBill } from './review.billing';
+import { billReview, pendingOrderIdFor } from './review.billing';
+import type { ReviewToBill } from './payment.protocol';
 
 /** Review billing on a real database: the payment service with a WeChat that refunds at once. */
 describe('billing a reviewed semi-automatic visit (netting)', () => {

@@ -1,33 +1,21 @@
 import { AppError } from '../../common/errors';
-import type { Netting, OrderLine } from '../../store/models/commerce';
-import { netReview, nettingOutcome, type ReviewDecision } from './order.machine';
+import type { Netting } from '../../store/models/commerce';
+import { netReview, nettingOutcome } from './order.machine';
 import { outRefundNoFor } from './payment.machine';
-import type { PaymentService } from './payment.service';
+import type { Cmd } from './money.context';
+import type { RefundOrder, RefundReply, ReviewBilled, ReviewToBill } from './payment.protocol';
+import type { NewOrder } from '../../store/money/repository';
+import type { OrderDoc } from '../../store/models/commerce';
 
-/** A decided semi-automatic review case, as the payment actor bills it. */
-export interface ReviewToBill {
-  shopperId: string;
-  caseId: string;
-  visitId?: string;
-  /** The visit's cart order, paid or not (absent when the shopper never checked out). */
-  cartOrderId?: string;
-  cabinetId: string;
-  siteId: string;
-  flow: 'open' | 'semi' | 'auto';
-  decision: ReviewDecision;
-  /** The decided lines, priced from the catalogue, and their value. */
-  lines: OrderLine[];
-  decidedFen: number;
-  decidedBy: string;
-  /** Epoch ms the lines were priced at (the pending order's receipt says it). */
-  pricedAt?: number;
-}
-
-export interface ReviewBilled {
-  outcome: string;
-  netting: Netting;
-  /** The pending order raised for the difference, or the cart order refunded. */
-  orderId?: string;
+/** What billing a review asks of the payment service (its own shopper's, serialised by the actor). */
+export interface ReviewMoney {
+  readOrder(orderId: string): Promise<OrderDoc | undefined>;
+  settleAttempts(orderId: string): Promise<boolean>;
+  closeOrder(orderId: string): Promise<OrderDoc['status'] | undefined>;
+  waiveDebt(orderId: string, why: string): Promise<boolean>;
+  committedRefunds(orderId: string, except?: string): Promise<number>;
+  raisePendingOrder(o: Omit<NewOrder, 'status' | 'source'>, reason: string): Promise<{ orderId: string; totalFen: number; debtId: string }>;
+  refund(cmd: Cmd<RefundOrder>): Promise<RefundReply>;
 }
 
 /** The pending order of a reviewed visit: deterministic, so a resumed decision is the same order. */
@@ -41,7 +29,7 @@ export const reviewRefundKey = (caseId: string): string => `review-${caseId}`;
  * to the original payment, or nothing moves. Idempotent: the pending order id and the refund key are
  * derived from the case, and the netting leaves out this case's own refund, so a resumed decision nets alike.
  */
-export async function billReview(svc: PaymentService, r: ReviewToBill): Promise<ReviewBilled> {
+export async function billReview(svc: ReviewMoney, r: ReviewToBill): Promise<ReviewBilled> {
   let paidFen = 0;
   let refundedFen = 0;
   let cart = r.cartOrderId ? await svc.readOrder(r.cartOrderId) : undefined;
