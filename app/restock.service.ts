@@ -5,6 +5,8 @@ import { can, type Principal } from '../contracts/admin-api';
 import { restockList, shrinkageOf, type RestockList, type RestockTask, type TaskCount } from '../contracts/restock';
 import { compareAndSet } from '../store/cas';
 import type { Models } from '../store/models';
+import type { PlanogramDoc } from '../store/models/planogram';
+import { applyPlanogram } from '../contracts/planogram';
 import type { RestockTaskDoc, TaskCountDoc } from '../store/models/restock';
 import { moveStock } from './commerce';
 
@@ -16,12 +18,24 @@ import { moveStock } from './commerce';
  * every task change is audited.
  */
 export class RestockService {
-  constructor(private readonly d: { models: Pick<Models, 'Cabinet' | 'Product' | 'RestockTask' | 'Audit'>; clock: Clock }) {}
+  constructor(private readonly d: { models: Pick<Models, 'Cabinet' | 'Product' | 'RestockTask' | 'Audit' | 'Planogram'>; clock: Clock }) {}
 
+  /**
+   * The site's restock list. A cabinet with a pending planogram version is listed as that version will
+   * stand once the restock unlock applies it (contracts/planogram applyPlanogram): a lane given a new
+   * product, or a new lane, starts empty, so the list says to bring it full.
+   */
   async list(p: Principal, siteId: string): Promise<RestockList> {
     this.mayRestock(p, siteId);
-    const cabinets = await this.d.models.Cabinet.find({ siteId }, { cabinetId: 1, name: 1, siteId: 1, lanes: 1, disabled: 1 }).lean();
-    return restockList(siteId, this.d.clock.now(), cabinets, await this.names(cabinets.flatMap((c) => c.lanes.map((l) => l.sku))));
+    const cabinets = await this.d.models.Cabinet.find({ siteId }, { cabinetId: 1, name: 1, siteId: 1, lanes: 1, disabled: 1, pendingPlanogram: 1 }).lean();
+    const pendingIds = cabinets.filter((c) => c.pendingPlanogram !== undefined && c.pendingPlanogram !== null).map((c) => `${c.cabinetId}:${c.pendingPlanogram}`);
+    const pending = pendingIds.length ? await this.d.models.Planogram.find({ _id: { $in: pendingIds }, status: 'pending' }).lean<PlanogramDoc[]>() : [];
+    const next = new Map(pending.map((d) => [d.cabinetId, d.lanes]));
+    const listed = cabinets.map((c) => {
+      const lanes = next.get(c.cabinetId);
+      return lanes ? { ...c, lanes: applyPlanogram(c.lanes, lanes) } : c;
+    });
+    return restockList(siteId, this.d.clock.now(), listed, await this.names(listed.flatMap((c) => c.lanes.map((l) => l.sku))));
   }
 
   /** A task from the site's restock list now, for `assignee` (the caller by default). */

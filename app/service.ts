@@ -26,6 +26,8 @@ import { startConsole } from './console';
 import { StickerService } from './stickers.service';
 import { CatalogueService, catalogueForRecognition } from './catalogue.service';
 import { RestockService } from './restock.service';
+import { EnrolmentService, type GalleryPort } from './enrolment.service';
+import { PlanogramService } from './planogram.service';
 import { registerConsoleWechatRoutes } from '../gateways/http/console-wechat.routes';
 import { AbnormalRefundService } from './abnormal-refund.service';
 import { registerOpenApi } from '../gateways/http/openapi';
@@ -154,7 +156,11 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
 
     const system = createActorSystem({ clock, log: log.child({ part: 'actors' }), journal: new MongooseJournal(models) });
     const devices: { link?: DeviceGateway } = {};
+    // The recogniser's gallery, once the pool is up (it decides which products a fully automatic cabinet may hold).
+    const gallery: { port?: GalleryPort } = {};
+    const planograms = new PlanogramService({ models, clock, log: log.child({ part: 'planograms' }), ...(config.recognition.workers !== 0 ? { recognition: { enrolled: () => gallery.port?.enrolled() ?? [] } } : {}) });
     const fleet = new Fleet({
+      planograms,
       system,
       store: new MongooseFleetStore(models),
       devices: { sendUnlock: (id, cmd, ms) => devices.link!.sendUnlock(id, cmd, ms) },
@@ -181,10 +187,16 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     if (config.env === 'production' && !config.publicHost) log.warn('PUBLIC_HOST is unset: cabinet stickers will carry the console’s own host in their link QR; set it before printing');
 
     let recognition: { close(): Promise<void> } | undefined;
+    let enrolments: EnrolmentService | undefined;
     if (config.recognition.workers !== 0) {
       // The store's catalogue (the demo one only when SEED_DEMO put it there): brand families tell look-alikes apart.
       const catalogue = await catalogueForRecognition(models);
-      const { pool, close } = await createRecognitionPool({ modelDir: DEFAULT_MODEL_DIR, log: log.child({ part: 'vision' }), clock, size: config.recognition.workers, catalogue });
+      const { pool, close, enrolment } = await createRecognitionPool({ modelDir: DEFAULT_MODEL_DIR, log: log.child({ part: 'vision' }), clock, size: config.recognition.workers, catalogue });
+      gallery.port = enrolment;
+      enrolments = new EnrolmentService({ models, gallery: enrolment, clock, log: log.child({ part: 'enrolment' }) });
+      // Before any visit is recognised: the products operators enrolled since the model was shipped.
+      const restored = await enrolments.restore();
+      if (restored.restored || restored.reenrolled) log.info(restored, 'enrolled products restored into the recogniser');
       const sub = bridgeRecognition({ fleet, pool, clock, log: log.child({ part: 'recognition' }), metrics });
       recognition = {
         close: async () => {
@@ -243,7 +255,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const operators = new OperatorService({ models, fleet, payments: operatorPayments, clock, log: log.child({ part: 'operators' }) });
     const resumedDecisions = await operators.resumeDecisions();
     if (resumedDecisions) log.info({ cases: resumedDecisions }, 'interrupted review decisions carried out');
-    registerOperatorRoutes(http, { auth: operatorAuth, service: operators, catalogue: new CatalogueService({ models, clock }), restock: new RestockService({ models, clock }), clock });
+    registerOperatorRoutes(http, { auth: operatorAuth, service: operators, catalogue: new CatalogueService({ models, clock }), restock: new RestockService({ models, clock }), planograms, ...(enrolments ? { enrolment: enrolments } : {}), clock });
     registerConsoleWechatRoutes(http, {
       auth: operatorAuth,
       clock,

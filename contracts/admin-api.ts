@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CreateProductRequest, ProductRow, ProductsQuery, ProductsResponse, SchedulePriceRequest, UpdateProductRequest } from './catalogue-api';
+import { CreateProductRequest, EnrolmentRow, EnrolmentsResponse, EnrolRequest, ProductRow, ProductsQuery, ProductsResponse, SchedulePriceRequest, UpdateProductRequest } from './catalogue-api';
+import { PlanogramResponse, ProposePlanogramRequest } from './planogram';
 import { CabinetId, Fen, FlowKind, Netting, SiteId, Sku } from './domain';
 import { CloseTaskRequest, CreateTaskRequest, RestockList, RestockTask, RestockTasksResponse } from './restock';
 
@@ -157,4 +158,11 @@ export const OPERATOR_ROUTES = {
   createRestockTask: { method: 'POST', path: '/sites/:siteId/restock-tasks', body: CreateTaskRequest, response: RestockTask, permission: 'cabinet.restock', status: 201 },
   restockTasks: { method: 'GET', path: '/restock-tasks', query: z.object({ siteId: SiteId.optional(), status: z.enum(['open', 'closed']).optional() }), response: RestockTasksResponse, permission: 'cabinet.restock' },
   closeRestockTask: { method: 'POST', path: '/restock-tasks/:taskId/close', body: CloseTaskRequest, response: RestockTask, permission: 'cabinet.restock' },
+  enrolments: { method: 'GET', path: '/enrolments', response: EnrolmentsResponse, permission: 'fleet.view' },
+  enrolProduct: { method: 'POST', path: '/products/:sku/enrolment', body: EnrolRequest, response: EnrolmentRow, permission: 'catalogue.edit' },
+  enrolment: { method: 'GET', path: '/products/:sku/enrolment', response: EnrolmentRow, permission: 'fleet.view' },
+  productPhoto: { method: 'GET', path: '/products/:sku/photos/:photoId', permission: 'fleet.view' },
+  planogram: { method: 'GET', path: '/cabinets/:cabinetId/planogram', response: PlanogramResponse, permission: 'fleet.view' },
+  proposePlanogram: { method: 'PUT', path: '/cabinets/:cabinetId/planogram', body: ProposePlanogramRequest, response: PlanogramResponse, permission: 'catalogue.edit' },
+  withdrawPlanogram: { method: 'POST', path: '/cabinets/:cabinetId/planogram/withdraw', response: PlanogramResponse, permission: 'catalogue.edit' },
 } as const;

@@ -89,3 +89,51 @@ export const SchedulePriceRequest = z
   .strict()
   .refine((r) => r.priceFen !== null || r.siteId !== undefined, { message: 'priceFen null ends a site override: name the siteId', path: ['priceFen'] });
 export type SchedulePriceRequest = z.infer<typeof SchedulePriceRequest>;
+
+// ---- enrolment: product photos into the recogniser's gallery (app/enrolment.service.ts) ----
+
+/** Most photos one enrolment takes, and the most bytes of one photo. */
+export const MAX_ENROL_PHOTOS = 12;
+export const MAX_PHOTO_BYTES = 1_500_000;
+
+export const EnrolRequest = z
+  .object({
+    /** Photos of the product standing as a cabinet's camera sees it, one item each (JPEG, PNG or WebP). */
+    photos: z
+      .array(
+        z
+          .object({
+            contentType: z.enum(['image/jpeg', 'image/png', 'image/webp']),
+            dataBase64: z.string().min(16).max(Math.ceil((MAX_PHOTO_BYTES * 4) / 3) + 4).regex(/^[A-Za-z0-9+/]+=*$/, 'base64'),
+          })
+          .strict(),
+      )
+      .min(3)
+      .max(MAX_ENROL_PHOTOS),
+  })
+  .strict();
+export type EnrolRequest = z.infer<typeof EnrolRequest>;
+
+export const EnrolmentRow = z.object({
+  sku: Sku,
+  modelVersion: z.string(),
+  photoIds: z.array(z.string()),
+  /** How far the enrolment sits from its nearest other product, against the model's separation. */
+  gap: z.number(),
+  separation: z.number(),
+  /** Closer to another product than the model separates: expect its visits held for review more often. */
+  lookAlike: z.boolean(),
+  nearest: z.array(z.object({ sku: Sku, similarity: z.number() })),
+  enrolledBy: z.string(),
+  enrolledAt: z.number().int(),
+});
+export type EnrolmentRow = z.infer<typeof EnrolmentRow>;
+
+export const EnrolmentsResponse = z.object({
+  modelVersion: z.string(),
+  separation: z.number(),
+  /** SKUs the model was shipped with prototypes for (no photos needed). */
+  shipped: z.array(Sku),
+  enrolments: z.array(EnrolmentRow),
+});
+export type EnrolmentsResponse = z.infer<typeof EnrolmentsResponse>;

@@ -26,13 +26,14 @@ function toView(d: VisitDoc): VisitView {
     expectedFrames: d.expectedFrames ?? undefined,
     receivedFrames: d.receivedFrames ?? {},
     ...(d.recognition ? { recognition: d.recognition as VisitView['recognition'] } : {}),
+    ...(d.planogramVersion !== undefined && d.planogramVersion !== null ? { planogramVersion: d.planogramVersion } : {}),
   };
 }
 
 /** What the directory needs of a cabinet document (not its stock-move keys, which grow). */
-const DIRECTORY_FIELDS = { cabinetId: 1, name: 1, kind: 1, siteId: 1, disabled: 1, cameras: 1, lanes: 1, secret: 1, lastSeenAt: 1, firmware: 1 } as const;
+const DIRECTORY_FIELDS = { cabinetId: 1, name: 1, kind: 1, siteId: 1, disabled: 1, cameras: 1, lanes: 1, planogramVersion: 1, secret: 1, lastSeenAt: 1, firmware: 1 } as const;
 
-type DirectoryDoc = Pick<CabinetDoc, '_id' | 'cabinetId' | 'name' | 'kind' | 'siteId' | 'disabled' | 'cameras' | 'lanes' | 'secret' | 'lastSeenAt' | 'firmware'>;
+type DirectoryDoc = Pick<CabinetDoc, '_id' | 'cabinetId' | 'name' | 'kind' | 'siteId' | 'disabled' | 'cameras' | 'lanes' | 'planogramVersion' | 'secret' | 'lastSeenAt' | 'firmware'>;
 
 function toRow(c: DirectoryDoc): DirectoryRow {
   return {
@@ -43,6 +44,7 @@ function toRow(c: DirectoryDoc): DirectoryRow {
     disabled: c.disabled,
     cameras: c.cameras,
     lanes: c.lanes.map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.count })),
+    planogramVersion: c.planogramVersion ?? 1,
     secret: { iv: c.secret.iv, tag: c.secret.tag, data: c.secret.data },
     lastSeenAt: c.lastSeenAt?.getTime(),
     firmware: c.firmware ?? undefined,
@@ -158,6 +160,7 @@ export class MongooseFleetStore implements FleetStore {
         doorLock: doorKey(v.cabinetId),
         unlockRequestedAt: new Date(v.requestedAt),
         unlockExpiresAt: new Date(v.unlockExpiresAt),
+        planogramVersion: v.planogramVersion,
       });
       return 'created';
     } catch (e) {

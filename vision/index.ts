@@ -5,7 +5,9 @@
  *   visit?" from the before/after snapshots of every camera: the taken multiset with per-item and per-visit
  *   confidence, or `needs_review` with reasons, plus the evidence for the review console.
  * - `renderShelf` draws a camera's JPEG of a shelf for the cabinet simulator.
- * - `createRecognitionPool` (vision/pipeline) runs recognisers as a bounded pool fed by RxJS frame streams.
+ * - `createRecognitionPool` (vision/pipeline) runs recognisers as a bounded pool fed by RxJS frame streams; its
+ *   `enrolment` turns an operator's product photos into gallery prototypes on every worker (no retraining, no
+ *   restart) and flags a product that looks like one already known.
  */
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/log';
@@ -20,6 +22,11 @@ export type { RecognitionResult, VisitEvidence, VisitFrame, RecognisedItem, Reas
 export { renderShelf, type RenderShelfOptions, type ShelfLaneState, type Nuisance, type NuisanceLevel } from './render/scene';
 export { simulateVisit, type SimVisit, type SimOptions } from './sim/visits';
 export type { Thresholds } from './recognition/recogniser';
+export { createRecognitionPool, type RecognitionPoolHandle } from './pipeline/create';
+export type { RecognitionEnrolment } from './pipeline/enrolment';
+export type { RecognitionPool, SubmitOutcome, PoolStats } from './pipeline/pool';
+export type { LookAlikeReport } from './recognition/lookalike';
+export { PhotoError, MAX_PHOTOS, MIN_PHOTO_H, MIN_PHOTO_W, type PhotoProblem } from './recognition/photos';
 
 /** Where the committed model lives. */
 export const DEFAULT_MODEL_DIR = `${__dirname}/model`;

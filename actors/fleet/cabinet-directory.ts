@@ -62,6 +62,12 @@ export class CabinetDirectory {
     this.entries.set(record.cabinetId, { ...known, record: { ...record }, origin: known?.origin ?? 'registered' });
   }
 
+  /** A planogram version took effect (at a restock unlock): recognition reads these lanes from now on. */
+  setPlanogram(cabinetId: string, version: number, lanes: CabinetRecord['lanes']): void {
+    const e = this.entries.get(cabinetId);
+    if (e) e.record = { ...e.record, planogramVersion: version, lanes: lanes.map((l) => ({ ...l })) };
+  }
+
   setDisabled(cabinetId: string, disabled: boolean): void {
     const e = this.entries.get(cabinetId);
     if (e) e.record = { ...e.record, disabled };
@@ -105,5 +111,5 @@ export class CabinetDirectory {
 }
 
 function recordOf(r: DirectoryRow): CabinetRecord {
-  return { cabinetId: r.cabinetId, name: r.name, kind: r.kind, siteId: r.siteId, disabled: r.disabled, cameras: r.cameras, lanes: r.lanes };
+  return { cabinetId: r.cabinetId, name: r.name, kind: r.kind, siteId: r.siteId, disabled: r.disabled, cameras: r.cameras, lanes: r.lanes, planogramVersion: r.planogramVersion ?? 1 };
 }

@@ -20,6 +20,8 @@ export interface CabinetRecord {
   disabled: boolean;
   cameras: string[];
   lanes: Lane[];
+  /** The planogram version these lanes are (contracts/planogram.ts); 1 when absent (never changed). */
+  planogramVersion?: number;
 }
 
 /** A cabinet as the fleet's directory holds it: its record, its sealed device secret, what the view shows. */
@@ -47,6 +49,8 @@ export interface NewVisit {
   operatorId?: string;
   requestedAt: number;
   unlockExpiresAt: number;
+  /** The planogram version in force as the visit takes the door: the one it is recognised against. */
+  planogramVersion?: number;
 }
 
 export interface StoredFrame {

@@ -49,7 +49,7 @@ function memoryStore(o: { cabinets: DirectoryRow[]; listed?: DirectoryRow[]; ope
     },
     async createVisit(v: NewVisit) {
       count('createVisit');
-      visits.set(v.visitId, { visitId: v.visitId, cabinetId: v.cabinetId, siteId: v.siteId, purpose: v.purpose, operatorId: v.operatorId, shopperId: v.shopperId, status: 'unlocking', requestedAt: v.requestedAt, receivedFrames: {} });
+      visits.set(v.visitId, { visitId: v.visitId, cabinetId: v.cabinetId, siteId: v.siteId, purpose: v.purpose, operatorId: v.operatorId, shopperId: v.shopperId, status: 'unlocking', requestedAt: v.requestedAt, receivedFrames: {}, planogramVersion: v.planogramVersion });
       return 'created';
     },
     async projectVisit(view) {
@@ -173,6 +173,52 @@ describe('fleet', () => {
     }
     expect(calls.loadFrames).toBe(3);
     expect(emitted).toEqual([r.visitId]);
+  });
+
+  it('applies a pending planogram as a restock visit takes the door, before its unlock; shopping visits are recognised against the version at their door', async () => {
+    const lanesV1 = [{ laneId: 'A1', sku: 'COLA', capacity: 4, count: 4 }];
+    const lanesV2 = [{ laneId: 'A1', sku: 'KIWI', capacity: 4, count: 0 }];
+    const { store, calls } = memoryStore({ cabinets: [{ ...row('PL'), lanes: lanesV1 }] });
+    const order: string[] = [];
+    let pending = true;
+    const fleet = new Fleet({
+      system: kit.system,
+      store,
+      devices: { sendUnlock: async (_id, cmd) => (order.push(`unlock ${cmd.visitId}`), { ok: true }) },
+      planograms: {
+        applyAtRestock: async (cabinetId, visitId) => {
+          order.push(`apply ${visitId} after ${calls.createVisit} insert(s)`);
+          if (!pending) return undefined;
+          pending = false;
+          return { version: 2, lanes: lanesV2 };
+        },
+      },
+    });
+    const evidence: Array<{ sku: string; version?: number }> = [];
+    fleet.evidence$.subscribe((e) => evidence.push({ sku: e.lanes[0]!.sku, version: e.visit.planogramVersion }));
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('PL', 'conn-1', 'fw');
+    await fleet.status('PL', status);
+    const shop = async () => {
+      const r = await fleet.requestUnlock('PL', { purpose: 'shopping', shopperId: 'S1' });
+      if (!r.ok) throw new Error(r.reason);
+      await kit.settle();
+      await fleet.door('PL', { ts: kit.clock.now(), state: 'opened', visitId: r.visitId });
+      await fleet.door('PL', { ts: kit.clock.now(), state: 'closed', visitId: r.visitId });
+      await fleet.uploadDone('PL', { visitId: r.visitId, frames: {} });
+      await kit.settle(50);
+    };
+    await shop();
+    const restock = await fleet.requestUnlock('PL', { purpose: 'restock', operatorId: 'op' });
+    if (!restock.ok) throw new Error(restock.reason);
+    await kit.settle();
+    // Applied once the restock visit's insert took the door, and before its unlock went out.
+    expect(order.slice(1)).toEqual([`apply ${restock.visitId} after 2 insert(s)`, `unlock ${restock.visitId}`]);
+    expect(fleet.directory.get('PL')).toMatchObject({ planogramVersion: 2, lanes: lanesV2 });
+    await fleet.door('PL', { ts: kit.clock.now(), state: 'relocked', visitId: restock.visitId });
+    await kit.settle(50);
+    await shop();
+    expect(evidence).toEqual([{ sku: 'COLA', version: 1 }, { sku: 'KIWI', version: 2 }]);
   });
 
   it('clears a device alarm whose clearing write failed: the cabinet checks again', async () => {

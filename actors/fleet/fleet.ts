@@ -42,6 +42,17 @@ export interface FleetOptions {
   clock?: Clock;
   /** Last-seen times are stored in batches at most this long after they happen (default 5 s). */
   lastSeenFlushMs?: number;
+  /** Applies a cabinet's pending planogram version as a restock visit takes its door (app/planogram.service.ts). */
+  planograms?: PlanogramSwitch;
+}
+
+/**
+ * The planogram side the fleet calls: a restock unlock is where a new version takes effect (the restocker
+ * moves the products; no shopper visit can be open, the restock visit holds the door). Answers the version
+ * and lanes now in force, or undefined when nothing was pending.
+ */
+export interface PlanogramSwitch {
+  applyAtRestock(cabinetId: string, visitId: string): Promise<{ version: number; lanes: CabinetRecord['lanes'] } | undefined>;
 }
 
 const newVisitId = (clock: Clock): string => `V${clock.now().toString(36)}${randomBytes(6).toString('hex')}`;
@@ -133,7 +144,7 @@ export class Fleet {
   registered(c: { cabinetId: string; kind: CabinetView['kind']; siteId: string } & Partial<Omit<CabinetRecord, 'cabinetId' | 'kind' | 'siteId'>>): void {
     if (!this.views.has(c.cabinetId)) this.views.set(c.cabinetId, { cabinetId: c.cabinetId, kind: c.kind, siteId: c.siteId, state: 'offline', online: false, alarms: [] });
     if (c.name !== undefined && c.cameras && c.lanes) {
-      this.directory.add({ cabinetId: c.cabinetId, name: c.name, kind: c.kind, siteId: c.siteId, disabled: c.disabled ?? false, cameras: c.cameras, lanes: c.lanes });
+      this.directory.add({ cabinetId: c.cabinetId, name: c.name, kind: c.kind, siteId: c.siteId, disabled: c.disabled ?? false, cameras: c.cameras, lanes: c.lanes, planogramVersion: c.planogramVersion ?? 1 });
     }
   }
 
@@ -186,6 +197,7 @@ export class Fleet {
       store: this.o.store,
       devices: this.o.devices,
       startVisit: async (e, siteId) => {
+        const planogramVersion = this.directory.get(cabinetId)?.planogramVersion ?? rec.planogramVersion ?? 1;
         const created = await this.o.store.createVisit({
           visitId: e.visit.visitId,
           cabinetId,
@@ -195,10 +207,22 @@ export class Fleet {
           operatorId: e.visit.operatorId,
           requestedAt: e.visit.requestedAt,
           unlockExpiresAt: e.unlockExpiresAt,
+          planogramVersion,
         });
         if (created === 'created') {
           // Its id was just inserted under a unique index: nothing is journalled under it yet.
-          this.startVisitActor(initialVisitState({ visitId: e.visit.visitId, cabinetId, siteId, purpose: e.visit.purpose, shopperId: e.visit.shopperId, operatorId: e.visit.operatorId, requestedAt: e.visit.requestedAt }), true);
+          this.startVisitActor(initialVisitState({ visitId: e.visit.visitId, cabinetId, siteId, purpose: e.visit.purpose, shopperId: e.visit.shopperId, operatorId: e.visit.operatorId, requestedAt: e.visit.requestedAt, planogramVersion }), true);
+          // The restock visit holds the door now: a pending planogram takes effect before the unlock is sent. A
+          // store failure here leaves it pending (the console shows it so) for the next restock unlock rather
+          // than failing this one: the cabinet still needs restocking.
+          if (e.visit.purpose === 'restock' && this.o.planograms) {
+            try {
+              const applied = await this.o.planograms.applyAtRestock(cabinetId, e.visit.visitId);
+              if (applied) this.directory.setPlanogram(cabinetId, applied.version, applied.lanes);
+            } catch (err) {
+              this.o.system.log.error({ cabinetId, visitId: e.visit.visitId, err: err instanceof Error ? err.message : String(err) }, 'pending planogram not applied at this restock unlock; it stays pending');
+            }
+          }
         }
         return created;
       },
@@ -254,6 +278,10 @@ export class Fleet {
   private emitEvidence(view: VisitView): void {
     void retryUntilStored(`visit ${view.visitId} evidence read`, async () => {
       const plan = await this.directory.record(view.cabinetId);
+      // A version changes only under a restock visit's door, so the lanes held are the visit's own version.
+      if (plan && view.planogramVersion !== undefined && (plan.planogramVersion ?? 1) !== view.planogramVersion) {
+        this.o.system.log.error({ visitId: view.visitId, cabinetId: view.cabinetId, visitVersion: view.planogramVersion, heldVersion: plan.planogramVersion }, 'visit planogram version differs from the cabinet\'s');
+      }
       const frames = await this.o.store.loadFrames(view.visitId, view.expectedFrames ?? view.receivedFrames);
       this.evidence$.next({ visit: view, cameras: plan?.cameras ?? [], lanes: plan?.lanes ?? [], frames });
     }, { clock: this.o.system.clock, log: this.o.system.log });

@@ -48,6 +48,8 @@ export interface VisitView {
   missingFrames?: Record<string, number>;
   /** Set once recognition answered (shopping visits only). */
   recognition?: VisitRecognition;
+  /** The cabinet's planogram version when the visit took the door (absent on visits stored before versions). */
+  planogramVersion?: number;
 }
 
 /** A frame the device gateway refused, as the visit records it. */

@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../common/clock';
+import { AppError } from '../../common/errors';
 import { ADMIN_PREFIX, DecideRequest, OPERATOR_ROUTES, PendingOrderRequest, RefundRequest, RestockUnlockRequest, SetStockRequest } from '../../contracts/admin-api';
 import type { CatalogueService } from '../../app/catalogue.service';
 import type { RestockService } from '../../app/restock.service';
+import type { EnrolmentService } from '../../app/enrolment.service';
+import type { PlanogramService } from '../../app/planogram.service';
+import { ProposePlanogramRequest } from '../../contracts/planogram';
 import type { OperatorService } from '../../app/operator.service';
-import { CreateProductRequest, ProductsQuery, SchedulePriceRequest, UpdateProductRequest } from '../../contracts/catalogue-api';
+import { CreateProductRequest, EnrolRequest, MAX_ENROL_PHOTOS, MAX_PHOTO_BYTES, ProductsQuery, SchedulePriceRequest, UpdateProductRequest } from '../../contracts/catalogue-api';
 import { CloseTaskRequest, CreateTaskRequest } from '../../contracts/restock';
 import { CabinetId, SiteId, Sku } from '../../contracts/domain';
 import { authenticateOperators, principalOf, type OperatorAuthenticator } from './operator-auth';
@@ -15,6 +19,9 @@ export interface OperatorRouteDeps {
   service: OperatorService;
   catalogue: CatalogueService;
   restock: RestockService;
+  planograms: PlanogramService;
+  /** Absent when recognition is off (RECOGNITION_WORKERS=0): the enrolment routes answer UNAVAILABLE. */
+  enrolment?: EnrolmentService;
   clock: Clock;
 }
 
@@ -56,6 +63,23 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
       api.get(R.restockTasks.path, async (req) => ({ tasks: await deps.restock.tasks(principalOf(req), R.restockTasks.query.parse(req.query)) }));
       api.post(R.closeRestockTask.path, async (req) => deps.restock.closeTask(principalOf(req), z.object({ taskId: Id }).parse(req.params).taskId, CloseTaskRequest.parse(req.body).counts));
       api.post(R.schedulePrice.path, async (req) => cat.schedulePrice(principalOf(req), SkuParams.parse(req.params).sku, SchedulePriceRequest.parse(req.body)));
+      const pl = deps.planograms;
+      api.get(R.planogram.path, async (req) => pl.get(principalOf(req), CabinetParams.parse(req.params).cabinetId));
+      api.put(R.proposePlanogram.path, async (req) => pl.propose(principalOf(req), CabinetParams.parse(req.params).cabinetId, ProposePlanogramRequest.parse(req.body)));
+      api.post(R.withdrawPlanogram.path, async (req) => pl.withdraw(principalOf(req), CabinetParams.parse(req.params).cabinetId));
+      const enrolment = (): EnrolmentService => {
+        if (!deps.enrolment) throw new AppError('UNAVAILABLE', 'recognition is off here (RECOGNITION_WORKERS=0): nothing to enrol into');
+        return deps.enrolment;
+      };
+      api.get(R.enrolments.path, async (req) => enrolment().list(principalOf(req)));
+      api.get(R.enrolment.path, async (req) => enrolment().get(principalOf(req), SkuParams.parse(req.params).sku));
+      // Photos travel as base64 in JSON: the one route whose body may be larger than the service-wide 1 MiB.
+      api.post(R.enrolProduct.path, { bodyLimit: Math.ceil(MAX_ENROL_PHOTOS * MAX_PHOTO_BYTES * 1.4) }, async (req) => enrolment().enrol(principalOf(req), SkuParams.parse(req.params).sku, EnrolRequest.parse(req.body)));
+      api.get(R.productPhoto.path, async (req, reply) => {
+        const f = z.object({ sku: Sku, photoId: Id }).parse(req.params);
+        const ph = await enrolment().photo(principalOf(req), f.sku, f.photoId);
+        return reply.header('content-type', ph.contentType).header('cache-control', 'private, max-age=3600').send(ph.data);
+      });
     },
     { prefix: ADMIN_PREFIX },
   );

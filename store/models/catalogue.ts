@@ -81,6 +81,10 @@ export interface CabinetDoc {
   lastSeenAt?: Date;
   /** Keys of the latest stock movements applied (sale, restock), so a retried movement is applied once. */
   stockMoves: string[];
+  /** The planogram version in force (store/models/planogram.ts); 1 for the lanes a cabinet was provisioned with. */
+  planogramVersion?: number;
+  /** A proposed version waiting for the next restock unlock. */
+  pendingPlanogram?: number;
   /** Bumped on every stock or planogram change; guards compare-and-set writes. */
   version: number;
 }
@@ -109,6 +113,8 @@ export const cabinetSchema = new Schema<CabinetDoc>(
     firmware: String,
     lastSeenAt: Date,
     stockMoves: { type: [String], default: [] },
+    planogramVersion: Number,
+    pendingPlanogram: Number,
     version: { type: Number, default: 0 },
   },
   {

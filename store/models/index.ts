@@ -5,6 +5,8 @@ import { journalModels } from './journal';
 import { operatorModels } from './operator';
 import { oversightModels } from './oversight';
 import { peopleModels } from './people';
+import { enrolmentModels } from './enrolment';
+import { planogramModels } from './planogram';
 import { restockModels } from './restock';
 import { sessionModels } from './session';
 import { siteModels } from './sites';
@@ -25,6 +27,8 @@ export function createModels(conn: Connection) {
     ...journalModels(conn),
     ...siteModels(conn),
     ...restockModels(conn),
+    ...planogramModels(conn),
+    ...enrolmentModels(conn),
   };
 }
 

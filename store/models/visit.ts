@@ -35,6 +35,8 @@ export interface VisitDoc {
   receivedFrames: Record<string, number>;
   /** Recognition's answer (actors/visit VisitRecognition); absent until it comes. */
   recognition?: unknown;
+  /** The cabinet's planogram version when the visit took the door. */
+  planogramVersion?: number;
   version: number;
 }
 
@@ -63,6 +65,7 @@ export const visitSchema = new Schema<VisitDoc>(
     expectedFrames: { type: Schema.Types.Mixed },
     receivedFrames: { type: Schema.Types.Mixed, default: {} },
     recognition: { type: Schema.Types.Mixed },
+    planogramVersion: Number,
     version: { type: Number, default: 0 },
   },
   { collection: 'visits', timestamps: true, minimize: true },

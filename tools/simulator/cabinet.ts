@@ -251,8 +251,9 @@ export class SimCabinet {
     });
   }
 
-  restock(): void {
-    this.shelf.restock();
+  /** Fills the shelf, laid out by `planogram` when given (a new planogram version the restocker follows). */
+  restock(planogram?: ReadonlyArray<Pick<Lane, 'laneId' | 'sku' | 'capacity'>>): void {
+    this.shelf.restock(planogram);
   }
 
   // ---- connection ----

@@ -1,5 +1,5 @@
 import type { FramePhase } from '../../contracts/cabinet-protocol';
-import type { Lane } from '../../contracts/domain';
+import type { Lane, ProductSpec } from '../../contracts/domain';
 import type * as Vision from '../../vision';
 import { PLACEHOLDER_JPEG, withComment } from './jpeg';
 
@@ -28,7 +28,7 @@ export const placeholderFrames: FrameSource = (c) => withComment(PLACEHOLDER_JPE
  * Shelf renders from vision/ (`renderShelf`), showing the lane counts, so the recogniser sees what was taken.
  * Loaded on demand: it brings sharp and onnxruntime, which a 10,000-cabinet run does not want.
  */
-export function visionFrames(): FrameSource {
+export function visionFrames(opts: { catalogue?: () => readonly ProductSpec[] } = {}): FrameSource {
   // A plain require keeps this lazy in the CommonJS build that tsx and jest both run.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const vision = require('../../vision') as typeof Vision;
@@ -39,5 +39,7 @@ export function visionFrames(): FrameSource {
       seed: c.sceneSeed,
       frameSeed: (c.sceneSeed ^ Math.imul(c.seq + 1, 0x9e3779b1) ^ (c.phase === 'before' ? 1 : c.phase === 'during' ? 2 : 3)) >>> 0,
       nuisance: c.phase === 'during' ? { hands: 1, jpegQuality: c.jpegQuality } : { jpegQuality: c.jpegQuality },
+      // The packaging of products added to the catalogue after the demo (the demo catalogue otherwise).
+      ...(opts.catalogue ? { catalogue: opts.catalogue() } : {}),
     });
 }

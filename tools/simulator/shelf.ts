@@ -4,7 +4,7 @@ import { between, intBetween } from './rng';
 
 /** The cabinet's own idea of its stock: lane counts that shoppers deplete. */
 export class Shelf {
-  private readonly lanes: Lane[];
+  private lanes: Lane[];
 
   constructor(lanes: readonly Lane[]) {
     this.lanes = lanes.map((l) => ({ ...l }));
@@ -29,7 +29,9 @@ export class Shelf {
     return taken;
   }
 
-  restock(): void {
+  /** Fills every lane; given a planogram, the restocker lays the shelf out anew first (its lanes, products, capacities). */
+  restock(planogram?: ReadonlyArray<Pick<Lane, 'laneId' | 'sku' | 'capacity'>>): void {
+    if (planogram) this.lanes = planogram.map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.capacity }));
     for (const l of this.lanes) l.count = l.capacity;
   }
 

@@ -3,14 +3,23 @@ import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { ProductSpec } from '../../contracts/domain';
 import { RecogniserCore, loadBundle } from '../recognition/recogniser';
+import { enrolmentFor, type RecognitionEnrolment } from './enrolment';
 import { RecognitionPool } from './pool';
+
+export interface RecognitionPoolHandle {
+  pool: RecognitionPool;
+  /** Enrolment of new products into every worker's gallery while the pool runs. */
+  enrolment: RecognitionEnrolment;
+  close: () => Promise<void>;
+}
 
 /**
  * The wired pool: one recogniser (one single-threaded onnxruntime session) per worker, sized to the cores by
  * default, for the products the caller gives (the service: its store's catalogue; there is no default).
- * An actor shell can own the pool and forward `submit` outcomes to visit actors as replies.
+ * An actor shell can own the pool and forward `submit` outcomes to visit actors as replies; `enrolment` adds
+ * products to every worker without a restart.
  */
-export async function createRecognitionPool(deps: { modelDir: string; log: Logger; clock: Clock; size?: number; queueLimit?: number; catalogue: readonly ProductSpec[] }): Promise<{ pool: RecognitionPool; close: () => Promise<void> }> {
+export async function createRecognitionPool(deps: { modelDir: string; log: Logger; clock: Clock; size?: number; queueLimit?: number; catalogue: readonly ProductSpec[] }): Promise<RecognitionPoolHandle> {
   const size = deps.size ?? Math.max(1, availableParallelism());
   const bundle = loadBundle(deps.modelDir);
   const cores = await Promise.all(Array.from({ length: size }, () => RecogniserCore.load(bundle, { clock: deps.clock, log: deps.log, threads: 1, catalogue: deps.catalogue })));
@@ -20,6 +29,7 @@ export async function createRecognitionPool(deps: { modelDir: string; log: Logge
   );
   return {
     pool,
+    enrolment: enrolmentFor(cores),
     close: async () => {
       await pool.close();
       await Promise.all(cores.map((c) => c.release()));

@@ -21,7 +21,8 @@ export interface EnrolOptions {
 
 type Embed = (crops: Uint8Array, n: number) => Promise<Float32Array>;
 
-function shelfOf(sku: string | null, seed: number): ShelfLaneState[] {
+/** A 3×4 shelf full of one SKU (or empty), 4–7 facings a lane by seed: what an enrolment shot shows. */
+export function shelfOf(sku: string | null, seed: number): ShelfLaneState[] {
   const capacity = 4 + (seed % 4);
   const lanes: ShelfLaneState[] = [];
   for (let r = 0; r < 3; r++) {

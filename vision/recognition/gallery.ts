@@ -1,6 +1,7 @@
 /**
  * The enrolment gallery: a few prototype embeddings per label (each the mean of many enrolment crops of one
- * shot), matched by cosine similarity. Adding a SKU adds prototypes; the model stays as it is.
+ * shot, or one operator photo), matched by cosine similarity. Adding a SKU adds prototypes; the model stays as
+ * it is. `set` replaces a label's prototypes (re-enrolment from new photos).
  */
 export const EMPTY = '_EMPTY';
 export const OCCLUDED = '_OCCLUDED';
@@ -45,21 +46,50 @@ export class Gallery {
 
   /** Adds prototypes for a label (new or existing). Vectors are normalised here. */
   add(label: string, vs: ReadonlyArray<ArrayLike<number>>): void {
-    let li = this.labels.indexOf(label);
-    if (li < 0) {
-      li = this.labels.length;
-      this.labels.push(label);
-    }
+    const li = this.indexOf(label);
     const grown = new Float32Array(this.vectors.length + vs.length * this.dim);
     grown.set(this.vectors);
     vs.forEach((v, k) => {
-      let n = 0;
-      for (let i = 0; i < this.dim; i++) n += (v[i] as number) ** 2;
-      n = Math.sqrt(n) || 1;
-      for (let i = 0; i < this.dim; i++) grown[this.vectors.length + k * this.dim + i] = (v[i] as number) / n;
+      this.normaliseInto(v, grown, this.vectors.length + k * this.dim);
       this.owners.push(li);
     });
     this.vectors = grown;
+  }
+
+  /**
+   * Replaces every prototype of a label (new or existing) with `vs`, normalised. The label keeps its place, so
+   * the order of `allLabels()` (and of `match` output) is stable across re-enrolments. Checks everything before
+   * changing anything: a bad vector leaves the gallery as it was.
+   */
+  set(label: string, vs: ReadonlyArray<ArrayLike<number>>): void {
+    if (vs.length === 0) throw new RangeError(`${label}: at least one prototype is needed`);
+    vs.forEach((v, k) => {
+      if (v.length !== this.dim) throw new RangeError(`${label}: prototype ${k} has ${v.length} values, the gallery takes ${this.dim}`);
+      let n = 0;
+      for (let i = 0; i < this.dim; i++) n += (v[i] as number) ** 2;
+      if (!Number.isFinite(n) || n === 0) throw new RangeError(`${label}: prototype ${k} is zero or not finite`);
+    });
+    const li = this.indexOf(label);
+    const kept = this.owners.flatMap((owner, k) => (owner === li ? [] : [k]));
+    const next = new Float32Array((kept.length + vs.length) * this.dim);
+    kept.forEach((k, row) => next.set(this.vectors.subarray(k * this.dim, (k + 1) * this.dim), row * this.dim));
+    const owners = kept.map((k) => this.owners[k] as number);
+    vs.forEach((v, j) => {
+      this.normaliseInto(v, next, (kept.length + j) * this.dim);
+      owners.push(li);
+    });
+    this.vectors = next;
+    this.owners = owners;
+  }
+
+  /** A copy of a label's prototypes as unit vectors, in the order they were added; none for an unknown label. */
+  prototypesOf(label: string): Float32Array[] {
+    const li = this.labels.indexOf(label);
+    const out: Float32Array[] = [];
+    this.owners.forEach((owner, k) => {
+      if (owner === li) out.push(this.vectors.slice(k * this.dim, (k + 1) * this.dim));
+    });
+    return out;
   }
 
   /** Class probabilities for one embedding: the best prototype per label, softmax over labels. */
@@ -96,6 +126,22 @@ export class Gallery {
       (prototypes[label] ??= []).push(Array.from(this.vectors.subarray(k * this.dim, (k + 1) * this.dim), (x) => Math.round(x * 1e5) / 1e5));
     });
     return { modelSha256, dim: this.dim, prototypes };
+  }
+
+  private indexOf(label: string): number {
+    let li = this.labels.indexOf(label);
+    if (li < 0) {
+      li = this.labels.length;
+      this.labels.push(label);
+    }
+    return li;
+  }
+
+  private normaliseInto(v: ArrayLike<number>, out: Float32Array, offset: number): void {
+    let n = 0;
+    for (let i = 0; i < this.dim; i++) n += (v[i] as number) ** 2;
+    n = Math.sqrt(n) || 1;
+    for (let i = 0; i < this.dim; i++) out[offset + i] = (v[i] as number) / n;
   }
 }
 
