@@ -1,5 +1,5 @@
 import { SimulatedClock } from '../common/clock';
-import { createLogger } from '../common/log';
+import { silentLogger } from '../common/log';
 import type { Principal } from '../contracts/admin-api';
 import { openTestDb, type TestDb } from '../test/db';
 import { PlanogramService } from './planogram.service';
@@ -22,7 +22,7 @@ describe('planogram versions: proposed, pending until the restock unlock, refuse
     for (const [id, kind] of [['AUTO-1', 'auto'], ['SEMI-1', 'semi']] as const) {
       await db.models.Cabinet.collection.insertOne({ _id: id as never, cabinetId: id, siteId: 'sh', name: id, kind, stockMoves: [], version: 0, lanes });
     }
-    svc = new PlanogramService({ models: db.models, clock: new SimulatedClock(Date.UTC(2026, 11, 4)), log: createLogger({ level: 'silent' }), recognition: { enrolled: () => [...enrolled] } });
+    svc = new PlanogramService({ models: db.models, clock: new SimulatedClock(Date.UTC(2026, 11, 4)), log: silentLogger, recognition: { enrolled: () => [...enrolled] } });
   });
   afterAll(async () => db.close());
 
