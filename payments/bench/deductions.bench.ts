@@ -10,7 +10,10 @@
  * load average. The actors run with the service's defaults (an attempt whose result has not arrived after
  * 60 s is queried).
  *
- *   npx tsx payments/bench/deductions.bench.ts [shoppers=1000] [attemptsPerShopper=5]
+ * `--profile <file>` also writes a V8 CPU profile of the measured window and prints where the bench
+ * process's time went by package; the CPU of both processes over the window is always printed.
+ *
+ *   npx tsx payments/bench/deductions.bench.ts [shoppers=1000] [attemptsPerShopper=5] [--profile out.cpuprofile]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,18 +25,20 @@ import { createModels, ensureIndexes } from '../../store/models';
 import { startTestEmulator } from '../emulator/testing';
 import { contractCodeFor } from '../payment/payment.machine';
 import { createActorSystem, createPayments, listenForNotifications } from '../payment/payments.wiring';
+import { profileWindow } from './window-profile';
 
 const NAME = 'npx tsx payments/bench/deductions.bench.ts';
 const HELP = `Benchmark: papay deductions per second through the payment actors on FerretDB, against raw inserts of the
 same records in the same run; prints the ratio, database commands per deduction and double charges (must be 0).
 
-usage: npm run bench:payments [-- shoppers [attemptsPerShopper]]
+usage: npm run bench:payments [-- shoppers [attemptsPerShopper]] [--profile file]
        ${NAME} [shoppers=1000] [attemptsPerShopper=5]
 
+  --profile F  write a V8 CPU profile of the measured window to F and print the time by package
   -h, --help   this text`;
 
 async function main(): Promise<void> {
-  const { positionals } = parseCli({ name: NAME, help: HELP, options: {}, allowPositionals: true });
+  const { positionals, values } = parseCli({ name: NAME, help: HELP, options: { profile: { type: 'string' } }, allowPositionals: true });
   if (positionals.length > 2) throw badArguments(NAME, [`expected at most two numbers (shoppers, attempts per shopper), got ${positionals.length} arguments`]);
   const N = numberFlag(NAME, 'shoppers', positionals[0] ?? '1000', { min: 1, integer: true });
   const K = numberFlag(NAME, 'attemptsPerShopper', positionals[1] ?? '5', { min: 1, integer: true });
@@ -87,6 +92,7 @@ async function main(): Promise<void> {
     const commands = new Map<string, number>();
     conn.set('debug', (collection: string, method: string) => commands.set(`${method} ${collection}`, (commands.get(`${method} ${collection}`) ?? 0) + 1));
     const load0 = loadavg()[0]!;
+    const window = await profileWindow({ databasePid: ferret.pid, ...(typeof values.profile === 'string' ? { cpuProfile: values.profile } : {}) });
     const t0 = Date.now();
     await Promise.all(Array.from({ length: N }, (_, i) => Promise.all(Array.from({ length: K }, () => pay.actors.charge(`b-${i}`, { orderId: `bo-${i}`, amountFen: 100 + (i % 97), description: 'Snacks' })))));
     const accepted = Date.now() - t0;
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
     const settled = Date.now() - t0;
+    const spent = await window.stop();
     const load1 = loadavg()[0]!;
     conn.set('debug', false);
     const rawAfterMs = await rawInserts('b');
@@ -127,6 +134,9 @@ async function main(): Promise<void> {
           ordersWithoutCharge: missing,
           mongooseCallsPerDeduction: perDeduction,
           loadAverage1m: [Number(load0.toFixed(2)), Number(load1.toFixed(2))],
+          // Of one core, over the measured window; 200 % is both cores of this machine.
+          cpuPercentInWindow: { bench: spent.benchCpuPercent, database: spent.databaseCpuPercent },
+          ...(spent.byPackage ? { benchTimeByPackage: spent.byPackage } : {}),
         },
         null,
         2,
