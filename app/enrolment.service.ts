@@ -45,7 +45,10 @@ export class EnrolmentService {
     let reenrolled = 0;
     for (const sku of new Set(older.map((e) => e.sku))) {
       const photos = await models.ProductPhoto.find({ sku }).lean<ProductPhotoDoc[]>();
-      if (!photos.length) continue;
+      if (!photos.length) {
+        this.d.log.warn({ sku, modelVersion: gallery.modelVersion }, 'enrolled under an older model and no photos are stored: enrol its photos again');
+        continue;
+      }
       try {
         await this.enrolStored(sku, photos, older.find((e) => e.sku === sku)?.enrolledBy ?? 'start-up');
         reenrolled++;
@@ -88,28 +91,38 @@ export class EnrolmentService {
       const data = Buffer.from(ph.dataBase64, 'base64');
       return { _id: `${sku}:${createHash('sha256').update(data).digest('hex').slice(0, 16)}`, sku, contentType: ph.contentType, data, uploadedBy: p.id, uploadedAt: at };
     });
-    // Embedded before anything is stored: an unreadable photo changes nothing.
-    const row = await this.enrolStored(sku, photos, p.id);
-    await this.d.models.ProductPhoto.deleteMany({ sku, _id: { $nin: photos.map((x) => x._id) } });
+    // Embedded before anything is stored (an unreadable photo changes nothing); the new photos are stored
+    // before the enrolment that names them, and the old ones deleted last, so a failure anywhere leaves
+    // photos enough to enrol again.
+    const vectors = await this.embed(photos);
     for (const ph of photos) await this.d.models.ProductPhoto.updateOne({ _id: ph._id }, { $setOnInsert: ph }, { upsert: true });
+    const row = await this.store(sku, photos, vectors, p.id);
+    await this.d.models.ProductPhoto.deleteMany({ sku, _id: { $nin: photos.map((x) => x._id) } });
     await this.d.models.Audit.create({ at, actorId: p.id, actorRole: p.role, action: 'product.enrol', objectType: 'product', objectId: sku, before: null, after: { photos: photos.length, modelVersion: row.modelVersion, lookAlike: row.lookAlike, nearest: row.nearest } });
     return row;
   }
 
   private async enrolStored(sku: string, photos: readonly ProductPhotoDoc[], by: string): Promise<EnrolmentRow> {
-    const { gallery, models } = this.d;
-    let vectors: number[][];
+    return this.store(sku, photos, await this.embed(photos), by);
+  }
+
+  private async embed(photos: readonly ProductPhotoDoc[]): Promise<number[][]> {
     try {
-      vectors = await gallery.embedPhotos(photos.map((ph) => Buffer.from(ph.data as unknown as Uint8Array)));
+      return await this.d.gallery.embedPhotos(photos.map((ph) => Buffer.from(ph.data as unknown as Uint8Array)));
     } catch (e) {
       if (isPhotoError(e)) throw new AppError('PHOTO_UNREADABLE', e.message, e.problem);
       throw e;
     }
+  }
+
+  /** The enrolment stored, then given to every worker: a restart brings back exactly what the workers were given. */
+  private async store(sku: string, photos: readonly ProductPhotoDoc[], vectors: number[][], by: string): Promise<EnrolmentRow> {
+    const { gallery, models } = this.d;
+    const brand = (await this.brands()).get(sku) ?? sku;
     const report = gallery.check(sku, vectors);
     const doc: EnrolmentDoc = { _id: `${sku}:${gallery.modelVersion}`, sku, modelVersion: gallery.modelVersion, prototypes: vectors.map((v) => ({ v })), photoIds: photos.map((ph) => ph._id), gap: report.gap, separation: report.separation, lookAlike: report.lookAlike, nearest: report.nearest, enrolledBy: by, enrolledAt: new Date(this.d.clock.now()) };
-    // Stored before any worker uses it: a restart brings back exactly what the workers were given.
     await models.Enrolment.replaceOne({ _id: doc._id }, doc, { upsert: true });
-    gallery.apply(sku, (await this.brands()).get(sku) ?? sku, vectors);
+    gallery.apply(sku, brand, vectors);
     this.d.log.info({ sku, photos: photos.length, modelVersion: gallery.modelVersion, lookAlike: report.lookAlike, gap: Number(report.gap.toFixed(3)) }, 'product enrolled');
     return rowOf(doc);
   }

@@ -68,6 +68,19 @@ describe('planogram versions: proposed, pending until the restock unlock, refuse
     expect(actions).toEqual(['planogram.propose', 'planogram.propose', 'planogram.apply']);
   });
 
+  it('a proposal that died before pointing the cabinet at its record does not wedge the next; a sale meanwhile does not refuse it', async () => {
+    // As left by a process that died between the record's insert and the cabinet's write.
+    await db.models.Planogram.create({ _id: 'AUTO-1:4', cabinetId: 'AUTO-1', version: 4, status: 'pending', lanes: [{ laneId: 'A1', sku: 'COLA', capacity: 8 }], createdBy: 'op-1', createdAt: new Date(0) });
+    const proposed = await svc.propose(OPERATOR, 'AUTO-1', { lanes: [{ laneId: 'A1', sku: 'CHIP', capacity: 8 }], baseVersion: 3 });
+    expect(proposed.pending).toMatchObject({ version: 5 });
+    // The cabinet document moves for a sale between the read and the write: the version still lands.
+    const { moveStock } = await import('./commerce');
+    const racing = svc.propose(OPERATOR, 'AUTO-1', { lanes: [{ laneId: 'A1', sku: 'COLA', capacity: 8 }], baseVersion: 5 });
+    await moveStock(db.models, 'AUTO-1', 'sale-race', { take: [{ sku: 'CHIP', qty: 1 }] });
+    expect((await racing).pending).toMatchObject({ version: 6 });
+    await svc.withdraw(OPERATOR, 'AUTO-1');
+  });
+
   it('a withdrawn version is never applied', async () => {
     await svc.withdraw(OPERATOR, 'SEMI-1');
     expect(await svc.applyAtRestock('SEMI-1', 'V-r-3')).toBeUndefined();

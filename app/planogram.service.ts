@@ -32,7 +32,11 @@ export class PlanogramService {
   async get(p: Principal, cabinetId: string): Promise<PlanogramResponse> {
     const c = await this.cabinet(cabinetId);
     if (!can(p, 'fleet.view', c.siteId)) throw new AppError('FORBIDDEN', `${p.id} may not view cabinet ${cabinetId}`);
-    const docs = (await this.d.models.Planogram.find({ cabinetId }).lean<PlanogramDoc[]>()).sort((a, b) => b.version - a.version);
+    const docs = (await this.d.models.Planogram.find({ cabinetId }).lean<PlanogramDoc[]>())
+      .sort((a, b) => b.version - a.version)
+      // A record the cabinet's writes left behind (a write after the cabinet's failed) reads as what it is: a
+      // version in force is applied, any other "pending" one the cabinet does not point at is withdrawn.
+      .map((d) => (d.status !== 'pending' || d.version === c.pendingPlanogram ? d : { ...d, status: d.version <= (c.planogramVersion ?? 1) ? ('applied' as const) : ('withdrawn' as const) }));
     const pendingDoc = c.pendingPlanogram !== undefined ? docs.find((x) => x.version === c.pendingPlanogram && x.status === 'pending') : undefined;
     const lanes = [...c.lanes].sort((a, b) => laneOrder(a.laneId, b.laneId)).map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.count, ...(l.par !== undefined && l.par !== null ? { par: l.par } : {}) }));
     return {
@@ -45,31 +49,49 @@ export class PlanogramService {
     };
   }
 
-  /** A new version from `baseVersion` (the newest version, applied or pending); it replaces a pending one. */
+  /**
+   * A new version from `baseVersion` (the newest version, applied or pending); it replaces a pending one.
+   * Its number is one past every version ever recorded for the cabinet (a proposal that lost its race, or a
+   * process that died before pointing the cabinet at it, leaves a withdrawn record that is never reused), and
+   * a cabinet document that only moved for a sale meanwhile (its stock, not its planogram) is tried again.
+   */
   async propose(p: Principal, cabinetId: string, req: ProposePlanogramRequest): Promise<PlanogramResponse> {
-    const c = await this.cabinet(cabinetId);
+    let c = await this.cabinet(cabinetId);
     if (!can(p, 'catalogue.edit', c.siteId)) throw new AppError('FORBIDDEN', `${p.id} may not change the planogram of ${cabinetId}`);
     const problems = planogramProblems(req.lanes);
     if (problems.length) throw new AppError('BAD_REQUEST', problems.join('; '), { problems });
     await this.checkProducts(c, req.lanes);
-    const newest = Math.max(c.planogramVersion ?? 1, c.pendingPlanogram ?? 0);
+    const newestOf = (x: Cabinet) => Math.max(x.planogramVersion ?? 1, x.pendingPlanogram ?? 0);
+    const newest = newestOf(c);
     if (req.baseVersion !== newest) throw new AppError('CONFLICT', `planogram of ${cabinetId} is at version ${newest}, not ${req.baseVersion}: read it again`, { version: newest });
-    const version = newest + 1;
     const lanes = [...req.lanes].sort((a, b) => laneOrder(a.laneId, b.laneId));
     if (c.planogramVersion === undefined) await this.recordFirstVersion(c);
+    const recorded = await this.d.models.Planogram.find({ cabinetId }, { version: 1 }).lean<Array<{ version: number }>>();
+    const version = Math.max(newest, ...recorded.map((r) => r.version)) + 1;
     try {
       await this.d.models.Planogram.create({ _id: `${cabinetId}:${version}`, cabinetId, version, status: 'pending', lanes, createdBy: p.id, createdAt: new Date(this.d.clock.now()), ...(req.note ? { note: req.note } : {}) });
     } catch (e) {
       if (isDuplicateKey(e)) throw new AppError('CONFLICT', `version ${version} of ${cabinetId} was proposed meanwhile: read it again`);
       throw e;
     }
-    if (!(await compareAndSetFrom(this.d.models.Cabinet, c as { _id: unknown; version: number }, { pendingPlanogram: version }))) {
-      await this.d.models.Planogram.updateOne({ _id: `${cabinetId}:${version}` }, { $set: { status: 'withdrawn' } });
-      throw new AppError('CONFLICT', `cabinet ${cabinetId} changed meanwhile: read it again`);
+    for (let round = 0; ; round++) {
+      if (await compareAndSetFrom(this.d.models.Cabinet, c as { _id: unknown; version: number }, { pendingPlanogram: version })) break;
+      const now = await this.cabinet(cabinetId);
+      if (round >= 5 || newestOf(now) !== newest || now.pendingPlanogram !== c.pendingPlanogram) {
+        await this.d.models.Planogram.updateOne({ _id: `${cabinetId}:${version}` }, { $set: { status: 'withdrawn' } });
+        throw new AppError('CONFLICT', `the planogram of ${cabinetId} changed meanwhile: read it again`);
+      }
+      c = now;
     }
     if (c.pendingPlanogram !== undefined) await this.d.models.Planogram.updateOne({ _id: `${cabinetId}:${c.pendingPlanogram}`, status: 'pending' }, { $set: { status: 'withdrawn' } });
     await this.audit(p, 'planogram.propose', c, { version: newest, lanes: planogramOf(c.lanes) }, { version, lanes });
     return this.get(p, cabinetId);
+  }
+
+  /** An earlier (or the current) version's lanes, for recognising a visit opened under it; counts are not kept per version. */
+  async lanesAt(cabinetId: string, version: number): Promise<Lane[] | undefined> {
+    const doc = await this.d.models.Planogram.findOne({ _id: `${cabinetId}:${version}` }).lean<PlanogramDoc>();
+    return doc?.lanes.map((l) => ({ laneId: l.laneId, sku: l.sku, capacity: l.capacity, count: l.capacity, ...(l.par !== undefined && l.par !== null ? { par: l.par } : {}) }));
   }
 
   /** Withdraws the pending version (nothing changes at the next restock). */
@@ -84,9 +106,10 @@ export class PlanogramService {
   }
 
   /**
-   * Called by the fleet when a restock visit has taken the cabinet's door: the pending version becomes the
-   * one in force (lanes and counts by applyPlanogram). Idempotent per visit: a version already applied by
-   * this visit is answered again.
+   * Called by the fleet as a restock visit that opened the door ends (the door still held): the pending
+   * version becomes the one in force (lanes and counts by applyPlanogram). The cabinet's write is what
+   * counts; the version's own record and the audit after it are best effort (get() shows a version in force
+   * as applied whatever its record says), so the fleet always learns the lanes it must recognise against.
    */
   async applyAtRestock(cabinetId: string, visitId: string): Promise<{ version: number; lanes: Lane[] } | undefined> {
     for (let round = 0; round < 10; round++) {
@@ -101,8 +124,12 @@ export class PlanogramService {
       if (c.planogramVersion === undefined) await this.recordFirstVersion(c);
       if (!(await compareAndSetFrom(this.d.models.Cabinet, c as { _id: unknown; version: number }, { lanes, planogramVersion: doc.version }, { unset: ['pendingPlanogram'] }))) continue;
       const at = new Date(this.d.clock.now());
-      await this.d.models.Planogram.updateOne({ _id: doc._id }, { $set: { status: 'applied', appliedAt: at, appliedVisitId: visitId } });
-      await this.d.models.Audit.create({ at, actorId: 'fleet', actorRole: 'system', action: 'planogram.apply', objectType: 'cabinet', objectId: cabinetId, siteId: c.siteId, before: { version: c.planogramVersion ?? 1 }, after: { version: doc.version, visitId } });
+      try {
+        await this.d.models.Planogram.updateOne({ _id: doc._id }, { $set: { status: 'applied', appliedAt: at, appliedVisitId: visitId } });
+        await this.d.models.Audit.create({ at, actorId: 'fleet', actorRole: 'system', action: 'planogram.apply', objectType: 'cabinet', objectId: cabinetId, siteId: c.siteId, before: { version: c.planogramVersion ?? 1 }, after: { version: doc.version, visitId } });
+      } catch (e) {
+        this.d.log.error({ cabinetId, visitId, version: doc.version, err: e instanceof Error ? e.message : String(e) }, 'planogram in force; its record or audit was not written');
+      }
       this.d.log.info({ cabinetId, visitId, version: doc.version }, 'planogram version in force from this restock');
       return { version: doc.version, lanes };
     }

@@ -41,6 +41,32 @@ describe('restock tasks: from the list, closed with counts, shrinkage recorded',
     await expect(svc.createTask(RESTOCKER, 'sh')).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
+  it('refuses a lane counted twice; a close cut short finishes with the counts it recorded, never reckoned again', async () => {
+    await moveStock(db.models, 'SH-1', 'sale-2', { take: [{ sku: 'COLA', qty: 8 }] });
+    const task = await svc.createTask(RESTOCKER, 'sh');
+    const c = { cabinetId: 'SH-1', laneId: 'A1', found: 1, final: 10 };
+    await expect(svc.closeTask(RESTOCKER, task.taskId, [c, c, c])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const closed = await svc.closeTask(RESTOCKER, task.taskId, [c]);
+    expect(closed.counts).toEqual([{ cabinetId: 'SH-1', laneId: 'A1', sku: 'COLA', expected: 2, found: 1, final: 10, shrinkage: 1 }]);
+    // As if the process died after recording the counts and setting the stock, before closing the task.
+    await db.models.RestockTask.updateOne({ _id: task.taskId }, { $set: { status: 'closing' }, $unset: { closedAt: '' } });
+    expect((await svc.tasks(RESTOCKER, { status: 'open' })).map((t) => t.taskId)).toContain(task.taskId);
+    await expect(svc.closeTask(RESTOCKER, task.taskId, [{ ...c, final: 9 }])).rejects.toMatchObject({ code: 'CONFLICT' });
+    const retried = await svc.closeTask(RESTOCKER, task.taskId, [c]);
+    expect(retried).toMatchObject({ status: 'closed', counts: closed.counts, shrinkage: 1 });
+    expect((await db.models.Cabinet.findOne({ cabinetId: 'SH-1' }).lean())!.lanes.find((l) => l.laneId === 'A1')!.count).toBe(10);
+  });
+
+  it('closes a task whose lane a planogram version removed since: that lane is recorded as gone, not counted', async () => {
+    await moveStock(db.models, 'SH-1', 'sale-3', { take: [{ sku: 'CHIP', qty: 5 }] });
+    const task = await svc.createTask(RESTOCKER, 'sh');
+    expect(task.lanes.map((l) => l.laneId)).toEqual(['A2']);
+    await db.models.Cabinet.updateOne({ _id: 'SH-1' }, { $set: { lanes: [{ laneId: 'A1', sku: 'COLA', capacity: 10, count: 10 }] } });
+    const closed = await svc.closeTask(RESTOCKER, task.taskId, [{ cabinetId: 'SH-1', laneId: 'A1', found: 10, final: 10 }]);
+    expect(closed).toMatchObject({ status: 'closed', shrinkage: 0 });
+    expect((await db.models.Audit.findOne({ objectId: task.taskId, action: 'restock.task_closed' }).lean())!.after).toMatchObject({ gone: ['SH-1/A2'] });
+  });
+
   it('refuses other sites and roles without cabinet.restock', async () => {
     await expect(svc.list({ ...RESTOCKER, sites: ['bj'] }, 'sh')).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(svc.tasks(VIEWER)).rejects.toMatchObject({ code: 'FORBIDDEN' });

@@ -51,7 +51,8 @@ export class RestockService {
 
   async tasks(p: Principal, q: { siteId?: string; status?: 'open' | 'closed' } = {}): Promise<RestockTask[]> {
     if (!can(p, 'cabinet.restock')) throw new AppError('FORBIDDEN', `role ${p.role} may not restock`);
-    const docs = await this.d.models.RestockTask.find({ ...(q.siteId ? { siteId: q.siteId } : {}), ...(q.status ? { status: q.status } : {}) }).lean<RestockTaskDoc[]>();
+    // A task whose close is under way is still open to its readers.
+    const docs = await this.d.models.RestockTask.find({ ...(q.siteId ? { siteId: q.siteId } : {}), ...(q.status ? { status: q.status === 'open' ? { $in: ['open', 'closing'] } : 'closed' } : {}) }).lean<RestockTaskDoc[]>();
     const mine = docs.filter((t) => can(p, 'cabinet.restock', t.siteId)).sort((a, b) => b.taskId.localeCompare(a.taskId));
     return Promise.all(mine.map((t) => this.wire(t)));
   }
@@ -65,33 +66,57 @@ export class RestockService {
   /**
    * Closes a task with the restocker's counts: per lane, `found` (before filling) against the service's
    * count now (every sale since the list included) gives the shrinkage, and `final` becomes the lane's stock.
-   * Every lane of the task must be counted; a lane outside it may be too (found something wrong in passing).
+   * Every lane of the task must be counted once, save lanes the cabinet no longer has (a planogram version
+   * applied since removed them: recorded as gone); a lane outside the task may be counted too. The counts and
+   * shrinkage are recorded on the task first (`closing`), then the stock is set, then the task is closed: a
+   * close retried after a failure finishes with the counts recorded (the same counts, or CONFLICT), so the
+   * shrinkage is never reckoned again against a count the first attempt already set.
    */
   async closeTask(p: Principal, taskId: string, counts: readonly TaskCount[]): Promise<RestockTask> {
     const t = await this.d.models.RestockTask.findOne({ _id: taskId }).lean<RestockTaskDoc>();
     if (!t || !can(p, 'cabinet.restock', t.siteId)) throw new AppError('NOT_FOUND', `no restock task ${taskId}`);
-    if (t.status !== 'open') throw new AppError('CONFLICT', `restock task ${taskId} is closed already`);
+    if (t.status === 'closed') throw new AppError('CONFLICT', `restock task ${taskId} is closed already`);
     const key = (c: { cabinetId: string; laneId: string }) => `${c.cabinetId}/${c.laneId}`;
     const given = new Map(counts.map((c) => [key(c), c]));
-    const missing = t.lanes.filter((l) => !given.has(key(l)));
-    if (missing.length) throw new AppError('BAD_REQUEST', `count every lane of the task: missing ${missing.map(key).join(', ')}`, { missing: missing.map(key) });
+    if (given.size !== counts.length) throw new AppError('BAD_REQUEST', 'each lane may be counted once', { duplicates: counts.map(key).filter((k, i, all) => all.indexOf(k) !== i) });
+    let closing = t;
+    if (t.status === 'closing') {
+      const recorded = new Map(t.counts.map((c) => [key(c), c]));
+      const same = recorded.size === given.size && [...given].every(([k, c]) => recorded.get(k)?.found === c.found && recorded.get(k)?.final === c.final);
+      if (!same) throw new AppError('CONFLICT', `restock task ${taskId} is being closed with other counts; submit those again`);
+    } else {
+      const { out, gone } = await this.reckon(t, counts);
+      const missing = t.lanes.filter((l) => !given.has(key(l)) && !gone.includes(key(l)));
+      if (missing.length) throw new AppError('BAD_REQUEST', `count every lane of the task: missing ${missing.map(key).join(', ')}`, { missing: missing.map(key) });
+      const set = { status: 'closing', counts: out, ...(gone.length ? { gone } : {}) };
+      if (!(await compareAndSet(this.d.models.RestockTask, { _id: taskId, status: 'open' }, set))) throw new AppError('CONFLICT', `restock task ${taskId} was closed meanwhile`);
+      closing = { ...t, ...set, status: 'closing' };
+    }
+    for (const cabinetId of [...new Set(closing.counts.map((c) => c.cabinetId))]) {
+      // Keyed by the task: a retried close sets the same counts once.
+      await moveStock(this.d.models, cabinetId, `task:${taskId}:${cabinetId}`, { set: closing.counts.filter((c) => c.cabinetId === cabinetId).map((c) => ({ laneId: c.laneId, count: c.final })) });
+    }
+    if (!(await compareAndSet(this.d.models.RestockTask, { _id: taskId, status: 'closing' }, { status: 'closed', closedAt: new Date(this.d.clock.now()), closedBy: p.id }))) throw new AppError('CONFLICT', `restock task ${taskId} was closed meanwhile`);
+    await this.audit(p, 'restock.task_closed', taskId, t.siteId, { status: 'open' }, { status: 'closed', lanes: closing.counts.length, shrinkage: closing.counts.reduce((n, c) => n + c.shrinkage, 0), ...(closing.gone?.length ? { gone: closing.gone } : {}) });
+    return this.get(p, taskId);
+  }
+
+  /** The counts against each cabinet's lanes now, and the task lanes its cabinet no longer has. */
+  private async reckon(t: RestockTaskDoc, counts: readonly TaskCount[]): Promise<{ out: TaskCountDoc[]; gone: string[] }> {
     const out: TaskCountDoc[] = [];
-    for (const cabinetId of [...new Set(counts.map((c) => c.cabinetId))]) {
+    const gone: string[] = [];
+    for (const cabinetId of [...new Set([...counts.map((c) => c.cabinetId), ...t.lanes.map((l) => l.cabinetId)])]) {
       const cab = await this.d.models.Cabinet.findOne({ cabinetId }, { siteId: 1, lanes: 1 }).lean();
       if (!cab || cab.siteId !== t.siteId) throw new AppError('BAD_REQUEST', `cabinet ${cabinetId} is not at site ${t.siteId}`);
-      const mine = counts.filter((c) => c.cabinetId === cabinetId);
-      for (const c of mine) {
+      for (const l of t.lanes.filter((x) => x.cabinetId === cabinetId && !cab.lanes.some((y) => y.laneId === x.laneId))) gone.push(`${cabinetId}/${l.laneId}`);
+      for (const c of counts.filter((x) => x.cabinetId === cabinetId)) {
         const lane = cab.lanes.find((l) => l.laneId === c.laneId);
         if (!lane) throw new AppError('BAD_REQUEST', `no lane ${c.laneId} in ${cabinetId}`);
         if (c.final > lane.capacity) throw new AppError('BAD_REQUEST', `lane ${cabinetId}/${c.laneId} holds ${lane.capacity}, not ${c.final}`);
         out.push({ cabinetId, laneId: c.laneId, sku: lane.sku, expected: lane.count, found: c.found, final: c.final, shrinkage: shrinkageOf(lane.count, c.found) });
       }
-      // Keyed by the task: a retried close sets the same counts once.
-      await moveStock(this.d.models, cabinetId, `task:${taskId}:${cabinetId}`, { set: mine.map((c) => ({ laneId: c.laneId, count: c.final })) });
     }
-    if (!(await compareAndSet(this.d.models.RestockTask, { _id: taskId, status: 'open' }, { status: 'closed', counts: out, closedAt: new Date(this.d.clock.now()), closedBy: p.id }))) throw new AppError('CONFLICT', `restock task ${taskId} was closed meanwhile`);
-    await this.audit(p, 'restock.task_closed', taskId, t.siteId, { status: 'open' }, { status: 'closed', lanes: out.length, shrinkage: out.reduce((n, c) => n + c.shrinkage, 0) });
-    return this.get(p, taskId);
+    return { out, gone };
   }
 
   private mayRestock(p: Principal, siteId: string): void {
@@ -111,7 +136,7 @@ export class RestockService {
       siteId: t.siteId,
       assignee: t.assignee,
       createdBy: t.createdBy,
-      status: t.status,
+      status: t.status === 'closed' ? 'closed' : 'open',
       createdAt: (t as { createdAt?: Date }).createdAt?.getTime() ?? 0,
       lanes: t.lanes.map((l) => ({ ...l, name: names.get(l.sku) ?? l.sku })),
       counts: t.counts,

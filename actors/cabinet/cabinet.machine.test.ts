@@ -227,6 +227,13 @@ describe('cabinet machine', () => {
     expect(recoveryTimers(base(), T0)).toEqual([]);
   });
 
+  it('arms one clearing check for a recovered device alarm: a report after the restart adds none', () => {
+    const s = initialCabinetState({ cabinetId: 'C1', kind: 'auto', siteId: 's', raisedAlarms: [{ kind: 'tamper', since: T0 }] });
+    expect(recoveryTimers(s, T0 + 1)).toEqual([{ type: 'Schedule', afterMs: s.timings.deviceAlarmHoldMs, msg: { type: 'AlarmCheck', kind: 'tamper' } }]);
+    const reported = run(s, [[T0 + 2, { type: 'AlarmReported', kind: 'tamper', ts: T0 + 2 }]]);
+    expect(kinds(reported.effects, 'Schedule')).toEqual([]);
+  });
+
   it('clears, after a restart, a device alarm its device no longer reports', () => {
     // Recovered from the store raised (tamper, reported before the restart): nothing re-armed its clearing, and
     // with the device quiet it stayed open for ever. A door or temperature alarm clears on the next status.

@@ -134,7 +134,9 @@ export function initialCabinetState(init: {
   raisedAlarms?: Array<{ kind: AlarmKind; since: number; detail?: string }>;
 }): CabinetState {
   const alarms: CabinetState['alarms'] = {};
-  for (const a of init.raisedAlarms ?? []) alarms[a.kind] = { since: a.since, raised: true, reportedAt: a.since, detail: a.detail };
+  // A recovered device alarm has its clearing check scheduled by recoveryTimers: armed, so a report after the
+  // restart does not arm a second one.
+  for (const a of init.raisedAlarms ?? []) alarms[a.kind] = { since: a.since, raised: true, reportedAt: a.since, detail: a.detail, ...(a.kind === 'tamper' || a.kind === 'camera_fault' ? { checkArmed: true } : {}) };
   const v = init.openVisit;
   const phase: CabinetPhase = !v ? 'idle' : v.status === 'unlocking' ? 'unlocking' : v.status === 'closed' ? 'awaiting_upload' : v.purpose === 'restock' ? 'restocking' : 'open';
   return {

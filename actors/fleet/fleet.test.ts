@@ -175,23 +175,24 @@ describe('fleet', () => {
     expect(emitted).toEqual([r.visitId]);
   });
 
-  it('applies a pending planogram as a restock visit takes the door, before its unlock; shopping visits are recognised against the version at their door', async () => {
+  it('applies a pending planogram as a restock that opened the door ends, before the door is free; shopping visits are recognised against the version at their door', async () => {
     const lanesV1 = [{ laneId: 'A1', sku: 'COLA', capacity: 4, count: 4 }];
     const lanesV2 = [{ laneId: 'A1', sku: 'KIWI', capacity: 4, count: 0 }];
-    const { store, calls } = memoryStore({ cabinets: [{ ...row('PL'), lanes: lanesV1 }] });
-    const order: string[] = [];
+    const { store } = memoryStore({ cabinets: [{ ...row('PL'), lanes: lanesV1 }] });
+    const applied: string[] = [];
     let pending = true;
     const fleet = new Fleet({
       system: kit.system,
       store,
-      devices: { sendUnlock: async (_id, cmd) => (order.push(`unlock ${cmd.visitId}`), { ok: true }) },
+      devices: acking,
       planograms: {
-        applyAtRestock: async (cabinetId, visitId) => {
-          order.push(`apply ${visitId} after ${calls.createVisit} insert(s)`);
+        applyAtRestock: async (_cabinetId, visitId) => {
+          applied.push(`${visitId} while ${fleet.view('PL')?.state}`);
           if (!pending) return undefined;
           pending = false;
           return { version: 2, lanes: lanesV2 };
         },
+        lanesAt: async () => undefined,
       },
     });
     const evidence: Array<{ sku: string; version?: number }> = [];
@@ -199,26 +200,55 @@ describe('fleet', () => {
     await fleet.loadDirectory();
     await fleet.deviceConnected('PL', 'conn-1', 'fw');
     await fleet.status('PL', status);
-    const shop = async () => {
-      const r = await fleet.requestUnlock('PL', { purpose: 'shopping', shopperId: 'S1' });
+    const visit = async (purpose: 'shopping' | 'restock', opens = true) => {
+      const r = await fleet.requestUnlock('PL', purpose === 'shopping' ? { purpose, shopperId: 'S1' } : { purpose, operatorId: 'op' });
       if (!r.ok) throw new Error(r.reason);
       await kit.settle();
-      await fleet.door('PL', { ts: kit.clock.now(), state: 'opened', visitId: r.visitId });
-      await fleet.door('PL', { ts: kit.clock.now(), state: 'closed', visitId: r.visitId });
-      await fleet.uploadDone('PL', { visitId: r.visitId, frames: {} });
+      if (!opens) {
+        await fleet.door('PL', { ts: kit.clock.now(), state: 'relocked', visitId: r.visitId });
+      } else {
+        await fleet.door('PL', { ts: kit.clock.now(), state: 'opened', visitId: r.visitId });
+        await fleet.door('PL', { ts: kit.clock.now(), state: 'closed', visitId: r.visitId });
+        await fleet.uploadDone('PL', { visitId: r.visitId, frames: {} });
+      }
       await kit.settle(50);
+      return r.visitId;
     };
-    await shop();
-    const restock = await fleet.requestUnlock('PL', { purpose: 'restock', operatorId: 'op' });
-    if (!restock.ok) throw new Error(restock.reason);
-    await kit.settle();
-    // Applied once the restock visit's insert took the door, and before its unlock went out.
-    expect(order.slice(1)).toEqual([`apply ${restock.visitId} after 2 insert(s)`, `unlock ${restock.visitId}`]);
+    await visit('shopping');
+    // A restock unlock nobody opened changes nothing.
+    await visit('restock', false);
+    expect(applied).toEqual([]);
+    const restock = await visit('restock');
+    // Applied while the restock still held the door, and the directory (recognition's lanes) follows.
+    expect(applied).toEqual([`${restock} while awaiting_upload`]);
     expect(fleet.directory.get('PL')).toMatchObject({ planogramVersion: 2, lanes: lanesV2 });
-    await fleet.door('PL', { ts: kit.clock.now(), state: 'relocked', visitId: restock.visitId });
-    await kit.settle(50);
-    await shop();
+    expect(fleet.view('PL')?.state).toBe('idle');
+    await visit('shopping');
     expect(evidence).toEqual([{ sku: 'COLA', version: 1 }, { sku: 'KIWI', version: 2 }]);
+  });
+
+  it('recognises a visit whose evidence is read after a restock moved its cabinet on against the version at its door', async () => {
+    const { store } = memoryStore({ cabinets: [{ ...row('PV'), lanes: [{ laneId: 'A1', sku: 'COLA', capacity: 4, count: 4 }] }], loadFramesFails: 1 });
+    const fleet = new Fleet({ system: kit.system, store, devices: acking, planograms: { applyAtRestock: async () => undefined, lanesAt: async (_c, v) => (v === 1 ? [{ laneId: 'A1', sku: 'COLA', capacity: 4, count: 4 }] : undefined) } });
+    const evidence: string[] = [];
+    fleet.evidence$.subscribe((e) => evidence.push(e.lanes[0]!.sku));
+    await fleet.loadDirectory();
+    await fleet.deviceConnected('PV', 'conn-1', 'fw');
+    await fleet.status('PV', status);
+    const r = await fleet.requestUnlock('PV', { purpose: 'shopping', shopperId: 'S1' });
+    if (!r.ok) throw new Error(r.reason);
+    await kit.settle();
+    await fleet.door('PV', { ts: kit.clock.now(), state: 'opened', visitId: r.visitId });
+    await fleet.door('PV', { ts: kit.clock.now(), state: 'closed', visitId: r.visitId });
+    await fleet.uploadDone('PV', { visitId: r.visitId, frames: {} });
+    await kit.settle(20);
+    // The first read of the evidence failed; meanwhile a restock put version 2 in force.
+    fleet.directory.setPlanogram('PV', 2, [{ laneId: 'A1', sku: 'KIWI', capacity: 4, count: 0 }]);
+    for (let i = 0; i < 10 && !evidence.length; i++) {
+      kit.clock.advance(1_000);
+      await kit.settle(20);
+    }
+    expect(evidence).toEqual(['COLA']);
   });
 
   it('clears a device alarm whose clearing write failed: the cabinet checks again', async () => {

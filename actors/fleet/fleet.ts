@@ -47,12 +47,23 @@ export interface FleetOptions {
 }
 
 /**
- * The planogram side the fleet calls: a restock unlock is where a new version takes effect (the restocker
- * moves the products; no shopper visit can be open, the restock visit holds the door). Answers the version
- * and lanes now in force, or undefined when nothing was pending.
+ * The planogram side the fleet calls. A restock is where a new version takes effect (the restocker moves the
+ * products; no shopper visit can be open, the restock visit holds the door): `applyAtRestock` answers the
+ * version and lanes now in force, or undefined when nothing was pending. `lanesAt` reads an earlier
+ * version's lanes, for a visit recognised after its cabinet moved on.
  */
 export interface PlanogramSwitch {
   applyAtRestock(cabinetId: string, visitId: string): Promise<{ version: number; lanes: CabinetRecord['lanes'] } | undefined>;
+  lanesAt(cabinetId: string, version: number): Promise<CabinetRecord['lanes'] | undefined>;
+}
+
+/** The longest a restock waits for its pending planogram to be applied before the door is released anyway. */
+const APPLY_PLANOGRAM_MS = 10_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 const newVisitId = (clock: Clock): string => `V${clock.now().toString(36)}${randomBytes(6).toString('hex')}`;
@@ -212,17 +223,6 @@ export class Fleet {
         if (created === 'created') {
           // Its id was just inserted under a unique index: nothing is journalled under it yet.
           this.startVisitActor(initialVisitState({ visitId: e.visit.visitId, cabinetId, siteId, purpose: e.visit.purpose, shopperId: e.visit.shopperId, operatorId: e.visit.operatorId, requestedAt: e.visit.requestedAt, planogramVersion }), true);
-          // The restock visit holds the door now: a pending planogram takes effect before the unlock is sent. A
-          // store failure here leaves it pending (the console shows it so) for the next restock unlock rather
-          // than failing this one: the cabinet still needs restocking.
-          if (e.visit.purpose === 'restock' && this.o.planograms) {
-            try {
-              const applied = await this.o.planograms.applyAtRestock(cabinetId, e.visit.visitId);
-              if (applied) this.directory.setPlanogram(cabinetId, applied.version, applied.lanes);
-            } catch (err) {
-              this.o.system.log.error({ cabinetId, visitId: e.visit.visitId, err: err instanceof Error ? err.message : String(err) }, 'pending planogram not applied at this restock unlock; it stays pending');
-            }
-          }
         }
         return created;
       },
@@ -245,10 +245,16 @@ export class Fleet {
       store: this.o.store,
       onEvidenceComplete: (view) => {
         // The door is free as soon as the evidence is in; recognition runs without holding the cabinet.
-        const cab = this.cabinets.get(view.cabinetId);
-        if (cab) dispatch(cab, { type: 'VisitEnded', visitId: view.visitId });
-        else this.forgetOpenVisit(view);
+        const release = () => {
+          const cab = this.cabinets.get(view.cabinetId);
+          if (cab) dispatch(cab, { type: 'VisitEnded', visitId: view.visitId });
+          else this.forgetOpenVisit(view);
+        };
         if (view.purpose === 'shopping') this.emitEvidence(view);
+        // A restock whose door was opened is where a pending planogram takes effect: the restocker has laid
+        // the shelf out by it, and the door is still held, so no shopper visit starts under the old lanes.
+        if (view.purpose === 'restock' && view.openedAt !== undefined && this.o.planograms) void this.applyPlanogram(view).finally(release);
+        else release();
       },
       onEnded: (view) => {
         this.forgetOpenVisit(view);
@@ -262,6 +268,21 @@ export class Fleet {
     }, { fresh });
     this.visits.set(initial.visitId, ref);
     return ref;
+  }
+
+  /**
+   * Applies the cabinet's pending planogram version at the end of a restock visit that opened the door. A
+   * store failure leaves it pending (the console shows it so) for the next restock rather than holding the
+   * cabinet; bounded so the door is released even when the database hangs.
+   */
+  private async applyPlanogram(view: VisitView): Promise<void> {
+    const log = this.o.system.log;
+    try {
+      const applied = await withTimeout(this.o.planograms!.applyAtRestock(view.cabinetId, view.visitId), APPLY_PLANOGRAM_MS);
+      if (applied) this.directory.setPlanogram(view.cabinetId, applied.version, applied.lanes);
+    } catch (err) {
+      log.error({ cabinetId: view.cabinetId, visitId: view.visitId, err: err instanceof Error ? err.message : String(err) }, 'pending planogram not applied at this restock; it stays pending');
+    }
   }
 
   /** A visit recovered before its cabinet's actor (a resend after a restart) ended: the cabinet must not wait for it. */
@@ -278,12 +299,14 @@ export class Fleet {
   private emitEvidence(view: VisitView): void {
     void retryUntilStored(`visit ${view.visitId} evidence read`, async () => {
       const plan = await this.directory.record(view.cabinetId);
-      // A version changes only under a restock visit's door, so the lanes held are the visit's own version.
-      if (plan && view.planogramVersion !== undefined && (plan.planogramVersion ?? 1) !== view.planogramVersion) {
-        this.o.system.log.error({ visitId: view.visitId, cabinetId: view.cabinetId, visitVersion: view.planogramVersion, heldVersion: plan.planogramVersion }, 'visit planogram version differs from the cabinet\'s');
+      // The lanes of the version that stood when the door opened: the directory's, unless a restock has
+      // applied another since (the evidence is read after the door is released, and again after a failure).
+      let lanes = plan?.lanes ?? [];
+      if (plan && view.planogramVersion !== undefined && (plan.planogramVersion ?? 1) !== view.planogramVersion && this.o.planograms) {
+        lanes = (await this.o.planograms.lanesAt(view.cabinetId, view.planogramVersion)) ?? lanes;
       }
       const frames = await this.o.store.loadFrames(view.visitId, view.expectedFrames ?? view.receivedFrames);
-      this.evidence$.next({ visit: view, cameras: plan?.cameras ?? [], lanes: plan?.lanes ?? [], frames });
+      this.evidence$.next({ visit: view, cameras: plan?.cameras ?? [], lanes, frames });
     }, { clock: this.o.system.clock, log: this.o.system.log });
   }
 
@@ -296,7 +319,7 @@ export class Fleet {
       pending = (async () => {
         const stored = await this.o.store.loadVisit(visitId);
         if (!stored || isFinished(stored)) return undefined;
-        return this.visits.get(visitId) ?? this.startVisitActor(initialVisitState({ visitId, cabinetId: stored.cabinetId, siteId: stored.siteId, purpose: stored.purpose, shopperId: stored.shopperId, operatorId: stored.operatorId, requestedAt: stored.requestedAt }));
+        return this.visits.get(visitId) ?? this.startVisitActor(initialVisitState({ visitId, cabinetId: stored.cabinetId, siteId: stored.siteId, purpose: stored.purpose, shopperId: stored.shopperId, operatorId: stored.operatorId, requestedAt: stored.requestedAt, ...(stored.planogramVersion !== undefined ? { planogramVersion: stored.planogramVersion } : {}) }));
       })().finally(() => this.visitSpawning.delete(visitId));
       this.visitSpawning.set(visitId, pending);
     }

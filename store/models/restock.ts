@@ -29,9 +29,12 @@ export interface RestockTaskDoc {
   siteId: string;
   assignee: string;
   createdBy: string;
-  status: 'open' | 'closed';
+  /** `closing`: the counts are recorded and the stock being set (shown as open); a retried close finishes it. */
+  status: 'open' | 'closing' | 'closed';
   lanes: TaskLaneDoc[];
   counts: TaskCountDoc[];
+  /** Task lanes the cabinet no longer had at the close (a planogram version changed them): not counted. */
+  gone?: string[];
   closedAt?: Date;
   closedBy?: string;
   version: number;
@@ -47,9 +50,10 @@ export const restockTaskSchema = new Schema<RestockTaskDoc>(
     siteId: { type: String, required: true },
     assignee: { type: String, required: true },
     createdBy: { type: String, required: true },
-    status: { type: String, enum: ['open', 'closed'], required: true },
+    status: { type: String, enum: ['open', 'closing', 'closed'], required: true },
     lanes: { type: [laneSchema], default: [] },
     counts: { type: [countSchema], default: [] },
+    gone: { type: [String], default: undefined },
     closedAt: Date,
     closedBy: String,
     version: { type: Number, default: 0 },
