@@ -2,6 +2,7 @@ import { SimulatedClock } from '../common/clock';
 import { silentLogger } from '../common/log';
 import type { Principal } from '../contracts/admin-api';
 import { openTestDb, type TestDb } from '../test/db';
+import { moveStock } from './commerce';
 import { PlanogramService } from './planogram.service';
 import { RestockService } from './restock.service';
 
@@ -74,7 +75,6 @@ describe('planogram versions: proposed, pending until the restock unlock, refuse
     const proposed = await svc.propose(OPERATOR, 'AUTO-1', { lanes: [{ laneId: 'A1', sku: 'CHIP', capacity: 8 }], baseVersion: 3 });
     expect(proposed.pending).toMatchObject({ version: 5 });
     // The cabinet document moves for a sale between the read and the write: the version still lands.
-    const { moveStock } = await import('./commerce');
     const racing = svc.propose(OPERATOR, 'AUTO-1', { lanes: [{ laneId: 'A1', sku: 'COLA', capacity: 8 }], baseVersion: 5 });
     await moveStock(db.models, 'AUTO-1', 'sale-race', { take: [{ sku: 'CHIP', qty: 1 }] });
     expect((await racing).pending).toMatchObject({ version: 6 });
