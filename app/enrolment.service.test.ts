@@ -65,6 +65,8 @@ describe('enrolment: photos kept, prototypes per model version, restored at star
     expect((await svc.list(OPERATOR)).shipped).toEqual(['COLA']);
     const ph = await svc.photo(OPERATOR, 'KIWI', again.photoIds[0]!);
     expect(ph.contentType).toBe('image/jpeg');
+    // The bytes as uploaded (a lean read gives them back as BSON Binary).
+    expect(ph.data.toString('utf8')).toMatch(/^b[1-4]\.+$/);
     expect(await db.models.Audit.countDocuments({ action: 'product.enrol' })).toBe(3);
   });
 
@@ -76,6 +78,9 @@ describe('enrolment: photos kept, prototypes per model version, restored at star
     const svc = new EnrolmentService({ models: db.models, gallery: newer.port, clock: new SimulatedClock(0), log: silentLogger });
     expect(await svc.restore()).toEqual({ restored: 0, reenrolled: 2 });
     expect((await svc.get(OPERATOR, 'KIWI')).modelVersion).toBe('m2');
+    // Embedded again from the stored bytes: 'b' is 98.
+    expect(newer.applied.find((a) => a.sku === 'KIWI')).toEqual({ sku: 'KIWI', brand: 'Zeph', n: 4 });
+    expect((await db.models.Enrolment.findOne({ _id: 'KIWI:m2' }).lean())!.prototypes[0]!.v[0]).toBeCloseTo(98 / 255, 5);
     expect(await new EnrolmentService({ models: db.models, gallery: fakeGallery('m2').port, clock: new SimulatedClock(0), log: silentLogger }).restore()).toEqual({ restored: 2, reenrolled: 0 });
   });
 });

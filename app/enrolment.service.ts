@@ -21,6 +21,14 @@ export interface GalleryPort {
   apply(sku: string, brand: string, vectors: number[][]): void;
 }
 
+/** A stored photo's bytes: a Buffer as written, a BSON Binary as a lean read gives it back. */
+function bytesOf(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  const bin = data as { read?: (at: number, n: number) => Uint8Array; length?: () => number };
+  if (typeof bin.read === 'function' && typeof bin.length === 'function') return Buffer.from(bin.read(0, bin.length()));
+  return Buffer.from(data as Uint8Array);
+}
+
 const isPhotoError = (e: unknown): e is Error & { problem?: unknown } => e instanceof Error && e.name === 'PhotoError';
 
 /**
@@ -78,7 +86,7 @@ export class EnrolmentService {
     if (!can(p, 'fleet.view')) throw new AppError('FORBIDDEN', `role ${p.role} may not view the catalogue`);
     const doc = await this.d.models.ProductPhoto.findOne({ _id: photoId }).lean<ProductPhotoDoc>();
     if (!doc || doc.sku !== sku) throw new AppError('NOT_FOUND', `no photo ${photoId} of ${sku}`);
-    return { contentType: doc.contentType, data: Buffer.from(doc.data as unknown as Uint8Array) };
+    return { contentType: doc.contentType, data: bytesOf(doc.data) };
   }
 
   /** New photos replace the product's earlier ones; its prototypes are replaced on every worker. */
@@ -108,7 +116,7 @@ export class EnrolmentService {
 
   private async embed(photos: readonly ProductPhotoDoc[]): Promise<number[][]> {
     try {
-      return await this.d.gallery.embedPhotos(photos.map((ph) => Buffer.from(ph.data as unknown as Uint8Array)));
+      return await this.d.gallery.embedPhotos(photos.map((ph) => bytesOf(ph.data)));
     } catch (e) {
       if (isPhotoError(e)) throw new AppError('PHOTO_UNREADABLE', e.message, e.problem);
       throw e;

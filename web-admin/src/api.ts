@@ -29,6 +29,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details` (e.g. the SKUs a planogram was refused for), as the service sent them. */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -48,13 +50,13 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: str
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  const data = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; details?: unknown } };
   if (!res.ok) {
     if (res.status === 401 && path !== '/login') {
       saveSession(undefined);
       onSignedOut();
     }
-    throw new ApiError(res.status, data.error?.code ?? 'INTERNAL', data.error?.message ?? res.statusText);
+    throw new ApiError(res.status, data.error?.code ?? 'INTERNAL', data.error?.message ?? res.statusText, data.error?.details);
   }
   return data as T;
 }
@@ -78,9 +80,18 @@ export async function logout(): Promise<void> {
 
 /** Evidence frames need the bearer header, so they are fetched and shown as blob URLs (revoked with the view). */
 export async function frameUrl(visitId: string, camera: string, seq: number): Promise<string> {
+  return blobUrl(`/frames/${encodeURIComponent(visitId)}/${encodeURIComponent(camera)}/${seq}`, 'FRAME', `frame ${camera}/${seq}`);
+}
+
+/** A product's enrolment photo, as a blob URL like the frames (the caller revokes it with its view). */
+export async function photoUrl(sku: string, photoId: string): Promise<string> {
+  return blobUrl(`/products/${encodeURIComponent(sku)}/photos/${encodeURIComponent(photoId)}`, 'PHOTO', `photo ${photoId}`);
+}
+
+async function blobUrl(path: string, code: string, what: string): Promise<string> {
   const s = loadSession();
-  const res = await fetch(`${ADMIN_PREFIX}/frames/${encodeURIComponent(visitId)}/${encodeURIComponent(camera)}/${seq}`, { headers: s ? { authorization: `Bearer ${s.token}` } : {} });
-  if (!res.ok) throw new ApiError(res.status, 'FRAME', `frame ${camera}/${seq}: ${res.status}`);
+  const res = await fetch(`${ADMIN_PREFIX}${path}`, { headers: s ? { authorization: `Bearer ${s.token}` } : {} });
+  if (!res.ok) throw new ApiError(res.status, code, `${what}: ${res.status}`);
   return URL.createObjectURL(await res.blob());
 }
 

@@ -16,6 +16,7 @@ import { fleetView } from './views/fleet';
 import { kpisView } from './views/kpis';
 import { loginView } from './views/login';
 import { moneyView } from './views/money';
+import { planogramView } from './views/planogram';
 import { productsView } from './views/products';
 import { restockView } from './views/restock';
 import { reconciliationView } from './views/reconciliation';
@@ -30,6 +31,7 @@ const ROUTES: Array<{ id: string; label: string; perm: Permission; view: View; n
   { id: 'home', label: 'nav.home', perm: 'fleet.view', view: homeView, nav: true },
   { id: 'fleet', label: 'nav.fleet', perm: 'fleet.view', view: fleetView, nav: true },
   { id: 'cabinet', label: 'nav.fleet', perm: 'fleet.view', view: cabinetView, nav: false, parent: 'fleet' },
+  { id: 'planogram', label: 'nav.fleet', perm: 'fleet.view', view: planogramView, nav: false, parent: 'fleet' },
   { id: 'alarms', label: 'nav.alarms', perm: 'fleet.view', view: alarmsView, nav: true },
   { id: 'sites', label: 'nav.sites', perm: 'fleet.view', view: sitesView, nav: true },
   { id: 'visits', label: 'nav.visits', perm: 'fleet.view', view: visitsView, nav: true },

@@ -30,6 +30,10 @@ describe('console: products and prices in Chromium', () => {
     await page.waitForSelector('.products tbody tr');
     // The demo catalogue came in through the same service (SEED_DEMO).
     expect(await page.locator('.products tbody tr').count()).toBeGreaterThan(30);
+    // Recognition is off in this service (RECOGNITION_WORKERS=0): the enrolment column says nothing, and no photos can be enrolled.
+    await page.waitForSelector('.products tbody tr [data-enrol="off"][title="recognition is off here"]');
+    expect(await page.locator('.products tbody tr [data-col="enrolment"]').first().textContent()).toBe('—');
+    expect(await page.locator('.product-enrol, .product-photos').count()).toBe(0);
 
     await page.click('#product-add');
     await page.fill('#new-sku', 'tea-peach');

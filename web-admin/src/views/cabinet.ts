@@ -106,7 +106,7 @@ export function cabinetView(root: HTMLElement, args: string[]): () => void {
         h(
           'div',
           {},
-          h('h3', {}, t('cabinet.planogram')),
+          h('h3', {}, t('cabinet.planogram'), ' ', h('a', { href: `#/planogram/${encodeURIComponent(cabinetId)}`, id: 'cabinet-planogram-link' }, t('cabinet.planogramVersions'))),
           table(
             [t('col.lane'), t('col.sku'), t('col.name'), t('col.stock')],
             d.planogram.map((l) => [l.laneId, l.sku, (getLang() === 'en' ? l.nameEn : l.name) ?? '', h('span', { class: l.count === 0 ? 'stock out' : 'stock' }, `${l.count}/${l.capacity}`)]),

@@ -1,7 +1,8 @@
 import type { CreateProductRequest, ProductRow, SchedulePriceRequest } from '../../../contracts/catalogue-api';
 import { allowed, api } from '../api';
 import { getLang, t } from '../i18n';
-import { clear, dataTable, h, isoLocal, notice, time, yuan, type Col } from '../ui';
+import { clear, dataTable, h, hashQuery, isoLocal, notice, time, yuan, type Col } from '../ui';
+import { blobUrls, enrolmentCol, enrolPanel, loadEnrolments, type EnrolmentState } from './enrolment';
 
 const PACKAGING = ['can', 'bottle', 'bag', 'box'] as const;
 
@@ -16,9 +17,11 @@ export function fenOf(text: string): number | undefined {
  * `#/products`: the catalogue. Everyone who sees the fleet reads it (SKU, names, price now and the next
  * change); with catalogue.edit a product is added, a price scheduled (from now or a later time, for every
  * site or one site's override) and a product delisted or listed again. The server checks and audits each.
+ * The enrolment column says what the recogniser can tell (views/enrolment.ts); with catalogue.edit a
+ * product's photos are enrolled from here. `?q=` fills the search (the planogram page links here so).
  */
-export function productsView(root: HTMLElement): void {
-  const search = h('input', { id: 'product-q', type: 'search', placeholder: t('products.search'), 'aria-label': t('products.search') });
+export function productsView(root: HTMLElement): () => void {
+  const search = h('input', { id: 'product-q', type: 'search', placeholder: t('products.search'), 'aria-label': t('products.search'), value: hashQuery().get('q') ?? '' });
   const list = h('div', { id: 'products' }, t('loading'));
   const editor = h('div', { id: 'product-editor' });
   const canEdit = allowed('catalogue.edit');
@@ -92,6 +95,18 @@ export function productsView(root: HTMLElement): void {
     );
   };
 
+  let enrolments: EnrolmentState = { status: 'off', reason: t('loading') };
+  const urls = blobUrls();
+  const enrol = (p: ProductRow) =>
+    enrolPanel(editor, p, enrolments.status === 'on' ? enrolments.rows.get(p.sku) : undefined, {
+      canEdit,
+      urls,
+      enrolled: (row) => {
+        if (enrolments.status === 'on') enrolments.rows.set(row.sku, row);
+        draw();
+      },
+    });
+
   const setStatus = (p: ProductRow, status: 'active' | 'delisted') => void api<ProductRow>('PATCH', `/products/${encodeURIComponent(p.sku)}`, { status, version: p.version }).then(done(t(status === 'active' ? 'products.listed' : 'products.delisted')), failed);
 
   const cols: Array<Col<ProductRow>> = [
@@ -101,6 +116,7 @@ export function productsView(root: HTMLElement): void {
     { id: 'price', label: t('products.priceNow'), value: (p) => p.priceNowFen, show: (p) => [yuan(p.priceNowFen), p.prices.some((c) => c.siteId) ? h('small', { class: 'muted' }, ` · ${t('products.overrides')}`) : ''] },
     { id: 'next', label: t('products.next'), value: (p) => p.nextChange?.from ?? 0, show: (p) => (p.nextChange ? `${p.nextChange.priceFen === null ? '—' : yuan(p.nextChange.priceFen)} · ${time(p.nextChange.from)}${p.nextChange.siteId ? ` · ${p.nextChange.siteId}` : ''}` : '') },
     { id: 'status', label: t('col.status'), value: (p) => p.status, show: (p) => h('span', { class: `product-status ${p.status}` }, t(`products.status.${p.status}`)) },
+    enrolmentCol(() => enrolments),
   ];
   const actions: Col<ProductRow> = {
     id: 'actions',
@@ -112,8 +128,11 @@ export function productsView(root: HTMLElement): void {
         ? [
             p.status === 'active' ? h('button', { class: 'product-price', 'data-sku': p.sku, onclick: () => schedule(p) }, t('products.schedule')) : '',
             h('button', { class: 'product-status-toggle', 'data-sku': p.sku, onclick: () => setStatus(p, p.status === 'active' ? 'delisted' : 'active') }, t(p.status === 'active' ? 'products.delist' : 'products.relist')),
+            enrolments.status === 'on' ? h('button', { class: 'product-enrol', 'data-sku': p.sku, onclick: () => enrol(p) }, t('enrol.action')) : '',
           ]
-        : '',
+        : enrolments.status === 'on' && enrolments.rows.has(p.sku)
+          ? h('button', { class: 'product-photos', 'data-sku': p.sku, onclick: () => enrol(p) }, t('enrol.photos'))
+          : '',
   };
   let rows: ProductRow[] = [];
   let sort = { id: 'sku', desc: false };
@@ -143,4 +162,12 @@ export function productsView(root: HTMLElement): void {
     pending = setTimeout(() => void load(), 250);
   });
   void load();
+  void loadEnrolments().then((s) => {
+    enrolments = s;
+    if (rows.length) draw();
+  });
+  return () => {
+    clearTimeout(pending);
+    urls.revoke();
+  };
 }
