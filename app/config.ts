@@ -20,6 +20,13 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** auto: readable lines on a terminal, JSON lines otherwise; json or pretty force one. */
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /**
+   * A cluster of service nodes (issue N): the Redis they share (socket.io's Redis Streams adapter, node
+   * heartbeats). Unset: this process is the whole service.
+   */
+  REDIS_URL: z.string().regex(/^rediss?:\/\/[^?#]+$/, 'must be a redis:// or rediss:// URL').optional(),
+  /** This node's name in the cluster (the fleet view and logs show it); host name and pid when unset. */
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . and - only').optional(),
   /** When set, the service uses this server and never starts FerretDB. */
   MONGODB_URI: z
     .string()
@@ -91,6 +98,8 @@ export interface Config {
     readonly ferretdbBin: string | undefined;
     readonly ferretdbPort: number;
   };
+  /** Issue N: the shared Redis of a cluster of nodes (unset: one process) and this node's name. */
+  readonly cluster: { readonly redisUrl: string | undefined; readonly nodeId: string | undefined };
   readonly dataDir: string;
   readonly secretsKey: string | undefined;
   readonly seedDemo: boolean;
@@ -143,6 +152,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     publicHost: e.PUBLIC_HOST,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     db: { uri: e.MONGODB_URI, name: e.DB_NAME, ferretdbBin: e.FERRETDB_BIN, ferretdbPort: e.FERRETDB_PORT },
+    cluster: { redisUrl: e.REDIS_URL, nodeId: e.NODE_ID },
     dataDir: e.DATA_DIR,
     secretsKey: e.SECRETS_KEY,
     seedDemo: e.SEED_DEMO,

@@ -28,6 +28,7 @@ import { CatalogueService, catalogueForRecognition } from './catalogue.service';
 import { RestockService } from './restock.service';
 import { EnrolmentService, type GalleryPort } from './enrolment.service';
 import { PlanogramService } from './planogram.service';
+import { defaultNodeId, joinCluster } from './cluster/cluster';
 import { registerConsoleWechatRoutes } from '../gateways/http/console-wechat.routes';
 import { AbnormalRefundService } from './abnormal-refund.service';
 import { registerOpenApi } from '../gateways/http/openapi';
@@ -174,6 +175,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       log: log.child({ part: 'devices' }),
       metrics,
       maxFrameBytes: config.devices.maxFrameBytes,
+      clustered: config.cluster.redisUrl !== undefined,
       directory: {
         // From the fleet's in-memory directory (loaded below, kept current by provisioning and disabling): no
         // database read per handshake; each secret is unsealed on its cabinet's first handshake, then cached.
@@ -220,6 +222,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     // The port is fixed before listening because WeChat's notify URL must name it.
     const port = config.http.port || (await freePort());
     const selfUrl = `http://${config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host}:${port}`;
+    // One node of several (issue N): registered in the shared Redis with a heartbeat; sockets on its adapter.
+    const cluster = config.cluster.redisUrl ? await joinCluster({ redisUrl: config.cluster.redisUrl, nodeId: config.cluster.nodeId, url: selfUrl, clock, log: log.child({ part: 'cluster' }), cabinets: () => gateway.connectedCount() }) : undefined;
     wechat = await startWechat({ config, models, system, clock, log, notifyBaseUrl: selfUrl });
     const sessions = new Sessions({ system, models, fleet, clock, log: log.child({ part: 'sessions' }), payments: wechat?.payments.actors, ...(opts.sessionTimings ? { timings: { ...DEFAULT_SESSION_TIMINGS, ...opts.sessionTimings } } : {}) });
     const resumed = await sessions.start();
@@ -241,6 +245,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     registerAdminRoutes(http, {
       adminToken,
       fleet,
+      clusterStatus: async () => (cluster ? cluster.status() : { nodeId: config.cluster.nodeId ?? defaultNodeId(), nodes: [{ nodeId: config.cluster.nodeId ?? defaultNodeId(), url: selfUrl, cabinets: gateway.connectedCount() }] }),
       provision: async (req, actor) => {
         const p = await provisionCabinet(models, box, req, actor, new Date(clock.now()));
         fleet.registered(p.cabinet);
@@ -263,7 +268,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       abnormalRefunds: new AbnormalRefundService({ models, refunds: new RefundRecords(models, assertMove), v3: wechat?.payments.v3, clock, log: log.child({ part: 'refunds' }) }),
     });
     registerOpenApi(http);
-    const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes });
+    const io = createSocketServer(http.server, { maxFrameBytes: config.devices.maxFrameBytes, ...(cluster ? { redis: cluster.redis } : {}) });
     gateway.attach(io);
     consoleSide.attach(io);
     metrics.gaugeFrom('device_connections', 'Connected cabinets', () => gateway.connectedCount());
@@ -301,6 +306,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
           consoleSide.close();
           await new Promise<void>((r) => void io.close(() => r()));
           await http.close(); // waits for in-flight requests
+          await cluster?.close();
           grace();
           await recognition?.close();
           // Visit and cabinet actors finish the messages they hold; each is persisted before it is acknowledged.

@@ -43,7 +43,15 @@ export interface DeviceGatewayOptions {
   maxFrameBytes: number;
   /** Handshake timestamps further than this from the service clock are refused (5 minutes by the protocol). */
   authWindowMs?: number;
+  /**
+   * In a cluster: a new connection also closes the cabinet's older one held by another node (through the
+   * socket.io adapter's room of the cabinet), so one node at a time holds the cabinet and its actors.
+   */
+  clustered?: boolean;
 }
+
+/** The socket.io room of a cabinet's connection, across the nodes of a cluster. */
+export const cabinetRoom = (cabinetId: string): string => `cabinet:${cabinetId}`;
 
 type DeviceSocket = Socket<DeviceToServiceEvents, ServiceToDeviceEvents, Record<string, never>, { cabinetId: string }>;
 
@@ -95,8 +103,12 @@ export class DeviceGateway implements DeviceLink {
       const cabinetId = socket.data.cabinetId;
       const older = this.sockets.get(cabinetId);
       this.sockets.set(cabinetId, socket);
-      // A new accepted connection replaces the older one.
+      // A new accepted connection replaces the older one, on this node or (clustered) on any other.
       if (older && older.id !== socket.id) older.disconnect(true);
+      if (this.o.clustered) {
+        void socket.join(cabinetRoom(cabinetId));
+        ns.in(cabinetRoom(cabinetId)).except(socket.id).disconnectSockets(true);
+      }
       const firmware = String((socket.handshake.auth as { firmware?: unknown }).firmware ?? '');
       void this.o.fleet.deviceConnected(cabinetId, socket.id, firmware);
       socket.on('disconnect', () => {

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server } from 'socket.io';
 
 /**
@@ -11,9 +12,14 @@ import { Server } from 'socket.io';
  */
 export const DEVICE_MESSAGE_CEILING_BYTES = 16 << 20;
 
-/** The socket.io server beside the HTTP app (same port). Devices use the `/cabinet` namespace. */
-export function createSocketServer(http: HttpServer, opts: { maxFrameBytes: number }): Server {
+/**
+ * The socket.io server beside the HTTP app (same port). Devices use the `/cabinet` namespace. In a cluster
+ * (`redis` given) it runs on socket.io's Redis Streams adapter, so broadcasts and socket management (a
+ * cabinet's older connection on another node being closed) reach every node.
+ */
+export function createSocketServer(http: HttpServer, opts: { maxFrameBytes: number; redis?: unknown }): Server {
   return new Server(http, {
+    ...(opts.redis ? { adapter: createAdapter(opts.redis) } : {}),
     serveClient: false,
     // Deliberately far above the frame limit (see DEVICE_MESSAGE_CEILING_BYTES): an oversized frame must reach
     // the gateway to be answered TOO_LARGE, not make the transport hang up.

@@ -10,6 +10,8 @@ export interface AdminDeps {
   adminToken: string;
   fleet: Fleet;
   provision(req: ProvisionRequest, actor: { id: string; role: string }): Promise<Provisioned>;
+  /** The nodes of the cluster and their heartbeats (app/cluster); this node alone when not clustered. */
+  clusterStatus(): Promise<unknown>;
 }
 
 function requireAdmin(req: FastifyRequest, token: string): void {
@@ -27,6 +29,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   const admin = { id: 'admin-token', role: 'admin' };
   app.register(async (scope) => {
     scope.addHook('onRequest', async (req) => requireAdmin(req, deps.adminToken));
+
+    scope.get('/admin/cluster', async () => deps.clusterStatus());
 
     scope.post('/admin/cabinets', async (req, reply) => {
       const body = ProvisionRequest.parse(req.body);

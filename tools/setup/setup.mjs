@@ -5,7 +5,8 @@
 //      of tools/ferretdb/patches.json applied to the vendored module) and cached per source hash under
 //      ~/.cache/cabinet-fleet, so only the first run on a machine pays for the build;
 //   3. the operator console (web-admin/dist, Vite), rebuilt when its sources change (hash stamp in dist);
-//   4. Debian's chromium for the console's browser tests (apt-get, as root), when /usr/bin/chromium is missing.
+//   4. Debian's chromium for the console's browser tests (apt-get, as root), when /usr/bin/chromium is missing;
+//   5. Debian's redis-server and haproxy for a cluster of nodes (`npm run cluster`, its test), when missing.
 // It uses nothing but Node itself, because it runs before node_modules exists.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -139,6 +140,20 @@ async function ensureChromium() {
   say('chromium installed');
 }
 
+/** Debian's redis-server and haproxy: the cluster's shared Redis and its one address (tools/cluster). */
+async function ensureClusterParts() {
+  const missing = [['redis-server', '/usr/bin/redis-server'], ['haproxy', '/usr/sbin/haproxy']].filter(([, bin]) => !existsSync(bin)).map(([pkg]) => pkg);
+  if (!missing.length) return;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    say(`Debian ${missing.join(' and ')} missing and this is not root: install with \`sudo apt-get install -y ${missing.join(' ')}\`; the cluster and its test need them`);
+    return;
+  }
+  say(`installing Debian ${missing.join(' and ')} for the cluster (apt-get update, apt-get install)…`);
+  await run('apt-get update', 'apt-get', ['update', '-q']);
+  await run(`apt-get install ${missing.join(' ')}`, 'apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  say(`${missing.join(' and ')} installed`);
+}
+
 /** For `npm test`: the WxJava cross-check driver (tools/setup/crosscheck-java.mjs); its test fails loudly without it. */
 async function ensureCrosscheckJava() {
   const { ensureCrosscheckJar } = await import('./crosscheck-java.mjs');
@@ -151,6 +166,7 @@ try {
   await ensureConsoleBuild();
   if (process.argv.includes('--with-browser') || process.env.npm_lifecycle_event === 'test') await ensureChromium();
   if (process.env.npm_lifecycle_event === 'test') await ensureCrosscheckJava();
+  if (process.env.npm_lifecycle_event === 'test' || process.env.npm_lifecycle_event === 'cluster') await ensureClusterParts();
   if (Date.now() - t0 > 1000) say('ready');
 } catch (e) {
   say(`failed: ${e.message}`);
