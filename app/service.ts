@@ -29,6 +29,7 @@ import { RestockService } from './restock.service';
 import { EnrolmentService, type GalleryPort } from './enrolment.service';
 import { PlanogramService } from './planogram.service';
 import { defaultNodeId, joinCluster } from './cluster/cluster';
+import { redisLimiter, redisNonces } from './cluster/redis-state';
 import { registerConsoleWechatRoutes } from '../gateways/http/console-wechat.routes';
 import { AbnormalRefundService } from './abnormal-refund.service';
 import { registerOpenApi } from '../gateways/http/openapi';
@@ -36,7 +37,8 @@ import { startWechat, type WechatSide } from './wechat';
 import { registerShopperRoutes } from '../gateways/http/shopper.routes';
 import { registerPaymentNotifications } from '../payments/wechatpay/notifications';
 import { createOfflinePayments } from '../payments/payment/payments.wiring';
-import { RateLimiter, TokenSigner } from '../common/tokens';
+import { TokenSigner } from '../common/tokens';
+import { memoryLimiter, memoryNonces, type NonceClaims } from '../common/shared-state';
 import { bridgeRecognition } from './recognition.bridge';
 import { DEFAULT_SESSION_TIMINGS, type SessionTimings } from '../actors/session/session.machine';
 import { DEFAULT_MODEL_DIR } from '../vision';
@@ -169,6 +171,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     });
     const fleetLog = log.child({ part: 'fleet' });
     fleet.notices$.subscribe((n) => (n.type === 'alarm_raised' || n.type === 'offline' || n.type === 'offline_reminder' ? fleetLog.warn(n, n.type) : fleetLog.info(n, n.type)));
+    let nonces: NonceClaims = memoryNonces();
     const gateway = new DeviceGateway({
       fleet,
       clock,
@@ -176,6 +179,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       metrics,
       maxFrameBytes: config.devices.maxFrameBytes,
       clustered: config.cluster.redisUrl !== undefined,
+      // In a cluster, Redis's (set once the node has joined, before any device can connect).
+      nonces: { claim: (key, ttlMs, now) => nonces.claim(key, ttlMs, now) },
       directory: {
         // From the fleet's in-memory directory (loaded below, kept current by provisioning and disabling): no
         // database read per handshake; each secret is unsealed on its cabinet's first handshake, then cached.
@@ -224,6 +229,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const selfUrl = `http://${config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host}:${port}`;
     // One node of several (issue N): registered in the shared Redis with a heartbeat; sockets on its adapter.
     const cluster = config.cluster.redisUrl ? await joinCluster({ redisUrl: config.cluster.redisUrl, nodeId: config.cluster.nodeId, url: selfUrl, clock, log: log.child({ part: 'cluster' }), cabinets: () => gateway.connectedCount() }) : undefined;
+    if (cluster) nonces = redisNonces(cluster.redis);
     wechat = await startWechat({ config, models, system, clock, log, notifyBaseUrl: selfUrl });
     const sessions = new Sessions({ system, models, fleet, clock, log: log.child({ part: 'sessions' }), payments: wechat?.payments.actors, ...(opts.sessionTimings ? { timings: { ...DEFAULT_SESSION_TIMINGS, ...opts.sessionTimings } } : {}) });
     const resumed = await sessions.start();
@@ -237,7 +243,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         service: shoppers,
         shopping: new ShoppingService({ models, fleet, sessions, shoppers, payments: w.payments.actors, clock, log: log.child({ part: 'shopping' }) }),
         tokens,
-        limiter: new RateLimiter(60, 10_000),
+        // One budget per shopper across the nodes of a cluster.
+        limiter: cluster ? redisLimiter(cluster.redis, 60, 10_000) : memoryLimiter(60, 10_000),
         clock,
         ...(config.wechat.mode === 'sandbox' ? { sandboxWechatUrl: w.emulator?.baseUrl ?? config.wechat.emulatorUrl } : {}),
       });

@@ -5,6 +5,7 @@ import { assertNever } from '../../common/assert-never';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { Metrics } from '../../common/metrics';
+import { memoryNonces, type NonceClaims } from '../../common/shared-state';
 import {
   DEVICE_EVENTS,
   DeviceEventSchemas,
@@ -48,6 +49,8 @@ export interface DeviceGatewayOptions {
    * socket.io adapter's room of the cabinet), so one node at a time holds the cabinet and its actors.
    */
   clustered?: boolean;
+  /** Where used handshake nonces are remembered: this process's memory by default, Redis in a cluster. */
+  nonces?: NonceClaims;
 }
 
 /** The socket.io room of a cabinet's connection, across the nodes of a cluster. */
@@ -71,13 +74,13 @@ class HandshakeError extends Error {
 export class DeviceGateway implements DeviceLink {
   private ns?: Namespace<DeviceToServiceEvents, ServiceToDeviceEvents, Record<string, never>, { cabinetId: string }>;
   private readonly sockets = new Map<string, DeviceSocket>();
-  /** Nonces seen within the auth window, with their expiry; older ones cannot pass the timestamp check. */
-  private readonly nonces = new Map<string, number>();
+  /** Nonces claimed within the auth window (twice it: a handshake may be ts ± window); older ones fail the timestamp check. */
+  private readonly nonces: NonceClaims;
   private readonly window: number;
-  private lastPrune = 0;
 
   constructor(private readonly o: DeviceGatewayOptions) {
     this.window = o.authWindowMs ?? 5 * 60_000;
+    this.nonces = o.nonces ?? memoryNonces();
   }
 
   attach(io: Server): void {
@@ -154,18 +157,9 @@ export class DeviceGateway implements DeviceLink {
     const expected = Buffer.from(signHandshake(creds.secret, auth.cabinetId, auth.ts, auth.nonce), 'hex');
     const given = Buffer.from(auth.sig, 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new HandshakeError('AUTH_FAILED', 'bad signature');
-    this.pruneNonces(now);
-    const key = `${auth.cabinetId}:${auth.nonce}`;
-    if (this.nonces.has(key)) throw new HandshakeError('AUTH_FAILED', 'nonce replayed');
-    this.nonces.set(key, auth.ts + this.window);
+    if (!(await this.nonces.claim(`${auth.cabinetId}:${auth.nonce}`, auth.ts + this.window - now + 1, now))) throw new HandshakeError('AUTH_FAILED', 'nonce replayed');
     if (creds.disabled) throw new HandshakeError('DISABLED', 'cabinet is disabled');
     return auth.cabinetId;
-  }
-
-  private pruneNonces(now: number): void {
-    if (now - this.lastPrune < 10_000) return;
-    this.lastPrune = now;
-    for (const [k, exp] of this.nonces) if (exp < now - this.window) this.nonces.delete(k);
   }
 
   private async handle(cabinetId: string, name: DeviceEventName, payload: unknown): Promise<Ack> {

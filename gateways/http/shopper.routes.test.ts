@@ -5,7 +5,8 @@ import { SimulatedClock } from '../../common/clock';
 import { silentLogger } from '../../common/log';
 import { Metrics } from '../../common/metrics';
 import { SecretBox } from '../../common/sealing';
-import { RateLimiter, TokenSigner } from '../../common/tokens';
+import { memoryLimiter } from '../../common/shared-state';
+import { TokenSigner } from '../../common/tokens';
 import { LoginResponse, MeResponse, CabinetResponse, CatalogueResponse } from '../../contracts/shopper-api';
 import { startTestEmulator, type TestEmulator } from '../../payments/emulator/testing';
 import { MiniProgramClient } from '../../payments/wechatpay/miniprogram.client';
@@ -40,7 +41,7 @@ describe('shopper API: sign-in, profile, QR and catalogue', () => {
       service,
       shopping: new ShoppingService({ models: db.models, fleet, sessions, shoppers: service, payments: undefined, clock, log: silentLogger }),
       tokens,
-      limiter: new RateLimiter(20, 10_000),
+      limiter: memoryLimiter(20, 10_000),
       clock,
     });
   });

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../common/clock';
 import { AppError } from '../../common/errors';
-import type { RateLimiter, TokenSigner } from '../../common/tokens';
+import type { RequestLimiter } from '../../common/shared-state';
+import type { TokenSigner } from '../../common/tokens';
 import { API_PREFIX, QR_LINK_PATH, SANDBOX_WECHAT_PATH, AppealRequest, CheckoutRequest, LoginRequest, PayDebtsRequest, PhoneRequest, SHOPPER_ROUTES, StartVisitRequest } from '../../contracts/shopper-api';
 import { CabinetId } from '../../contracts/domain';
 import type { ShopperService } from '../../app/shopper.service';
@@ -12,7 +13,7 @@ export interface ShopperRouteDeps {
   service: ShopperService;
   shopping: ShoppingService;
   tokens: TokenSigner;
-  limiter: RateLimiter;
+  limiter: RequestLimiter;
   clock: Clock;
   /**
    * WeChat sandbox only: the emulator's address, served at SANDBOX_WECHAT_PATH so the mini-program's development
@@ -50,9 +51,10 @@ export function registerShopperRoutes(app: FastifyInstance, deps: ShopperRouteDe
   app.register(
     async (api) => {
       // A refused call says when to come back: Retry-After (whole seconds) and details.retryAfterMs.
-      const limit = (key: string, now: number, reply: FastifyReply): void => {
-        if (deps.limiter.allow(key, now)) return;
-        const retryAfterMs = Math.max(1, deps.limiter.retryAfterMs(key, now));
+      const limit = async (key: string, now: number, reply: FastifyReply): Promise<void> => {
+        const r = await deps.limiter.take(key, now);
+        if (r.allowed) return;
+        const retryAfterMs = r.retryAfterMs;
         void reply.header('retry-after', String(Math.ceil(retryAfterMs / 1000)));
         throw new AppError('RATE_LIMITED', `too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
       };
@@ -62,7 +64,7 @@ export function registerShopperRoutes(app: FastifyInstance, deps: ShopperRouteDe
         const h = req.headers.authorization ?? '';
         const sub = h.startsWith('Bearer ') ? deps.tokens.verify(h.slice(7), now) : undefined;
         if (!sub) throw new AppError('UNAUTHENTICATED', 'sign in again: the token is missing, invalid or expired');
-        limit(sub, now, reply);
+        await limit(sub, now, reply);
         req.shopperId = sub;
       });
 

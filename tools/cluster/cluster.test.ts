@@ -58,6 +58,16 @@ describe('a local cluster', () => {
     expect((await counts()).sort()).toEqual([0, 1]);
   });
 
+  it('refuses on one node a handshake nonce already used on the other, and keeps one request budget per shopper across nodes', async () => {
+    const secrets = JSON.parse(readFileSync(join(dir, 'service', 'demo-cabinets.json'), 'utf8')) as Record<string, string> | Array<{ cabinetId: string; secret: string }>;
+    const secret = Array.isArray(secrets) ? secrets.find((s) => s.cabinetId === 'SH-OPEN-01')!.secret : secrets['SH-OPEN-01']!;
+    const ts = Date.now();
+    const used = await connectDevice({ url: cluster.nodes[0]!.url, cabinetId: 'SH-OPEN-01', secret, ts, nonce: 'a'.repeat(24) });
+    devices.push(used);
+    const replay = await connectDevice({ url: cluster.nodes[1]!.url, cabinetId: 'SH-OPEN-01', secret, ts, nonce: 'a'.repeat(24) }).catch((e: Error & { data?: { code?: string } }) => e);
+    expect((replay as Error & { data?: { code?: string } }).data?.code).toBe('AUTH_FAILED');
+  });
+
   it('writes an HAProxy config with a health check per node and no stickiness for websockets', () => {
     const cfg = haproxyConfig({ port: 9000, nodes: [{ id: 'n1', port: 9001 }, { id: 'n2', port: 9002 }] });
     expect(cfg).toContain('bind 127.0.0.1:9000');
