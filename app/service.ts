@@ -29,7 +29,7 @@ import { RestockService } from './restock.service';
 import { EnrolmentService, type GalleryPort } from './enrolment.service';
 import { PlanogramService } from './planogram.service';
 import { defaultNodeId, joinCluster } from './cluster/cluster';
-import { redisLimiter, redisNonces } from './cluster/redis-state';
+import { redisLeases, redisLimiter, redisNonces } from './cluster/redis-state';
 import { registerConsoleWechatRoutes } from '../gateways/http/console-wechat.routes';
 import { AbnormalRefundService } from './abnormal-refund.service';
 import { registerOpenApi } from '../gateways/http/openapi';
@@ -230,7 +230,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     // One node of several (issue N): registered in the shared Redis with a heartbeat; sockets on its adapter.
     const cluster = config.cluster.redisUrl ? await joinCluster({ redisUrl: config.cluster.redisUrl, nodeId: config.cluster.nodeId, url: selfUrl, clock, log: log.child({ part: 'cluster' }), cabinets: () => gateway.connectedCount() }) : undefined;
     if (cluster) nonces = redisNonces(cluster.redis);
-    wechat = await startWechat({ config, models, system, clock, log, notifyBaseUrl: selfUrl });
+    wechat = await startWechat({ config, models, system, clock, log, notifyBaseUrl: selfUrl, ...(cluster ? { leases: redisLeases(cluster.redis, cluster.nodeId) } : {}) });
     const sessions = new Sessions({ system, models, fleet, clock, log: log.child({ part: 'sessions' }), payments: wechat?.payments.actors, ...(opts.sessionTimings ? { timings: { ...DEFAULT_SESSION_TIMINGS, ...opts.sessionTimings } } : {}) });
     const resumed = await sessions.start();
     if (resumed) log.info({ sessions: resumed }, 'unfinished shopper sessions resumed');

@@ -6,6 +6,7 @@ import { createPayments, type Payments } from '../payments/payment/payments.wiri
 import { notifyUrl, parseWechatConfig, wechatConfigFromEnv, type WechatConfig } from '../payments/wechatpay/wechat.config';
 import type { Models } from '../store/models';
 import { runReconciliation } from '../payments/reconciliation/reconciliation.job';
+import type { JobLeases } from '../common/shared-state';
 import { scheduleReconciliation } from '../payments/reconciliation/reconciliation.scheduler';
 import { spawnTsChild } from './child';
 import type { Config } from './config';
@@ -82,7 +83,7 @@ export interface WechatSide {
  * WeChat for the service: in sandbox mode the emulator's generated merchant and base URL, in live mode the
  * WECHAT_* credentials — the same clients either way. `notifyBaseUrl` is where WeChat reaches this service.
  */
-export async function startWechat(o: { config: Config; models: Models; system: ActorSystem; clock: Clock; log: Logger; notifyBaseUrl: string }): Promise<WechatSide | undefined> {
+export async function startWechat(o: { config: Config; models: Models; system: ActorSystem; clock: Clock; log: Logger; notifyBaseUrl: string; leases?: JobLeases }): Promise<WechatSide | undefined> {
   const w = o.config.wechat;
   if (w.mode === 'off') return undefined;
   let emulator: EmulatorProcess | undefined;
@@ -109,6 +110,8 @@ export async function startWechat(o: { config: Config; models: Models; system: A
       log,
       run: (billDate) => runReconciliation({ models: o.models, v3: payments.v3, log }, billDate),
       reportStatus: async (billDate) => (await o.models.ReconciliationReport.findOne({ billDate }, { status: 1 }).lean())?.status,
+      // One node of a cluster runs a day's reconciliation; the lease outlives a run (30 min) and then fails over.
+      ...(o.leases ? { leader: (billDate: string) => o.leases!.lead(`reconciliation:${billDate}`, 30 * 60_000) } : {}),
     });
     return {
       config,

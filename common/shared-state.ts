@@ -40,3 +40,15 @@ export function memoryLimiter(limit: number, windowMs: number): RequestLimiter {
   };
 }
 
+
+/**
+ * Who runs a once-a-day job: one node of a cluster holds the job's lease for a while; when it dies or fails,
+ * the lease runs out and the next node to ask takes it (the jobs themselves are idempotent per day).
+ */
+export interface JobLeases {
+  /** True when this node holds `job`'s lease now (taken, or already its own); false when another node does. */
+  lead(job: string, ttlMs: number): Promise<boolean>;
+}
+
+/** One node: it always leads. */
+export const soleLeader: JobLeases = { lead: async () => true };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createClient, type RedisClientType } from 'redis';
 import { memoryLimiter, memoryNonces, type NonceClaims, type RequestLimiter } from '../../common/shared-state';
 import { startRedis } from '../../tools/cluster/redis';
-import { redisLimiter, redisNonces } from './redis-state';
+import { redisLeases, redisLimiter, redisNonces } from './redis-state';
 
 jest.setTimeout(60_000);
 
@@ -40,6 +40,18 @@ describe('shared state: nonces and request budgets', () => {
     expect(await (name === 'redis' ? b : a).claim(key, 300, Date.now())).toBe(false);
     await new Promise((r) => setTimeout(r, 350));
     expect(await a.claim(key, 300, Date.now())).toBe(true);
+  });
+
+  it('redis: one node leads a job at a time; the lease passes on when it runs out', async () => {
+    const a = redisLeases(client, 'a');
+    const b = redisLeases(client, 'b');
+    const job = `reconciliation:${Date.now()}`;
+    expect(await a.lead(job, 300)).toBe(true);
+    expect(await b.lead(job, 300)).toBe(false);
+    expect(await a.lead(job, 300)).toBe(true);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await b.lead(job, 300)).toBe(true);
+    expect(await a.lead(job, 300)).toBe(false);
   });
 
   it.each(['memory', 'redis'])('%s: three requests per window, then a wait that says how long', async (name) => {

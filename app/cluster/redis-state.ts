@@ -1,5 +1,5 @@
 import type { RedisClientType } from 'redis';
-import type { NonceClaims, RequestLimiter } from '../../common/shared-state';
+import type { JobLeases, NonceClaims, RequestLimiter } from '../../common/shared-state';
 
 /** The cluster's implementations of common/shared-state.ts on its Redis. */
 
@@ -20,6 +20,17 @@ export function redisLimiter(redis: RedisClientType, limit: number, windowMs: nu
       const [count, ttl] = (await redis.multi().incr(k).pTTL(k).exec()) as unknown as [number, number];
       if (ttl < 0) await redis.pExpire(k, windowMs);
       return count <= limit ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, ttl < 0 ? windowMs : ttl) };
+    },
+  };
+}
+
+/** `SET NX PX` with this node's id; the holder asking again keeps it (no renewal: a lease covers one run). */
+export function redisLeases(redis: RedisClientType, nodeId: string): JobLeases {
+  return {
+    async lead(job, ttlMs) {
+      const key = `cf:lead:${job}`;
+      if ((await redis.set(key, nodeId, { NX: true, PX: ttlMs })) === 'OK') return true;
+      return (await redis.get(key)) === nodeId;
     },
   };
 }

@@ -75,4 +75,42 @@ describe('daily reconciliation schedule', () => {
     expect(h.runs.map((r) => r.at)).toEqual(['2026-11-24T10:05', '2026-11-24T11:05', '2026-11-24T12:05']);
     h.stop();
   });
+
+  it('in a cluster one node runs the day; another takes over when it never finishes (its lease ran out)', async () => {
+    const clock = new SimulatedClock(bj('2026-11-24T10:05:00'));
+    const reports = new Map<string, 'matched' | 'failed'>();
+    // The lease of common/shared-state JobLeases, by hand: held by the first node to ask for 30 min.
+    let holder: { node: string; until: number } | undefined;
+    const lead = (node: string) => async () => {
+      if (!holder || holder.until <= clock.now()) holder = { node, until: clock.now() + 30 * 60_000 };
+      return holder.node === node;
+    };
+    const runs: string[] = [];
+    const node = (name: string, finishes: boolean) =>
+      scheduleReconciliation({
+        clock,
+        log: silentLogger,
+        leader: lead(name),
+        async run(billDate) {
+          runs.push(`${name} ${new Date(clock.now() + 8 * 3_600_000).toISOString().slice(11, 16)}`);
+          if (finishes) reports.set(billDate, 'matched');
+          // A node that dies mid-run never stores the report.
+          return { status: finishes ? 'matched' : 'failed' };
+        },
+        reportStatus: async (d) => reports.get(d),
+      });
+    const stopA = node('a', false);
+    const stopB = node('b', true);
+    clock.advance(0);
+    await settle();
+    expect(runs).toEqual(['a 10:05']);
+    stopA(); // a is gone
+    for (let i = 0; i < 2; i++) {
+      clock.advance(3_600_000);
+      await settle();
+    }
+    expect(runs).toEqual(['a 10:05', 'b 11:05']);
+    expect(reports.get('2026-11-23')).toBe('matched');
+    stopB();
+  });
 });

@@ -25,6 +25,11 @@ export interface ReconciliationSchedule {
   atMinuteOfDay?: number;
   /** Wait before retrying a failed run (default 1 h). */
   retryMs?: number;
+  /**
+   * In a cluster, whether this node runs the day's reconciliation (a lease per bill date, common/shared-state
+   * JobLeases): the others look again after `retryMs`, so a leader that died or failed is taken over.
+   */
+  leader?: (billDate: string) => Promise<boolean>;
 }
 
 /**
@@ -52,8 +57,13 @@ export function scheduleReconciliation(s: ReconciliationSchedule): () => void {
     try {
       const have = await s.reportStatus(billDate);
       if (have === undefined || have === 'failed') {
-        const r = await s.run(billDate);
-        retry = r.status === 'failed';
+        if (s.leader && !(await s.leader(billDate))) {
+          // Another node runs it; look again later in case it does not finish.
+          retry = true;
+        } else {
+          const r = await s.run(billDate);
+          retry = r.status === 'failed';
+        }
       }
     } catch (e) {
       s.log.error({ billDate, err: String(e) }, 'reconciliation run failed');
