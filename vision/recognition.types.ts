@@ -39,6 +39,8 @@ export const ReasonCode = z.enum([
   'not_enrolled',
   'too_many_changes',
   'bad_evidence',
+  /** A camera moved between its snapshots further than registration corrects: recalibrate it. */
+  'camera_moved',
 ]);
 export type ReasonCode = z.infer<typeof ReasonCode>;
 
@@ -83,7 +85,7 @@ export const RecognitionResult = z.object({
     frames: z.array(z.object({ camera: CameraId, seq: z.number(), phase: FramePhase, readable: z.boolean() })),
     slots: z.array(SlotEvidence),
     lanesChanged: z.array(LaneId),
-    timings: z.object({ decodeMs: z.number(), cropMs: z.number(), embedMs: z.number(), totalMs: z.number() }),
+    timings: z.object({ decodeMs: z.number(), registerMs: z.number().optional(), cropMs: z.number(), embedMs: z.number(), totalMs: z.number() }),
   }),
   modelVersion: z.string(),
 });

@@ -109,3 +109,12 @@ describe('decide', () => {
     if (reason) expect(d.reasons.map((r) => r.code)).toContain(reason);
   });
 });
+
+describe('decide with a reason found before the readings', () => {
+  it('never settles a visit whose camera moved, however sure the reading', () => {
+    const d = decide([facing('A1', 'CHIP-SEAWEED', [[SEAWEED, EMPTY], [SEAWEED, EMPTY]])], cfg, [{ code: 'camera_moved', detail: 'camera top moved between the snapshots' }]);
+    expect(d.items.map((i) => [i.sku, i.qty])).toEqual([['CHIP-SEAWEED', 1]]);
+    expect(d.status).toBe('needs_review');
+    expect(d.reasons.map((r) => r.code)).toEqual(['camera_moved']);
+  });
+});

@@ -118,7 +118,7 @@ const argmax = (p: Float64Array): number => {
 };
 
 /** Reasons that always hold a visit for review, whatever the confidence. */
-const BLOCKING: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['missing_frames', 'unreadable_frame', 'occluded', 'item_added', 'not_enrolled', 'too_many_changes', 'bad_evidence']);
+const BLOCKING: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['missing_frames', 'unreadable_frame', 'occluded', 'item_added', 'not_enrolled', 'too_many_changes', 'bad_evidence', 'camera_moved']);
 
 /** Which item stands in an occupied facing: the fused reading times the planogram prior, normalised. */
 interface Identity {

@@ -68,9 +68,10 @@ export function gateMeans(f: DecodedFrame, m: Affine, r: Rect, out: Float32Array
 /**
  * Difference score of every facing of the shelf in one camera, in layout order. Exposure is corrected per
  * shelf row: a row holds many facings, so the few a shopper changed cannot drag the median, while vignetting
- * still varies from row to row.
+ * still varies from row to row. `m` maps the shelf into the before frame, `mAfter` into the after frame (the
+ * calibration corrected for the camera's motion between the snapshots; the same by default).
  */
-export function facingDiffs(before: DecodedFrame, after: DecodedFrame, m: Affine, layout: ShelfLayout): Float32Array {
+export function facingDiffs(before: DecodedFrame, after: DecodedFrame, m: Affine, layout: ShelfLayout, mAfter: Affine = m): Float32Array {
   const total = layout.cells.reduce((n, c) => n + c.capacity, 0);
   const b = new Float32Array(total * GATE_LEN);
   const a = new Float32Array(total * GATE_LEN);
@@ -80,7 +81,7 @@ export function facingDiffs(before: DecodedFrame, after: DecodedFrame, m: Affine
     for (let i = 0; i < cell.capacity; i++, k++) {
       const rect = slotRect(cell, i);
       gateMeans(before, m, rect, b, k * GATE_LEN);
-      gateMeans(after, m, rect, a, k * GATE_LEN);
+      gateMeans(after, mAfter, rect, a, k * GATE_LEN);
       rowOf.push(cell.row);
     }
   }

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { ProductSpec } from '../../contracts/domain';
-import { applyAffine, cameraAffine, shelfLayout, slotRect, type Affine, type LaneCell, type Rect } from '../render/geometry';
+import { applyAffine, cameraAffine, composeAffine, shelfLayout, slotRect, type Affine, type LaneCell, type Rect } from '../render/geometry';
 import { RecognitionResult, VisitEvidence, type FramePhase, type SlotEvidence, type VisitFrame } from '../recognition.types';
 import { CROP_BYTES, cropSlot, decodeJpeg, frameStats, type DecodedFrame } from './crop';
 import { decide, type Reason, type SlotReading, type ViewReading } from './decide';
 import { loadEmbedder, type Embedder } from './embedder';
 import { Gallery, type GalleryData } from './gallery';
 import { facingDiffs } from './gate';
+import { judgeMotion, register, regPyramid, type MotionLimits } from './register';
 
 /** Thresholds and constants shipped with the model in manifest.json; tuned on the validation split only. */
 export interface Thresholds {
@@ -33,10 +34,51 @@ export interface Thresholds {
   minMean: number;
   maxMean: number;
   minStd: number;
+  /**
+   * How far a camera may move between its `before` and `after` snapshots and still be read: within these the
+   * after frame is registered to the before frame and cropped through the corrected calibration (a shake, a
+   * knocked camera); beyond them the visit is held with `camera_moved` and the camera needs recalibrating.
+   * Shift in pixels of the frame centre, rotation in degrees, scale as |s − 1|.
+   */
+  cameraShiftPx: number;
+  cameraRotationDeg: number;
+  cameraScale: number;
+  /**
+   * Registrations whose gradient correlation is below this are not trusted. Aligned snapshots of the rendered
+   * shelf scored 0.95–1.0 (120 frame pairs, half under `hard` nuisances); a camera moved by two facings, which
+   * a lane of identical items lets align one facing off, scored 0.54–0.87.
+   */
+  registrationQuality: number;
+  /**
+   * Motions that move no frame corner by this many pixels are left uncorrected: the renderer's own snapshots of
+   * one scene differ by up to 0.37 px (item jitter follows each frame's nuisance level), and resampling for it
+   * would only add noise.
+   */
+  registrationDeadbandPx: number;
 }
 
 /** Used for any threshold a manifest does not carry (older manifests). */
-export const DEFAULT_THRESHOLDS: Thresholds = { settle: 0.9, offPlanogram: 0.95, occludedP: 0.5, gate: 25, offPlanogramPrior: 0.03, scale: 20, minMean: 12, maxMean: 248, minStd: 4 };
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  settle: 0.9,
+  offPlanogram: 0.95,
+  occludedP: 0.5,
+  gate: 25,
+  offPlanogramPrior: 0.03,
+  scale: 20,
+  minMean: 12,
+  maxMean: 248,
+  minStd: 4,
+  // Not tuned per model (registration does not use it). 8 px and 2° cover a shake or a knocked camera and stay
+  // far below a facing pitch (~34 px in a 960×720 frame), the motion at which a lane of identical items could
+  // align one facing off.
+  cameraShiftPx: 8,
+  cameraRotationDeg: 2,
+  cameraScale: 0.03,
+  registrationQuality: 0.9,
+  registrationDeadbandPx: 0.5,
+};
+
+const motionLimits = (th: Thresholds): MotionLimits => ({ shiftPx: th.cameraShiftPx, rotationDeg: th.cameraRotationDeg, scale: th.cameraScale, minQuality: th.registrationQuality, deadbandPx: th.registrationDeadbandPx });
 
 export interface ModelManifest {
   modelVersion: string;
@@ -67,7 +109,10 @@ export function loadBundle(modelDir: string, opts: { verify?: boolean } = {}): M
 
 interface CameraView {
   camera: string;
+  /** Shelf → before-frame pixels: the camera's calibration. */
   affine: Affine;
+  /** Shelf → after-frame pixels: the calibration followed by the camera's motion between the snapshots. */
+  afterAffine: Affine;
   before: DecodedFrame | null;
   after: DecodedFrame | null;
 }
@@ -154,17 +199,46 @@ export class RecogniserCore {
         };
         const [before, after] = await Promise.all([get('before'), get('after')]);
         const ref = before ?? after;
-        return { camera, before, after, affine: cameraAffine(camera, layout.width, layout.height, ref?.width, ref?.height) };
+        const affine = cameraAffine(camera, layout.width, layout.height, ref?.width, ref?.height);
+        return { camera, before, after, affine, afterAffine: affine };
       }),
     );
     const decodeMs = this.clock.now() - tDecode;
-    const usable = views.filter((v) => v.before && v.after);
-    if (usable.length === 0) return this.review(visit.visitId, reasons.length ? reasons : [{ code: 'missing_frames', detail: 'no camera has both snapshots' }], t0, framesEvidence, decodeMs);
+
+    // Registration: each after frame against its camera's before frame. A shake within the limits is corrected
+    // (the after crops go through calibration ∘ motion); a camera that moved further holds the visit. One whose
+    // after frame cannot be aligned at all is not read, like an unreadable frame.
+    const tRegister = this.clock.now();
+    const limits = motionLimits(th);
+    const lost = new Set<string>();
+    for (const v of views) {
+      if (!v.before || !v.after) continue;
+      if (v.before.width !== v.after.width || v.before.height !== v.after.height) {
+        reasons.push({ code: 'camera_moved', detail: `camera ${v.camera} changed its frame size: the after frame is ${v.after.width}×${v.after.height}, the before frame ${v.before.width}×${v.before.height}; recalibrate` });
+        lost.add(v.camera);
+        continue;
+      }
+      const alignment = judgeMotion(register(regPyramid(v.after), regPyramid(v.before)), limits);
+      const reg = alignment.registration;
+      if (alignment.status === 'aligned') {
+        v.afterAffine = composeAffine(alignment.affine, v.affine);
+        continue;
+      }
+      const what = alignment.why === 'beyond_limits' ? 'moved between the snapshots' : 'moved: its after frame cannot be aligned to its before frame';
+      reasons.push({ code: 'camera_moved', detail: `camera ${v.camera} ${what} (${alignment.detail}); recalibrate` });
+      this.log.warn({ visitId: visit.visitId, cabinetId: visit.cabinetId, camera: v.camera, why: alignment.why, motion: reg.motion, quality: reg.quality }, 'camera moved between the snapshots; recalibrate');
+      // A measured motion still gives the reviewer a reading through it; an unaligned frame is not read.
+      if (alignment.why === 'beyond_limits') v.afterAffine = composeAffine(reg.affine, v.affine);
+      else lost.add(v.camera);
+    }
+    const registerMs = this.clock.now() - tRegister;
+    const usable = views.filter((v) => v.before && v.after && !lost.has(v.camera));
+    if (usable.length === 0) return this.review(visit.visitId, reasons.length ? reasons : [{ code: 'missing_frames', detail: 'no camera has both snapshots' }], t0, framesEvidence, decodeMs, registerMs);
 
     // Gate: a cheap look at every facing (block means sampled from the decoded frames), per camera; only the
     // facings that changed in every usable camera are cropped and embedded.
     const tCrop = this.clock.now();
-    const diffs = usable.map((v) => facingDiffs(v.before as DecodedFrame, v.after as DecodedFrame, v.affine, layout));
+    const diffs = usable.map((v) => facingDiffs(v.before as DecodedFrame, v.after as DecodedFrame, v.affine, layout, v.afterAffine));
     const changed: Array<{ cell: LaneCell; slot: number; k: number }> = [];
     let k = 0;
     let slotsTotal = 0;
@@ -182,7 +256,7 @@ export class RecogniserCore {
         const j = (ci * usable.length + vi) * 2;
         const rect = slotRect(c.cell, c.slot);
         cropSlot(v.before as DecodedFrame, v.affine, rect, batch, j * CROP_BYTES);
-        cropSlot(v.after as DecodedFrame, v.affine, rect, batch, (j + 1) * CROP_BYTES);
+        cropSlot(v.after as DecodedFrame, v.afterAffine, rect, batch, (j + 1) * CROP_BYTES);
       });
     });
     const cropMs = this.clock.now() - tCrop;
@@ -237,7 +311,7 @@ export class RecogniserCore {
         frames: framesEvidence,
         slots: slotsEvidence,
         lanesChanged: [...new Set(d.slots.filter((s) => s.before !== s.after).map((s) => s.laneId))],
-        timings: { decodeMs, cropMs, embedMs, totalMs: this.clock.now() - t0 },
+        timings: { decodeMs, registerMs, cropMs, embedMs, totalMs: this.clock.now() - t0 },
       },
       modelVersion: this.modelVersion,
     };
@@ -245,14 +319,14 @@ export class RecogniserCore {
     return result;
   }
 
-  private review(visitId: string, reasons: Reason[], t0: number, frames: RecognitionResult['evidence']['frames'] = [], decodeMs = 0): RecognitionResult {
+  private review(visitId: string, reasons: Reason[], t0: number, frames: RecognitionResult['evidence']['frames'] = [], decodeMs = 0, registerMs = 0): RecognitionResult {
     return {
       visitId,
       status: 'needs_review',
       items: [],
       confidence: 0,
       reasons: dedupe(reasons),
-      evidence: { frames, slots: [], lanesChanged: [], timings: { decodeMs, cropMs: 0, embedMs: 0, totalMs: this.clock.now() - t0 } },
+      evidence: { frames, slots: [], lanesChanged: [], timings: { decodeMs, registerMs, cropMs: 0, embedMs: 0, totalMs: this.clock.now() - t0 } },
       modelVersion: this.modelVersion,
     };
   }

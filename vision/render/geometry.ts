@@ -105,3 +105,15 @@ export function cameraAffine(camera: string, shelfW: number, shelfH: number, fra
 }
 
 export const applyAffine = (m: Affine, x: number, y: number): [number, number] => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f];
+
+export const IDENTITY_AFFINE: Affine = { a: 1, b: 0, c: 0, d: 1, e: 0, f: 0 };
+
+/** `outer ∘ inner`: a point mapped by `inner`, then by `outer` (a camera's calibration, then its motion since). */
+export const composeAffine = (outer: Affine, inner: Affine): Affine => ({
+  a: outer.a * inner.a + outer.c * inner.b,
+  b: outer.b * inner.a + outer.d * inner.b,
+  c: outer.a * inner.c + outer.c * inner.d,
+  d: outer.b * inner.c + outer.d * inner.d,
+  e: outer.a * inner.e + outer.c * inner.f + outer.e,
+  f: outer.b * inner.e + outer.d * inner.f + outer.f,
+});
