@@ -76,7 +76,7 @@ describe('console: planograms and enrolment in Chromium', () => {
     expect(await admin.textContent('#pg-save')).toBe('Save as version 2');
     await admin.click('#pg-save');
     await admin.waitForSelector('#pg-pending[data-version="2"]');
-    expect(await admin.textContent('#pg-pending')).toContain('Takes effect at the next restock unlock.');
+    expect(await admin.textContent('#pg-pending')).toContain('Takes effect at the next restock, once its door has been opened.');
     expect(await admin.locator('#pg-pending-diff tbody tr').allTextContents()).toEqual([expect.stringMatching(new RegExp(`^A1product${a1.sku}.*${next}`))]);
     // Pending: the cabinet keeps its lanes until the restocker's next unlock.
     expect(await cell.textContent()).toContain(a1.sku);
