@@ -114,6 +114,13 @@ async function main(): Promise<void> {
     for (const c of emu.emulator.charges) perOrder.set(c.attach ?? '', (perOrder.get(c.attach ?? '') ?? 0) + 1);
     const doubles = [...perOrder.values()].filter((n) => n > 1).length;
     const missing = N - perOrder.size;
+    // How WeChat's side delivered the results: a tail paid by the 60 s query shows here as deliveries refused or
+    // timed out (the listener's answer) or as jobs never accepted.
+    const deliveries = emu.emulator.notifier.log.filter((d) => d.variant === 'genuine');
+    const statuses: Record<string, number> = {};
+    for (const d of deliveries) statuses[String(d.status)] = (statuses[String(d.status)] ?? 0) + 1;
+    const acceptedJobs = new Set(deliveries.filter((d) => d.accepted).map((d) => d.jobId));
+    const notifications = { jobs: new Set(deliveries.map((d) => d.jobId)).size, accepted: acceptedJobs.size, retried: deliveries.filter((d) => d.attempt > 0).length, statuses };
     const actorRate = N / (settled / 1000);
     const rawRate = N / (rawMs / 1000);
     // Polling the paid count is the benchmark's own reading, not the service's work.
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
           rawBeforeAfterMs: [rawBeforeMs, rawAfterMs],
           ratio: Number((actorRate / rawRate).toFixed(3)),
           doubleCharges: doubles,
+          notifications,
           ordersWithoutCharge: missing,
           mongooseCallsPerDeduction: perDeduction,
           loadAverage1m: [Number(load0.toFixed(2)), Number(load1.toFixed(2))],
